@@ -1,0 +1,151 @@
+/**
+ * The typed, validated configuration handed down from config/ to every other layer.
+ * Nothing below config/ reads files or the environment for settings; it gets these objects.
+ */
+import type { Secret } from './secret.js';
+
+export const PLATFORMS = ['linux', 'cisco_ios', 'cisco_nxos', 'arista_eos', 'juniper_junos', 'generic'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+export const SESSION_MODES = ['shell', 'exec'] as const;
+export type SessionMode = (typeof SESSION_MODES)[number];
+
+export type Protocol = 'ssh' | 'http';
+
+export interface PoolSettings {
+  min: number;
+  max: number;
+  idleTimeoutMs: number;
+  maxLifetimeMs: number;
+  acquireTimeoutMs: number;
+  maxWaiting: number;
+}
+
+export interface SshSettings {
+  connectTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
+  commandTimeoutMs: number;
+  /** Application-level nudge for idle shells (devices close quiet vty lines). 0 disables. */
+  appKeepaliveMs: number;
+  /** Probe a session on borrow when it has been idle longer than this. */
+  healthCheckAfterMs: number;
+  /** Opt in to CBC ciphers, group14-sha1 / group1-sha1 kex and ssh-rsa for old devices. */
+  legacyAlgorithms: boolean;
+}
+
+export interface HostKeyPolicy {
+  /** Pinned "SHA256:<base64>" fingerprints (OpenSSH format). */
+  fingerprints?: string[];
+  /** OpenSSH known_hosts file (plain and hashed entries). */
+  knownHostsFile?: string;
+  /** Explicit opt-out of host-key checking; logged as a warning. */
+  acceptAny?: boolean;
+}
+
+export type HttpAuth =
+  | { type: 'none' }
+  | { type: 'basic'; username: string; password: Secret }
+  | { type: 'bearer'; token: Secret }
+  | {
+      /** POST credentials once, keep the cookie or token, renew once on 401. */
+      type: 'session';
+      loginPath: string;
+      username: string;
+      password: Secret;
+      /** JSON field of the login reply holding a token; when absent the Set-Cookie header is kept. */
+      tokenField?: string;
+      /** Header the token goes in (default "Authorization: Bearer <token>"). */
+      tokenHeader?: string;
+    };
+
+export interface HttpTls {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  serverName?: string;
+  insecureSkipVerify?: boolean;
+}
+
+export interface HttpSpec {
+  baseUrl: string;
+  auth: HttpAuth;
+  tls: HttpTls;
+  maxConnections: number;
+  /** Largest response body accepted, bytes. */
+  maxResponseBytes: number;
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+export interface DeviceSpec {
+  id: string;
+  host: string;
+  port: number;
+  platform: Platform;
+  mode: SessionMode;
+  username: string;
+  password?: Secret;
+  privateKey?: Secret;
+  passphrase?: Secret;
+  enableSecret?: Secret;
+  hostKey: HostKeyPolicy;
+  /** Overrides of the platform profile (required for `generic`). */
+  prompt?: string;
+  pagingCommand?: string;
+  enableCommand?: string;
+  labels: Record<string, string>;
+  pool: PoolSettings;
+  ssh: SshSettings;
+  http?: HttpSpec;
+  /** Where the device came from: the inventory file or the gRPC Inventory API. */
+  source: 'file' | 'api';
+}
+
+export interface TlsServerConfig {
+  certFile: string;
+  keyFile: string;
+  /** When set, callers must present a certificate signed by this CA (mTLS). */
+  clientCaFile: string;
+}
+
+export interface AppConfig {
+  grpc: {
+    listen: string;
+    maxReceiveMessageBytes: number;
+    maxSendMessageBytes: number;
+    maxConcurrentStreams: number;
+    keepaliveTimeMs: number;
+    keepaliveTimeoutMs: number;
+    maxConnectionIdleMs: number;
+    maxConnectionAgeMs: number;
+    maxConnectionAgeGraceMs: number;
+    tls: TlsServerConfig;
+    auth: {
+      /** File of named caller tokens (see docs/security.md). Empty: no token auth. */
+      tokensFile: string;
+      /** Allow a non-loopback listen address without any caller authentication. */
+      allowInsecure: boolean;
+      /** Authorization policy file. Empty: every authenticated caller may do everything. */
+      policyFile: string;
+    };
+  };
+  metrics: { listen: string; perDeviceLabels: boolean };
+  log: { level: string; audit: { enabled: boolean; file: string; includeOutput: boolean } };
+  shutdown: { graceMs: number };
+  defaults: { pool: PoolSettings; ssh: SshSettings; http: { maxConnections: number; maxResponseBytes: number; connectTimeoutMs: number; requestTimeoutMs: number } };
+  limits: {
+    /** Sessions across all devices. */
+    maxTotalSessions: number;
+    /** Concurrent connection attempts across all devices (connect storms, login rate limits). */
+    maxConcurrentConnects: number;
+    maxCommandsPerRequest: number;
+    maxCommandLength: number;
+    maxHttpBodyBytes: number;
+  };
+  breaker: { failureThreshold: number; openMs: number; maxOpenMs: number };
+  cache: { maxEntries: number; maxBytes: number };
+  inventory: { file: string };
+  /** The file the config was read from ('' when none), for messages and SIGHUP. */
+  configFile: string;
+}
