@@ -1,0 +1,33 @@
+import type { CommandOutcome } from '../ssh/types.js';
+import type { SessionInfo } from '../pool/types.js';
+
+/** Who is calling; filled in by authentication (anonymous when auth is off). */
+export interface Caller {
+  name: string;
+  via: 'token' | 'mtls' | 'none';
+}
+
+/** Per-call context handed from the gRPC edge to the request logic. */
+export interface CallContext {
+  caller: Caller;
+  rpc: string;
+  signal: AbortSignal;
+  /** Wall-clock ms since the epoch; Infinity when the caller set no deadline. */
+  deadline: number;
+}
+
+/** What the API layer reports to metrics (implemented by observability/metrics.ts). */
+export interface ApiMetrics {
+  rpc(method: string, code: string): void;
+  command(protocol: 'ssh' | 'http', result: 'ok' | 'failed' | 'error', seconds: number): void;
+  cache(result: 'hit' | 'miss' | 'coalesced'): void;
+}
+
+export const noMetrics: ApiMetrics = { rpc() {}, command() {}, cache() {} };
+
+/** A Run result in API terms (mirrors RunResponse). */
+export interface RunResult {
+  device: string;
+  results: Array<CommandOutcome & { cached: boolean }>;
+  session: SessionInfo;
+}

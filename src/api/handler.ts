@@ -1,0 +1,159 @@
+import type * as grpc from '@grpc/grpc-js';
+import { WarmpoolError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { ApiMetrics, CallContext } from './context.js';
+import type { Guard } from './guard.js';
+import { statusName, toServiceError } from './status.js';
+
+/**
+ * Tracks in-flight calls and refuses new ones while draining (CONTRACT §1:
+ * new RPCs get UNAVAILABLE, in-flight ones finish within shutdown.graceMs).
+ */
+export class CallTracker {
+  #draining = false;
+  #active = new Set<AbortController>();
+  #idleWaiters: Array<() => void> = [];
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  get active(): number {
+    return this.#active.size;
+  }
+
+  startDraining(): void {
+    this.#draining = true;
+  }
+
+  enter(ac: AbortController): void {
+    this.#active.add(ac);
+  }
+
+  leave(ac: AbortController): void {
+    this.#active.delete(ac);
+    if (this.#active.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
+  /** Resolves when no call is in flight. */
+  idle(): Promise<void> {
+    if (this.#active.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Abort every in-flight call (grace period over). */
+  abortAll(reason: string): void {
+    for (const ac of this.#active) ac.abort(new WarmpoolError('DRAINING', reason));
+  }
+}
+
+export interface HandlerDeps {
+  guard: Guard;
+  metrics: ApiMetrics;
+  tracker: CallTracker;
+  logger: Logger;
+}
+
+type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
+function deadlineOf(call: AnyCall): number {
+  const d = call.getDeadline();
+  const ms = d instanceof Date ? d.getTime() : Number(d);
+  return Number.isFinite(ms) ? ms : Infinity;
+}
+
+/** Common entry of every call: drain check, authentication, cancellation, deadline. */
+function begin(method: string, call: AnyCall, deps: HandlerDeps): { ctx: CallContext; ac: AbortController } {
+  if (deps.tracker.draining) throw new WarmpoolError('DRAINING', 'warmpool is shutting down and accepts no new calls; retry on another instance');
+  const caller = deps.guard.authenticate(call);
+  const ac = new AbortController();
+  call.on('cancelled', () => ac.abort(new WarmpoolError('CANCELLED', 'the caller cancelled the call')));
+  return { ac, ctx: { caller, rpc: method, signal: ac.signal, deadline: deadlineOf(call) } };
+}
+
+function logFailure(deps: HandlerDeps, method: string, err: unknown, code: number): void {
+  // Internal errors are logged with their stack; expected ones at debug to keep logs quiet under load.
+  if (!(err instanceof WarmpoolError)) deps.logger.error({ err, method }, 'unexpected error in handler');
+  else deps.logger.debug({ method, code: err.code, device: err.device, msg: err.message }, 'call failed');
+  deps.metrics.rpc(method, statusName(code));
+}
+
+export function unary<Req, Res>(
+  method: string,
+  deps: HandlerDeps,
+  impl: (req: Req, ctx: CallContext, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    let ac: AbortController | undefined;
+    const finish = (err: unknown, res?: Res) => {
+      if (ac) deps.tracker.leave(ac);
+      if (err !== null) {
+        const se = toServiceError(err);
+        logFailure(deps, method, err, se.code ?? 13);
+        callback(se as grpc.ServiceError);
+      } else {
+        deps.metrics.rpc(method, 'OK');
+        callback(null, res);
+      }
+    };
+    try {
+      const b = begin(method, call as AnyCall, deps);
+      ac = b.ac;
+      deps.tracker.enter(ac);
+      impl(call.request, b.ctx, call).then((res) => finish(null, res), (err: unknown) => finish(err));
+    } catch (err) {
+      finish(err);
+    }
+  };
+}
+
+export function serverStream<Req, Res>(
+  method: string,
+  deps: HandlerDeps,
+  impl: (req: Req, ctx: CallContext, call: grpc.ServerWritableStream<Req, Res>) => Promise<void>,
+): grpc.handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    let ac: AbortController | undefined;
+    const finish = (err: unknown) => {
+      if (ac) deps.tracker.leave(ac);
+      if (err !== null) {
+        const se = toServiceError(err);
+        logFailure(deps, method, err, se.code ?? 13);
+        // A cancelled call has no one to tell.
+        if (!call.cancelled) call.emit('error', se);
+        else call.end();
+      } else {
+        deps.metrics.rpc(method, 'OK');
+        call.end();
+      }
+    };
+    try {
+      const b = begin(method, call as AnyCall, deps);
+      ac = b.ac;
+      deps.tracker.enter(ac);
+      impl(call.request, b.ctx, call).then(() => finish(null), (err: unknown) => finish(err));
+    } catch (err) {
+      finish(err);
+    }
+  };
+}
+
+/**
+ * Write to a server stream and wait for 'drain' when its buffer is full, so a slow
+ * reader slows the device reads down instead of growing memory without bound.
+ */
+export function writeWithBackpressure<T>(call: grpc.ServerWritableStream<unknown, T>, msg: T, signal: AbortSignal): void | Promise<void> {
+  if (call.write(msg)) return;
+  return new Promise<void>((resolve, reject) => {
+    const onDrain = () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const onAbort = () => {
+      call.removeListener('drain', onDrain);
+      reject(signal.reason instanceof Error ? signal.reason : new WarmpoolError('CANCELLED', 'the call was cancelled'));
+    };
+    call.once('drain', onDrain);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

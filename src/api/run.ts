@@ -1,0 +1,130 @@
+import type { DeviceSpec } from '../config/types.js';
+import { WarmpoolError, describeError, isWarmpoolError } from '../errors.js';
+import type { DeviceRegistry } from '../inventory/registry.js';
+import type { Clock } from '../pool/clock.js';
+import type { Lease } from '../pool/types.js';
+import type { CommandOutcome, DeviceSession } from '../ssh/types.js';
+import type { Audit } from './audit.js';
+import { ResultCache } from './cache.js';
+import type { ApiMetrics, CallContext, RunResult } from './context.js';
+import type { ValidRun } from './validate.js';
+
+/** The part of the pool registry the runner needs. */
+export interface SshPools {
+  sshPool(deviceId: string): { acquire(opts: { signal?: AbortSignal; deadline?: number }): Promise<Lease<DeviceSession>> };
+}
+
+export interface StreamHooks {
+  onSession?: (info: RunResult['session']) => void;
+  onChunk?: (index: number, data: string) => void | Promise<void>;
+  onResult?: (index: number, outcome: CommandOutcome) => void;
+}
+
+/**
+ * Runs a validated request on one pooled session: acquire, run the batch, release
+ * (or discard a session that is no longer clean). Shared by Run, RunStream and RunMany.
+ */
+export class Runner {
+  readonly #devices: DeviceRegistry;
+  readonly #pools: SshPools;
+  readonly #clock: Clock;
+  readonly #metrics: ApiMetrics;
+  readonly #audit: Audit;
+  readonly cache: ResultCache<RunResult>;
+
+  constructor(deps: { devices: DeviceRegistry; pools: SshPools; clock: Clock; metrics: ApiMetrics; audit: Audit; cache: { maxEntries: number; maxBytes: number } }) {
+    this.#devices = deps.devices;
+    this.#pools = deps.pools;
+    this.#clock = deps.clock;
+    this.#metrics = deps.metrics;
+    this.#audit = deps.audit;
+    this.cache = new ResultCache<RunResult>({
+      ...deps.cache,
+      now: () => this.#clock.now(),
+      sizeOf: (r) => r.results.reduce((n, c) => n + c.output.length * 2 + c.command.length * 2 + 128, 256),
+    });
+  }
+
+  /** Resolve and check the device for a request (NOT_FOUND / mode mismatch). */
+  device(run: ValidRun): DeviceSpec {
+    const device = this.#devices.get(run.device);
+    if (run.mode && run.mode !== device.mode) {
+      throw new WarmpoolError('INVALID_ARGUMENT', `device "${device.id}": mode: the device is configured for ${device.mode} mode, not ${run.mode}`, { device: device.id, field: 'mode' });
+    }
+    if (run.configure && device.mode === 'exec') {
+      throw new WarmpoolError('INVALID_ARGUMENT', `device "${device.id}": configure: the device uses exec mode; configuration mode needs a shell-mode device`, { device: device.id, field: 'configure' });
+    }
+    return device;
+  }
+
+  /** Run, honouring cache_ttl_ms (never for configure, and never for streaming). */
+  async run(run: ValidRun, ctx: CallContext, hooks: StreamHooks = {}): Promise<RunResult> {
+    const device = this.device(run);
+    if (run.configure) {
+      // Configuration changes what show commands print: forget this device's cached results.
+      this.cache.invalidateDevice(device.id);
+      return this.#execute(device, run, ctx, hooks);
+    }
+    if (run.cacheTtlMs <= 0 || hooks.onChunk) return this.#execute(device, run, ctx, hooks);
+    const key = ResultCache.keyOf(device.id, device.mode, run);
+    const { value, outcome } = await this.cache.get(device.id, key, run.cacheTtlMs, () => this.#execute(device, run, ctx, hooks));
+    this.#metrics.cache(outcome);
+    if (outcome === 'miss') return value;
+    for (const r of value.results) {
+      this.#audit.record({ caller: ctx.caller.name, device: device.id, rpc: ctx.rpc, command: r.command, sessionId: value.session.id, durationMs: 0, outcome: 'cached' });
+    }
+    const shared = { ...value, results: value.results.map((r) => ({ ...r, cached: true })) };
+    hooks.onSession?.(shared.session);
+    shared.results.forEach((r, i) => hooks.onResult?.(i, r));
+    return shared;
+  }
+
+  async #execute(device: DeviceSpec, run: ValidRun, ctx: CallContext, hooks: StreamHooks): Promise<RunResult> {
+    const remaining = () => ctx.deadline - Date.now();
+    if (remaining() <= 0) throw deadlineError(device.id, 'before a session was acquired');
+    const poolDeadline = Number.isFinite(ctx.deadline) ? this.#clock.now() + remaining() : undefined;
+    const lease = await this.#pools.sshPool(device.id).acquire({ signal: ctx.signal, deadline: poolDeadline });
+    hooks.onSession?.(lease.info);
+    const perCommand = run.commandTimeoutMs > 0 ? run.commandTimeoutMs : device.ssh.commandTimeoutMs;
+    let discard = false;
+    try {
+      const outcomes = await lease.session.runBatch({
+        commands: run.commands,
+        privileged: run.privileged,
+        configure: run.configure,
+        stopOnError: run.stopOnError,
+        expect: run.expect,
+        signal: ctx.signal,
+        timeoutMs: () => {
+          const left = remaining();
+          if (left <= 0) return 1;
+          return Math.min(perCommand, left);
+        },
+        onChunk: hooks.onChunk,
+        onResult: (i, o) => {
+          this.#metrics.command('ssh', o.failed ? 'failed' : 'ok', o.durationMs / 1000);
+          this.#audit.record({
+            caller: ctx.caller.name, device: device.id, rpc: ctx.rpc, command: o.command, sessionId: lease.info.id,
+            durationMs: o.durationMs, outcome: o.failed ? 'failed' : 'ok', exitStatus: o.exitStatus,
+            ...(o.error ? { error: o.error } : {}), ...(this.#audit.includeOutput ? { output: o.output } : {}),
+          });
+          hooks.onResult?.(i, o);
+        },
+      });
+      return { device: device.id, results: outcomes.map((o) => ({ ...o, cached: false })), session: lease.info };
+    } catch (err) {
+      discard = lease.session.dirty || !isWarmpoolError(err, 'CHANNEL_OPEN_FAILED');
+      this.#metrics.command('ssh', 'error', 0);
+      this.#audit.record({ caller: ctx.caller.name, device: device.id, rpc: ctx.rpc, command: run.commands.join(' ; '), sessionId: lease.info.id, durationMs: 0, outcome: 'error', error: describeError(err) });
+      // A command that ran out of the call's own deadline is the caller's DEADLINE_EXCEEDED.
+      if (isWarmpoolError(err, 'COMMAND_TIMEOUT') && remaining() <= 0) throw deadlineError(device.id, 'while a command was running', err);
+      throw err;
+    } finally {
+      lease.release(discard ? { discard: true } : undefined);
+    }
+  }
+}
+
+function deadlineError(device: string, when: string, cause?: unknown): WarmpoolError {
+  return new WarmpoolError('DEADLINE_EXCEEDED', `device "${device}": the call's deadline passed ${when}`, { device, cause });
+}
