@@ -1,0 +1,58 @@
+import { loadConfig } from '../config/load.js';
+import { checkListenSafety } from '../auth/server-credentials.js';
+import { createLogger } from '../observability/logger.js';
+import type { DeviceSpec } from '../config/types.js';
+import { Daemon } from '../server.js';
+
+export const SERVE_HELP = `usage: warmpool serve [--config FILE] [--<config.key> VALUE ...]
+
+Runs the daemon. Every configuration key can be given as a flag (--grpc.listen 127.0.0.1:50051),
+as an environment variable (WARMPOOL_GRPC_LISTEN) or in the config file; flag > env > file > default.
+See docs/configuration.md for every key.
+
+Signals: SIGTERM/SIGINT drain and exit 0 (a second one exits at once); SIGHUP reloads the inventory file.
+Exit status: 0 clean stop, 2 invalid configuration, 1 any other failure.`;
+
+/** `warmpool serve`: run until signalled. Resolves with the exit code. */
+export async function serve(argv: string[], extraDevices: DeviceSpec[] = [], onStarted?: (d: Daemon) => void): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${SERVE_HELP}\n`);
+    return 0;
+  }
+  const config = loadConfig({ argv, env: process.env });
+  checkListenSafety(config.grpc);
+  const logger = createLogger(config.log.level);
+  const daemon = new Daemon(config, { logger });
+  await daemon.start(extraDevices);
+  onStarted?.(daemon);
+  return runUntilSignalled(daemon);
+}
+
+/** Signals per CONTRACT §1. Resolves with 0 after a clean drain. */
+export function runUntilSignalled(daemon: Daemon): Promise<number> {
+  return new Promise((resolve) => {
+    let signals = 0;
+    const onStop = (sig: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        daemon.logger.warn({ signal: sig }, 'second signal: exiting now');
+        daemon.forceStop();
+        process.exit(1);
+      }
+      daemon.shutdown(sig).then(
+        () => {
+          process.off('SIGHUP', onHup);
+          resolve(0);
+        },
+        (err: unknown) => {
+          daemon.logger.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    const onHup = () => daemon.reloadInventory();
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    process.on('SIGHUP', onHup);
+  });
+}

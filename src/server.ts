@@ -1,0 +1,243 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { ReflectionService } from '@grpc/reflection';
+import type { AppConfig, DeviceSpec } from './config/types.js';
+import { loadInventoryFile } from './config/load.js';
+import { validateDevice } from './config/inventory.js';
+import { describeError } from './errors.js';
+import { DeviceRegistry, type InventoryChange } from './inventory/registry.js';
+import type { Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { systemClock, systemRandom, type Clock, type Random } from './pool/clock.js';
+import { PoolRegistry } from './pool/registry.js';
+import type { PoolStats } from './pool/types.js';
+import { createSshSessionFactory } from './ssh/factory.js';
+import { HttpClients } from './http/registry.js';
+import { loadProto } from './api/proto.js';
+import { createAudit } from './api/audit.js';
+import { CallTracker, type HandlerDeps } from './api/handler.js';
+import { Runner } from './api/run.js';
+import { deviceProxyHandlers, type HttpBackend } from './api/device-proxy.js';
+import { inventoryHandlers } from './api/inventory-service.js';
+import { adminHandlers } from './api/admin-service.js';
+import type { Guard } from './api/guard.js';
+import { createGuard } from './auth/guard.js';
+import { createServerCredentials } from './auth/server-credentials.js';
+
+/** Services reported by grpc.health.v1 ('' is the whole server). */
+const HEALTH_SERVICES = ['', 'warmpool.v1.DeviceProxy', 'warmpool.v1.Inventory', 'warmpool.v1.Admin'];
+
+export interface DaemonOptions {
+  logger: Logger;
+  clock?: Clock;
+  random?: Random;
+  /** Devices registered in addition to the inventory file (the demo's simulators). */
+  extraDevices?: DeviceSpec[];
+}
+
+/**
+ * The running daemon: gRPC (+ health, reflection), the metrics/health HTTP listener,
+ * the device registry, SSH pools and HTTP clients, wired once here.
+ */
+export class Daemon {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly devices = new DeviceRegistry();
+  readonly pools: PoolRegistry;
+  readonly http: HttpClients;
+  readonly metrics: Metrics;
+  readonly runner: Runner;
+  readonly tracker = new CallTracker();
+  readonly health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING' as const])));
+  readonly #grpc: grpc.Server;
+  readonly #httpServer: HttpServer;
+  readonly #guard: Guard & { close(): void };
+  #credentials: { credentials: grpc.ServerCredentials; close(): void } | undefined;
+  #ready = false;
+  #stopping: Promise<void> | undefined;
+  grpcAddress = '';
+  metricsAddress = '';
+
+  constructor(config: AppConfig, opts: DaemonOptions) {
+    this.config = config;
+    this.logger = opts.logger;
+    const clock = opts.clock ?? systemClock;
+    const random = opts.random ?? systemRandom;
+    this.metrics = createMetrics({ perDeviceLabels: config.metrics.perDeviceLabels, statsSource: () => this.stats() });
+    this.pools = new PoolRegistry({
+      config, clock, random, observer: this.metrics, logger: this.logger,
+      sshFactory: (d) => createSshSessionFactory(d, { logger: this.logger }),
+    });
+    this.http = new HttpClients({ clock, random, config, observer: this.metrics, logger: this.logger });
+    const audit = createAudit({ ...config.log.audit, fallback: this.logger });
+    this.runner = new Runner({ devices: this.devices, pools: this.pools, clock, metrics: this.metrics, audit, cache: config.cache });
+    this.#guard = createGuard(config, this.logger);
+
+    this.devices.on('change', (c: InventoryChange) => this.#onInventoryChange(c));
+
+    this.#grpc = new grpc.Server({
+      'grpc.max_receive_message_length': config.grpc.maxReceiveMessageBytes,
+      'grpc.max_send_message_length': config.grpc.maxSendMessageBytes,
+      'grpc.max_concurrent_streams': config.grpc.maxConcurrentStreams,
+      'grpc.keepalive_time_ms': config.grpc.keepaliveTimeMs,
+      'grpc.keepalive_timeout_ms': config.grpc.keepaliveTimeoutMs,
+      // 0 means "off" in our config; grpc-js wants the option absent for that.
+      ...(config.grpc.maxConnectionIdleMs > 0 ? { 'grpc.max_connection_idle_ms': config.grpc.maxConnectionIdleMs } : {}),
+      ...(config.grpc.maxConnectionAgeMs > 0
+        ? { 'grpc.max_connection_age_ms': config.grpc.maxConnectionAgeMs, 'grpc.max_connection_age_grace_ms': config.grpc.maxConnectionAgeGraceMs }
+        : {}),
+      // Bound HTTP/2 session memory (grpc-js leaves it effectively unbounded otherwise).
+      'grpc-node.max_session_memory': 64,
+    });
+    const { grpcObj, def } = loadProto();
+    const deps: HandlerDeps = { guard: this.#guard, metrics: this.metrics, tracker: this.tracker, logger: this.logger };
+    const v1 = grpcObj.warmpool.v1;
+    this.#grpc.addService(v1.DeviceProxy.service, deviceProxyHandlers({
+      ...deps, runner: this.runner, devices: this.devices, http: this.#httpBackend(), limits: config.limits,
+    }));
+    this.#grpc.addService(v1.Inventory.service, inventoryHandlers({
+      ...deps, devices: this.devices, defaults: config.defaults, validateDevice,
+    }));
+    this.#grpc.addService(v1.Admin.service, adminHandlers({
+      ...deps, devices: this.devices, stats: (ids) => this.stats(ids), drainDevice: (id) => this.pools.drainDevice(id),
+    }));
+    this.health.addToServer(this.#grpc);
+    new ReflectionService(def).addToServer(this.#grpc);
+
+    this.#httpServer = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      } else if (path === '/healthz') {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      } else if (path === '/readyz') {
+        const ready = this.#ready && !this.tracker.draining;
+        res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+      } else if (path === '/metrics') {
+        this.metrics.scrape().then(
+          (text) => res.writeHead(200, { 'content-type': this.metrics.contentType }).end(text),
+          (err: unknown) => {
+            this.logger.error({ err }, 'metrics scrape failed');
+            res.writeHead(500).end();
+          },
+        );
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n');
+      }
+    });
+    // The metrics port must never be a way to hang the process on shutdown.
+    this.#httpServer.keepAliveTimeout = 5000;
+  }
+
+  /** Load the inventory, bind both listeners, prewarm pools, report SERVING. */
+  async start(extraDevices: DeviceSpec[] = []): Promise<void> {
+    for (const d of this.#readInventory()) this.devices.put(d);
+    for (const d of extraDevices) this.devices.put(d);
+    this.#credentials = createServerCredentials(this.config.grpc, this.logger);
+    this.grpcAddress = await new Promise<string>((resolve, reject) => {
+      this.#grpc.bindAsync(this.config.grpc.listen, this.#credentials!.credentials, (err, port) => {
+        if (err) reject(new Error(`cannot listen for gRPC on ${this.config.grpc.listen}: ${err.message}`));
+        else resolve(withPort(this.config.grpc.listen, port));
+      });
+    });
+    this.metricsAddress = await listenHttp(this.#httpServer, this.config.metrics.listen);
+    this.#ready = true;
+    for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'SERVING');
+    this.logger.info({ grpc: this.grpcAddress, metrics: this.metricsAddress, devices: this.devices.size }, 'warmpool serving');
+  }
+
+  stats(ids?: string[]): PoolStats[] {
+    return [...this.pools.stats(ids), ...this.http.stats(ids)];
+  }
+
+  /** SIGHUP: re-read the inventory file; API-added devices stay. Invalid files change nothing. */
+  reloadInventory(): void {
+    if (!this.config.inventory.file) {
+      this.logger.info('SIGHUP: no inventory file configured; nothing to reload');
+      return;
+    }
+    try {
+      const r = this.devices.replaceFileDevices(this.#readInventory());
+      this.logger.info({ ...r, file: this.config.inventory.file }, 'inventory reloaded');
+    } catch (err) {
+      this.logger.error({ err: describeError(err) }, 'inventory reload failed; keeping the current inventory');
+    }
+  }
+
+  /**
+   * Drain: readiness false and health NOT_SERVING first, new calls UNAVAILABLE,
+   * in-flight calls get up to shutdown.graceMs, then sessions close.
+   */
+  shutdown(reason: string): Promise<void> {
+    this.#stopping ??= this.#shutdown(reason);
+    return this.#stopping;
+  }
+
+  async #shutdown(reason: string): Promise<void> {
+    this.logger.info({ reason, inFlight: this.tracker.active, graceMs: this.config.shutdown.graceMs }, 'draining');
+    this.#ready = false;
+    for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'NOT_SERVING');
+    this.tracker.startDraining();
+    const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), this.config.shutdown.graceMs).unref());
+    if ((await Promise.race([this.tracker.idle().then(() => 'idle' as const), grace])) === 'timeout') {
+      this.logger.warn({ inFlight: this.tracker.active }, 'grace period over; cancelling in-flight calls');
+      this.tracker.abortAll('warmpool is shutting down; the grace period is over');
+      await Promise.race([this.tracker.idle(), new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
+    await new Promise<void>((resolve) => this.#grpc.tryShutdown(() => resolve()));
+    this.#credentials?.close();
+    this.#guard.close();
+    await Promise.allSettled([this.pools.closeAll(), this.http.closeAll()]);
+    this.#httpServer.closeAllConnections();
+    await new Promise<void>((resolve) => this.#httpServer.close(() => resolve()));
+    this.logger.info('stopped');
+  }
+
+  /** Stop at once (second signal, tests). */
+  forceStop(): void {
+    this.#grpc.forceShutdown();
+    this.#httpServer.closeAllConnections();
+    this.#httpServer.close();
+  }
+
+  #readInventory(): DeviceSpec[] {
+    return this.config.inventory.file ? loadInventoryFile(this.config.inventory.file, this.config) : [];
+  }
+
+  #onInventoryChange(c: InventoryChange): void {
+    this.runner.cache.invalidateDevice(c.device.id);
+    if (c.kind === 'remove') {
+      this.pools.remove(c.device.id);
+      this.http.remove(c.device.id);
+    } else {
+      this.pools.upsert(c.device);
+    }
+    if (c.device.hostKey.acceptAny && c.kind === 'upsert') {
+      this.logger.warn({ device: c.device.id }, 'host-key checking is off for this device (hostKey.acceptAny)');
+    }
+  }
+
+  #httpBackend(): HttpBackend {
+    return { request: (device, req) => this.http.get(device).request(req) };
+  }
+}
+
+function withPort(listen: string, port: number): string {
+  const i = listen.lastIndexOf(':');
+  return i === -1 ? `${listen}:${port}` : `${listen.slice(0, i)}:${port}`;
+}
+
+function listenHttp(server: HttpServer, listen: string): Promise<string> {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
+  const port = Number(listen.slice(i + 1));
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) => reject(new Error(`cannot listen for metrics on ${listen}: ${err.message}`)));
+    server.listen(port, host, () => {
+      const a = server.address() as AddressInfo;
+      resolve(`${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
+    });
+  });
+}
