@@ -22,9 +22,7 @@ import { Runner } from './api/run.js';
 import { deviceProxyHandlers, type HttpBackend } from './api/device-proxy.js';
 import { inventoryHandlers } from './api/inventory-service.js';
 import { adminHandlers } from './api/admin-service.js';
-import type { Guard } from './api/guard.js';
-import { createGuard } from './auth/guard.js';
-import { createServerCredentials } from './auth/server-credentials.js';
+import { createAuth, type AuthLayer } from './auth/index.js';
 
 /** Services reported by grpc.health.v1 ('' is the whole server). */
 const HEALTH_SERVICES = ['', 'warmpool.v1.DeviceProxy', 'warmpool.v1.Inventory', 'warmpool.v1.Admin'];
@@ -53,8 +51,7 @@ export class Daemon {
   readonly health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING' as const])));
   readonly #grpc: grpc.Server;
   readonly #httpServer: HttpServer;
-  readonly #guard: Guard & { close(): void };
-  #credentials: { credentials: grpc.ServerCredentials; close(): void } | undefined;
+  readonly #auth: AuthLayer;
   #ready = false;
   #stopping: Promise<void> | undefined;
   grpcAddress = '';
@@ -73,7 +70,8 @@ export class Daemon {
     this.http = new HttpClients({ clock, random, config, observer: this.metrics, logger: this.logger });
     const audit = createAudit({ ...config.log.audit, fallback: this.logger });
     this.runner = new Runner({ devices: this.devices, pools: this.pools, clock, metrics: this.metrics, audit, cache: config.cache });
-    this.#guard = createGuard(config, this.logger);
+    // Validates TLS/token/policy settings and refuses an unauthenticated non-loopback listener.
+    this.#auth = createAuth(config.grpc, this.logger);
 
     this.devices.on('change', (c: InventoryChange) => this.#onInventoryChange(c));
 
@@ -92,7 +90,7 @@ export class Daemon {
       'grpc-node.max_session_memory': 64,
     });
     const { grpcObj, def } = loadProto();
-    const deps: HandlerDeps = { guard: this.#guard, metrics: this.metrics, tracker: this.tracker, logger: this.logger };
+    const deps: HandlerDeps = { guard: this.#auth, metrics: this.metrics, tracker: this.tracker, logger: this.logger };
     const v1 = grpcObj.warmpool.v1;
     this.#grpc.addService(v1.DeviceProxy.service, deviceProxyHandlers({
       ...deps, runner: this.runner, devices: this.devices, http: this.#httpBackend(), limits: config.limits,
@@ -135,9 +133,8 @@ export class Daemon {
   async start(extraDevices: DeviceSpec[] = []): Promise<void> {
     for (const d of this.#readInventory()) this.devices.put(d);
     for (const d of extraDevices) this.devices.put(d);
-    this.#credentials = createServerCredentials(this.config.grpc, this.logger);
     this.grpcAddress = await new Promise<string>((resolve, reject) => {
-      this.#grpc.bindAsync(this.config.grpc.listen, this.#credentials!.credentials, (err, port) => {
+      this.#grpc.bindAsync(this.config.grpc.listen, this.#auth.credentials, (err, port) => {
         if (err) reject(new Error(`cannot listen for gRPC on ${this.config.grpc.listen}: ${err.message}`));
         else resolve(withPort(this.config.grpc.listen, port));
       });
@@ -154,6 +151,7 @@ export class Daemon {
 
   /** SIGHUP: re-read the inventory file; API-added devices stay. Invalid files change nothing. */
   reloadInventory(): void {
+    this.#auth.reload();
     if (!this.config.inventory.file) {
       this.logger.info('SIGHUP: no inventory file configured; nothing to reload');
       return;
@@ -187,8 +185,7 @@ export class Daemon {
       await Promise.race([this.tracker.idle(), new Promise((r) => setTimeout(r, 1000).unref())]);
     }
     await new Promise<void>((resolve) => this.#grpc.tryShutdown(() => resolve()));
-    this.#credentials?.close();
-    this.#guard.close();
+    this.#auth.close();
     await Promise.allSettled([this.pools.closeAll(), this.http.closeAll()]);
     this.#httpServer.closeAllConnections();
     await new Promise<void>((resolve) => this.#httpServer.close(() => resolve()));

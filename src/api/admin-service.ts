@@ -18,13 +18,13 @@ export interface AdminDeps extends HandlerDeps {
 
 export function adminHandlers(deps: AdminDeps): AdminHandlers {
   return {
-    GetPoolStats: unary<GetPoolStatsRequest__Output, GetPoolStatsResponse>('GetPoolStats', deps, async (req, ctx) => {
+    GetPoolStats: unary<GetPoolStatsRequest__Output, GetPoolStatsResponse>('Admin/GetPoolStats', deps, async (req, ctx) => {
       const ids = (req.devices ?? []).map((d, i) => validateDeviceId(d, `devices[${i}]`));
       for (const id of ids) deps.devices.get(id);
       deps.guard.authorize(ctx.caller, { rpc: ctx.rpc });
       return { pools: deps.stats(ids.length ? ids : undefined).map(poolStatsMsg) };
     }),
-    DrainDevice: unary<DrainDeviceRequest__Output, DrainDeviceResponse>('DrainDevice', deps, async (req, ctx) => {
+    DrainDevice: unary<DrainDeviceRequest__Output, DrainDeviceResponse>('Admin/DrainDevice', deps, async (req, ctx) => {
       const device = deps.devices.get(validateDeviceId(req.device));
       deps.guard.authorize(ctx.caller, { rpc: ctx.rpc, device });
       const r = await deps.drainDevice(device.id);

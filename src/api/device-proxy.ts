@@ -39,13 +39,13 @@ export function deviceProxyHandlers(deps: DeviceProxyDeps): DeviceProxyHandlers 
     guard.authorize(ctx.caller, { rpc: ctx.rpc, device, commands: run.commands, configure: run.configure });
 
   return {
-    Run: unary<RunRequest__Output, RunResponse>('Run', deps, async (req, ctx) => {
+    Run: unary<RunRequest__Output, RunResponse>('DeviceProxy/Run', deps, async (req, ctx) => {
       const run = validateRun(req, limits);
       authorizeRun(run, ctx, runner.device(run));
       return runResponseMsg(await runner.run(run, ctx));
     }),
 
-    RunStream: serverStream<RunRequest__Output, RunEvent>('RunStream', deps, async (req, ctx, call) => {
+    RunStream: serverStream<RunRequest__Output, RunEvent>('DeviceProxy/RunStream', deps, async (req, ctx, call) => {
       const run = validateRun(req, limits);
       authorizeRun(run, ctx, runner.device(run));
       const write = (ev: RunEvent) => writeWithBackpressure(call, ev, ctx.signal);
@@ -56,7 +56,7 @@ export function deviceProxyHandlers(deps: DeviceProxyDeps): DeviceProxyHandlers 
       });
     }),
 
-    RunMany: serverStream<RunManyRequest__Output, DeviceRunResult>('RunMany', deps, async (req, ctx, call) => {
+    RunMany: serverStream<RunManyRequest__Output, DeviceRunResult>('DeviceProxy/RunMany', deps, async (req, ctx, call) => {
       const many = validateRunMany(req, limits);
       const ids = new Set(many.devices);
       if (Object.keys(many.labels).length > 0) for (const d of deps.devices.list(many.labels)) ids.add(d.id);
@@ -84,7 +84,7 @@ export function deviceProxyHandlers(deps: DeviceProxyDeps): DeviceProxyHandlers 
       if (ctx.signal.aborted) throw ctx.signal.reason;
     }),
 
-    Http: unary<HttpRequest__Output, HttpResponse>('Http', deps, async (req, ctx) => {
+    Http: unary<HttpRequest__Output, HttpResponse>('DeviceProxy/Http', deps, async (req, ctx) => {
       const r = validateHttp(req, limits);
       const device = deps.devices.get(r.device);
       if (!device.http) {

@@ -68,7 +68,7 @@ function begin(method: string, call: AnyCall, deps: HandlerDeps): { ctx: CallCon
   const caller = deps.guard.authenticate(call);
   const ac = new AbortController();
   call.on('cancelled', () => ac.abort(new WarmpoolError('CANCELLED', 'the caller cancelled the call')));
-  return { ac, ctx: { caller, rpc: method, signal: ac.signal, deadline: deadlineOf(call) } };
+  return { ac, ctx: { caller, rpc: method.slice(method.indexOf('/') + 1), signal: ac.signal, deadline: deadlineOf(call) } };
 }
 
 function logFailure(deps: HandlerDeps, method: string, err: unknown, code: number): void {

@@ -26,7 +26,7 @@ export interface InventoryDeps extends HandlerDeps {
 export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
   const { devices, guard } = deps;
   return {
-    PutDevice: unary<PutDeviceRequest__Output, Device>('PutDevice', deps, async (req, ctx) => {
+    PutDevice: unary<PutDeviceRequest__Output, Device>('Inventory/PutDevice', deps, async (req, ctx) => {
       if (!req.device) throw new WarmpoolError('INVALID_ARGUMENT', 'device: is required', { field: 'device' });
       validateDeviceId(req.device.id, 'device.id');
       const spec = deps.validateDevice(deviceToRaw(req.device), deps.defaults, 'api', 'request');
@@ -34,12 +34,12 @@ export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
       devices.put(spec);
       return deviceMsg(spec);
     }),
-    GetDevice: unary<GetDeviceRequest__Output, Device>('GetDevice', deps, async (req, ctx) => {
+    GetDevice: unary<GetDeviceRequest__Output, Device>('Inventory/GetDevice', deps, async (req, ctx) => {
       const d = devices.get(validateDeviceId(req.id, 'id'));
       guard.authorize(ctx.caller, { rpc: ctx.rpc, device: d });
       return deviceMsg(d);
     }),
-    ListDevices: unary<ListDevicesRequest__Output, ListDevicesResponse>('ListDevices', deps, async (req, ctx) => {
+    ListDevices: unary<ListDevicesRequest__Output, ListDevicesResponse>('Inventory/ListDevices', deps, async (req, ctx) => {
       const visible = devices.list(req.labels ?? {}).filter((d) => {
         try {
           guard.authorize(ctx.caller, { rpc: ctx.rpc, device: d });
@@ -50,7 +50,7 @@ export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
       });
       return { devices: visible.map(deviceMsg) };
     }),
-    DeleteDevice: unary<DeleteDeviceRequest__Output, DeleteDeviceResponse>('DeleteDevice', deps, async (req, ctx) => {
+    DeleteDevice: unary<DeleteDeviceRequest__Output, DeleteDeviceResponse>('Inventory/DeleteDevice', deps, async (req, ctx) => {
       const id = validateDeviceId(req.id, 'id');
       const d = devices.find(id);
       if (!d) return { deleted: false };

@@ -1,5 +1,4 @@
 import { loadConfig } from '../config/load.js';
-import { checkListenSafety } from '../auth/server-credentials.js';
 import { createLogger } from '../observability/logger.js';
 import type { DeviceSpec } from '../config/types.js';
 import { Daemon } from '../server.js';
@@ -20,7 +19,6 @@ export async function serve(argv: string[], extraDevices: DeviceSpec[] = [], onS
     return 0;
   }
   const config = loadConfig({ argv, env: process.env });
-  checkListenSafety(config.grpc);
   const logger = createLogger(config.log.level);
   const daemon = new Daemon(config, { logger });
   await daemon.start(extraDevices);

@@ -1,0 +1,148 @@
+{{/* Chart name, truncated to the 63 characters a label value allows. */}}
+{{- define "warmpool.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "warmpool.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "warmpool.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "warmpool.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "warmpool.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "warmpool.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: {{ .Values.mode }}
+{{- end }}
+
+{{- define "warmpool.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "warmpool.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "warmpool.inventoryConfigMap" -}}
+{{- default (printf "%s-inventory" (include "warmpool.fullname" .)) .Values.inventory.existingConfigMap }}
+{{- end }}
+
+{{/*
+The warmpool config file: the keys the chart owns (listen addresses, TLS/token file paths,
+inventory path) merged over .Values.config. Also refuses setups warmpool itself would refuse.
+*/}}
+{{- define "warmpool.config" -}}
+{{- $sidecar := eq .Values.mode "sidecar" -}}
+{{- if not (or $sidecar (eq .Values.mode "gateway")) }}
+{{- fail "mode must be gateway or sidecar" }}
+{{- end }}
+{{- $grpc := dict "listen" (printf "%s:%d" (ternary "127.0.0.1" "0.0.0.0" $sidecar) (int .Values.grpc.port)) -}}
+{{- if not $sidecar }}
+{{- if .Values.auth.tls.enabled }}
+{{- $tls := dict "certFile" "/etc/warmpool/tls/tls.crt" "keyFile" "/etc/warmpool/tls/tls.key" -}}
+{{- if .Values.auth.tls.requireClientCert }}
+{{- $_ := set $tls "clientCaFile" "/etc/warmpool/tls/ca.crt" -}}
+{{- end }}
+{{- $_ := set $grpc "tls" $tls -}}
+{{- end }}
+{{- if .Values.auth.tokens.enabled }}
+{{- $_ := set $grpc "auth" (dict "tokensFile" "/etc/warmpool/tokens/tokens.yaml") -}}
+{{- end }}
+{{- if not (or .Values.auth.tls.enabled .Values.auth.tokens.enabled (dig "grpc" "auth" "allowInsecure" false .Values.config)) }}
+{{- fail "gateway mode listens on 0.0.0.0: enable auth.tls or auth.tokens (or set config.grpc.auth.allowInsecure: true knowingly)" }}
+{{- end }}
+{{- end }}
+{{- $chart := dict "grpc" $grpc "metrics" (dict "listen" (printf "0.0.0.0:%d" (int .Values.metrics.port))) "inventory" (dict "file" "/etc/warmpool/inventory/devices.yaml") -}}
+{{- $cfg := mergeOverwrite (deepCopy .Values.config) $chart -}}
+{{- toYaml $cfg }}
+{{- end }}
+
+{{/* A startup or readiness probe: httpGet /readyz on the metrics port, or the kubelet's gRPC probe. */}}
+{{- define "warmpool.readyProbe" -}}
+{{- if eq .root.Values.probes.type "grpc" }}
+{{- if or (eq .root.Values.mode "sidecar") .root.Values.auth.tls.enabled }}
+{{- fail "probes.type grpc needs gateway mode without TLS (the kubelet cannot reach 127.0.0.1 or speak TLS); use httpGet" }}
+{{- end }}
+grpc:
+  port: {{ .root.Values.grpc.port }}
+{{- else }}
+httpGet:
+  path: /readyz
+  port: metrics
+{{- end }}
+{{ toYaml .settings }}
+{{- end }}
+
+{{/* The warmpool container, shared by both modes (as a native sidecar it also gets restartPolicy: Always). */}}
+{{- define "warmpool.container" -}}
+- name: warmpool
+  image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  {{- if eq .Values.mode "sidecar" }}
+  restartPolicy: Always
+  {{- end }}
+  args: ["serve", "--config", "/etc/warmpool/warmpool.yaml"]
+  env:
+    - name: NODE_OPTIONS
+      value: {{ .Values.nodeOptions | quote }}
+  ports:
+    {{- if eq .Values.mode "gateway" }}
+    - name: grpc
+      containerPort: {{ .Values.grpc.port }}
+      protocol: TCP
+    {{- end }}
+    - name: metrics
+      containerPort: {{ .Values.metrics.port }}
+      protocol: TCP
+  startupProbe:
+    {{- include "warmpool.readyProbe" (dict "root" . "settings" .Values.probes.startup) | nindent 4 }}
+  readinessProbe:
+    {{- include "warmpool.readyProbe" (dict "root" . "settings" .Values.probes.readiness) | nindent 4 }}
+  livenessProbe:
+    httpGet:
+      path: /healthz
+      port: metrics
+    {{- toYaml .Values.probes.liveness | nindent 4 }}
+  resources:
+    {{- toYaml .Values.resources | nindent 4 }}
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  volumeMounts:
+    - name: config
+      mountPath: /etc/warmpool
+      readOnly: true
+    - name: inventory
+      mountPath: /etc/warmpool/inventory
+      readOnly: true
+    {{- if .Values.secrets.existingSecret }}
+    - name: credentials
+      mountPath: /etc/warmpool/secrets
+      readOnly: true
+    {{- end }}
+    {{- if and (eq .Values.mode "gateway") .Values.auth.tls.enabled }}
+    - name: tls
+      mountPath: /etc/warmpool/tls
+      readOnly: true
+    {{- end }}
+    {{- if and (eq .Values.mode "gateway") .Values.auth.tokens.enabled }}
+    - name: tokens
+      mountPath: /etc/warmpool/tokens
+      readOnly: true
+    {{- end }}
+    - name: tmp
+      mountPath: /tmp
+{{- end }}

@@ -1,0 +1,71 @@
+import { loadConfig } from '../config/load.js';
+import { validateDevice } from '../config/inventory.js';
+import type { AppConfig, DeviceSpec } from '../config/types.js';
+import { createLogger } from '../observability/logger.js';
+import { startSimFleet, type SimDevice, type SimFleetSpec } from '../sim/ssh-device.js';
+import { Daemon } from '../server.js';
+import { runUntilSignalled } from './serve.js';
+
+export const DEMO_HELP = `usage: warmpool demo [--<config.key> VALUE ...]
+
+Starts simulated devices (Cisco IOS, Arista EOS, Junos, Linux) on loopback and the daemon with
+them registered, then prints what to try. Stop with Ctrl-C. Config flags work as for "serve"
+(for example --grpc.listen 127.0.0.1:50052 --metrics.listen 127.0.0.1:9465).`;
+
+const FLEET: SimFleetSpec[] = [
+  { id: 'demo-ios', platform: 'cisco_ios', hostname: 'demo-ios', perCommandLatencyMs: 0 },
+  { id: 'demo-eos', platform: 'arista_eos', hostname: 'demo-eos' },
+  { id: 'demo-junos', platform: 'juniper_junos', hostname: 'demo-junos' },
+  { id: 'demo-linux', platform: 'linux', hostname: 'demo-linux' },
+];
+
+/** The demo device entries, exactly as a user would write them in devices.yaml. */
+export function demoDevices(devices: Map<string, SimDevice>, defaults: AppConfig['defaults']): DeviceSpec[] {
+  return [...devices].map(([id, sim]) =>
+    validateDevice({
+      id, host: sim.host, port: sim.port, platform: sim.platform, username: sim.username, password: sim.password,
+      ...(sim.enableSecret ? { enableSecret: sim.enableSecret } : {}),
+      hostKey: { fingerprints: [sim.hostKeyFingerprint] },
+      labels: { site: 'demo', platform: sim.platform },
+      pool: { min: 1, max: 2 },
+    }, defaults, 'api', 'demo'),
+  );
+}
+
+export async function demo(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${DEMO_HELP}\n`);
+    return 0;
+  }
+  // The demo is for a laptop: keep metrics on loopback unless told otherwise.
+  const config = loadConfig({ argv: ['--metrics.listen', '127.0.0.1:9464', ...argv], env: process.env });
+  const fleet = await startSimFleet(FLEET);
+  const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
+  const daemon = new Daemon(config, { logger });
+  try {
+    await daemon.start(demoDevices(fleet.devices, config.defaults));
+  } catch (err) {
+    await fleet.close();
+    throw err;
+  }
+  const addr = daemon.grpcAddress;
+  const addrFlag = addr === '127.0.0.1:50051' ? '' : ` --addr ${addr}`;
+  process.stdout.write(`
+warmpool demo is running: gRPC on ${addr}, metrics on http://${daemon.metricsAddress}/metrics
+Simulated devices: ${[...fleet.devices.keys()].join(', ')} (each with 1 warm session, max 2)
+
+Try, in another terminal:
+  npx warmpool exec${addrFlag} demo-ios "show version"
+  npx warmpool exec${addrFlag} demo-ios --privileged "show running-config"
+  npx warmpool exec${addrFlag} demo-linux "uname -a"
+  npx warmpool many${addrFlag} --labels site=demo -- "show clock"
+  npx warmpool devices${addrFlag}
+  npx warmpool stats${addrFlag}
+  grpcurl -plaintext -d '{"device":"demo-eos","commands":["show version"]}' ${addr} warmpool.v1.DeviceProxy/Run
+
+Ctrl-C to stop.
+`);
+  const code = await runUntilSignalled(daemon);
+  await fleet.close();
+  return code;
+}

@@ -1,0 +1,108 @@
+/**
+ * Request validation for the device HTTP API: method allow-list, safe path join and header hygiene.
+ *
+ * WHY: the path comes from a remote gRPC caller. It must stay on the device's origin and under the
+ * configured base path (baseUrl `https://h/api` confines callers to `/api/...`), so scheme/host
+ * smuggling (`http://x`, `//evil.com/x`), dot-segment escapes (also percent-encoded: `%2e%2e`) and
+ * header injection (CR/LF) are refused before anything is sent.
+ */
+import { WarmpoolError } from '../errors.js';
+
+export const ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+export type HttpMethod = (typeof ALLOWED_METHODS)[number];
+
+/** Methods RFC 9110 calls idempotent: safe to send again when the connection died before any reply. */
+const IDEMPOTENT = new Set<string>(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
+export function isIdempotent(method: string): boolean {
+  return IDEMPOTENT.has(method);
+}
+
+const MAX_PATH_LENGTH = 8192;
+
+function invalid(device: string, field: string, reason: string): WarmpoolError {
+  return new WarmpoolError('INVALID_ARGUMENT', `device ${device}: invalid ${field}: ${reason}`, { device, field });
+}
+
+/** Upper-cases and checks the method against the allow-list. */
+export function checkMethod(device: string, method: string): HttpMethod {
+  const m = String(method ?? '').toUpperCase();
+  if (!(ALLOWED_METHODS as readonly string[]).includes(m)) {
+    throw invalid(device, 'method', `${JSON.stringify(String(method).slice(0, 32))} is not one of ${ALLOWED_METHODS.join(' ')}`);
+  }
+  return m as HttpMethod;
+}
+
+/** The base URL's path without a trailing slash ('' for the root). */
+export function basePathOf(baseUrl: URL): string {
+  return baseUrl.pathname.replace(/\/+$/, '');
+}
+
+/**
+ * Joins the caller's `path` (with optional query) under the base path and returns the
+ * request target for the device's origin, e.g. base `/api` + `/v1/x?a=1` → `/api/v1/x?a=1`.
+ * Throws INVALID_ARGUMENT (field `path`) for anything that could leave the base path or origin.
+ */
+export function joinPath(device: string, baseUrl: URL, path: string): string {
+  if (typeof path !== 'string' || path.length === 0) throw invalid(device, 'path', 'must not be empty');
+  if (path.length > MAX_PATH_LENGTH) throw invalid(device, 'path', `longer than ${MAX_PATH_LENGTH} characters`);
+  // Control characters (CR/LF would split the request line), spaces, DEL and non-ASCII are never valid in a target.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f-\uffff]/.test(path)) throw invalid(device, 'path', 'contains a control character, space or non-ASCII character');
+  if (!path.startsWith('/')) throw invalid(device, 'path', 'must start with "/" (no scheme or host)');
+  if (path.startsWith('//')) throw invalid(device, 'path', 'must not start with "//" (protocol-relative URL)');
+  if (path.includes('\\')) throw invalid(device, 'path', 'must not contain a backslash');
+  if (path.includes('#')) throw invalid(device, 'path', 'must not contain a fragment ("#")');
+
+  const q = path.indexOf('?');
+  const pathPart = q === -1 ? path : path.slice(0, q);
+  const query = q === -1 ? '' : path.slice(q);
+
+  // Walk the segments, decoding each the way a lenient server might, and refuse any
+  // `..` that climbs above the base. Decoded `/` (%2F) is legitimate in RESTCONF keys
+  // (`Ethernet1%2F1`) and is kept encoded, but its pieces are checked too.
+  let depth = 0;
+  for (const raw of pathPart.split('/').slice(1)) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(raw);
+    } catch {
+      throw invalid(device, 'path', 'contains a malformed percent-encoding');
+    }
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(decoded)) throw invalid(device, 'path', 'contains an encoded control character');
+    for (const piece of decoded.split(/[/\\]/)) {
+      if (piece === '..') {
+        depth--;
+        if (depth < 0) throw invalid(device, 'path', 'must not climb above the base path ("..")');
+      } else if (piece !== '.' && piece !== '') {
+        depth++;
+      }
+    }
+  }
+  return `${basePathOf(baseUrl)}${pathPart}${query}`;
+}
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and headers the client computes itself. */
+const DROPPED_HEADERS = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
+  'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect',
+]);
+
+/**
+ * Lower-cases header names, drops hop-by-hop and computed headers and any header the device's
+ * auth owns (a caller may not replace the device credential), and refuses CR/LF/NUL in names or values.
+ */
+export function cleanHeaders(device: string, headers: Record<string, string> | undefined, ownedByAuth: ReadonlySet<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [rawName, rawValue] of Object.entries(headers ?? {})) {
+    const name = rawName.toLowerCase();
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) throw invalid(device, 'headers', `header name ${JSON.stringify(rawName.slice(0, 64))} is not a valid token`);
+    const value = String(rawValue ?? '');
+    // eslint-disable-next-line no-control-regex
+    if (/[\r\n\u0000]/.test(value)) throw invalid(device, 'headers', `value of header ${name} contains CR, LF or NUL`);
+    if (DROPPED_HEADERS.has(name) || ownedByAuth.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}

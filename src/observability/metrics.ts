@@ -1,0 +1,378 @@
+/**
+ * Prometheus metrics for warmpool (CONTRACT §4).
+ *
+ * Two kinds of series live here:
+ *  - event series (counters, histograms) fed by the pool through PoolObserver and by the API layer
+ *    through rpc()/command()/cache();
+ *  - state series (sessions by state, waiting, max, breaker, device count) computed AT SCRAPE TIME
+ *    from `statsSource()` in collect() callbacks, so they can never drift from the pool's own truth
+ *    (no inc/dec bookkeeping that a missed event would skew forever).
+ *
+ * Labels never carry commands, output, hosts or credentials: only device ids (already validated
+ * to [A-Za-z0-9._:-]), protocols, small fixed enums and the gRPC method name.
+ */
+import { readFileSync } from 'node:fs';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Protocol } from '../config/types.js';
+import type { CircuitState, PoolObserver, PoolStats } from '../pool/types.js';
+
+/** The `device` label value used for every series when per-device labels are off. */
+export const ALL_DEVICES = '_all';
+
+export type CommandResultLabel = 'ok' | 'failed' | 'error';
+export type CacheResultLabel = 'hit' | 'miss' | 'coalesced';
+
+/** gRPC status names, as used in the `code` label (grpc-go / grpc-js spelling). */
+export const GRPC_CODE_NAMES = [
+  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
+  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE',
+  'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+] as const;
+
+/** Fast loopback opens (a few ms) up to slow TACACS/RADIUS logins (tens of seconds). */
+export const SESSION_OPEN_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30];
+/** An idle session is handed out in well under a millisecond; a saturated pool makes callers wait up to acquireTimeoutMs. */
+export const ACQUIRE_WAIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Warm commands take ~0.2–1 ms on loopback; `show tech` on a big box can take a minute. */
+export const COMMAND_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+
+export interface MetricsOptions {
+  /** false: every `device` label is "_all" and values are summed (for very large inventories). */
+  perDeviceLabels: boolean;
+  /** The pools' current state; called at scrape time. */
+  statsSource: () => PoolStats[];
+  /** Defaults to a fresh Registry (never the prom-client global one, so several instances can coexist). */
+  registry?: Registry;
+  /** Default process_* / nodejs_* metrics (default true). Turn off when the registry already has them. */
+  defaultMetrics?: boolean;
+  /** Value of warmpool_build_info{version}; defaults to package.json's version. */
+  version?: string;
+}
+
+export interface Metrics extends Required<PoolObserver> {
+  /** One finished RPC. `method` is the short gRPC method path (e.g. "DeviceProxy/Run"), `code` the status name ("OK", "NOT_FOUND"). */
+  rpc(method: string, code: string): void;
+  /** One command (or HTTP request) run over a warm session. */
+  command(protocol: Protocol, result: CommandResultLabel, seconds: number): void;
+  /** One lookup in the result cache (`coalesced`: joined an identical request already in flight). */
+  cache(result: CacheResultLabel): void;
+  readonly registry: Registry;
+  /** Content-Type header value for the /metrics response. */
+  readonly contentType: string;
+  /** The exposition text, with state gauges freshly computed from statsSource(). */
+  scrape(): Promise<string>;
+}
+
+// Guards against label-value explosions from values we do not fully control.
+const MAX_RPC_METHODS = 64;
+const MAX_CLOSE_REASONS = 32;
+const METHOD_RE = /^[A-Za-z0-9_.]{1,64}\/[A-Za-z0-9_]{1,64}$|^[A-Za-z0-9_.]{1,64}$/;
+const REASON_RE = /^[a-z][a-z0-9_]{0,31}$/;
+const GRPC_CODES = new Set<string>(GRPC_CODE_NAMES);
+const STATES = ['idle', 'busy', 'connecting'] as const;
+const LINT_FAILING_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+function packageVersion(): string {
+  // src/observability/metrics.ts runs from src/ (tap) or dist/src/ (built); try both depths.
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'warmpool' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not at this depth; try the next
+    }
+  }
+  return 'unknown';
+}
+
+interface DeviceAgg {
+  device: string;
+  protocol: Protocol;
+  idle: number;
+  busy: number;
+  connecting: number;
+  waiting: number;
+  max: number;
+}
+
+export function createMetrics(opts: MetricsOptions): Metrics {
+  const registry = opts.registry ?? new Registry();
+  const registers = [registry];
+  const perDevice = opts.perDeviceLabels;
+  const deviceLabel = (device: string): string => (perDevice ? device : ALL_DEVICES);
+
+  // One statsSource() call per scrape keeps busy and max (etc.) consistent with each other.
+  // scrape() invalidates explicitly; a direct registry.metrics() caller gets it cleared on the next macrotask.
+  let snapshot: PoolStats[] | undefined;
+  const stats = (): PoolStats[] => {
+    if (!snapshot) {
+      snapshot = opts.statsSource();
+      setImmediate(() => { snapshot = undefined; }).unref();
+    }
+    return snapshot;
+  };
+
+  /** Pools keyed by (device label, protocol), summed when per-device labels are off. */
+  const aggregate = (): DeviceAgg[] => {
+    const byKey = new Map<string, DeviceAgg>();
+    for (const s of stats()) {
+      const device = deviceLabel(s.device);
+      const key = `${device}\u0000${s.protocol}`;
+      let a = byKey.get(key);
+      if (!a) {
+        a = { device, protocol: s.protocol, idle: 0, busy: 0, connecting: 0, waiting: 0, max: 0 };
+        byKey.set(key, a);
+      }
+      a.idle += s.idle;
+      a.busy += s.busy;
+      a.connecting += s.connecting;
+      a.waiting += s.waiting;
+      a.max += s.max;
+    }
+    return [...byKey.values()];
+  };
+
+  // ---- state gauges (computed at scrape time) ----
+
+  new Gauge({
+    name: 'warmpool_sessions',
+    help: 'Sessions per pool by state (idle, busy, connecting), read from the pool at scrape time. '
+      + 'busy / warmpool_pool_max_sessions is pool utilisation; idle near 0 with waiting > 0 means raise pool.max (within the device vty limit).',
+    labelNames: ['device', 'protocol', 'state'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const a of aggregate()) {
+        for (const state of STATES) this.set({ device: a.device, protocol: a.protocol, state }, a[state]);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'warmpool_pool_waiting',
+    help: 'Requests queued for a session of this pool right now. Sustained > 0 means the pool is too small '
+      + 'for the load (raise pool.max) or sessions are held too long (slow commands).',
+    labelNames: ['device', 'protocol'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const a of aggregate()) this.set({ device: a.device, protocol: a.protocol }, a.waiting);
+    },
+  });
+
+  new Gauge({
+    name: 'warmpool_pool_max_sessions',
+    help: 'Configured pool.max for this pool (summed when per-device labels are off). Denominator of pool utilisation.',
+    labelNames: ['device', 'protocol'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const a of aggregate()) this.set({ device: a.device, protocol: a.protocol }, a.max);
+    },
+  });
+
+  new Gauge({
+    name: 'warmpool_circuit_open',
+    help: 'Circuit breaker not closed for this device (1 = open or half-open: requests fail fast with UNAVAILABLE). '
+      + 'With per-device labels off, the number of such devices. Check reachability and credentials of the device.',
+    labelNames: ['device'] as const,
+    registers,
+    collect() {
+      this.reset();
+      const open = new Map<string, boolean>();
+      for (const s of stats()) open.set(s.device, (open.get(s.device) ?? false) || s.circuit !== 'closed');
+      if (perDevice) {
+        for (const [device, isOpen] of open) this.set({ device }, isOpen ? 1 : 0);
+      } else {
+        let n = 0;
+        for (const isOpen of open.values()) if (isOpen) n++;
+        this.set({ device: ALL_DEVICES }, n);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'warmpool_devices',
+    help: 'Devices that currently have a session pool. A sudden drop means the inventory was reloaded or devices were deleted.',
+    registers,
+    collect() {
+      this.set(new Set(stats().map((s) => s.device)).size);
+    },
+  });
+
+  const buildInfo = new Gauge({
+    name: 'warmpool_build_info',
+    help: 'Always 1; the version label tells which warmpool build is running (join on it to see rollouts).',
+    labelNames: ['version'] as const,
+    registers,
+  });
+  buildInfo.set({ version: opts.version ?? packageVersion() }, 1);
+
+  if (opts.defaultMetrics ?? true) {
+    // Standard names (process_*, nodejs_*) so stock Node.js dashboards work unchanged.
+    collectDefaultMetrics({ register: registry });
+    // These three are gauges named *_total, which promtool's linter (and OpenMetrics) rejects.
+    // Their per-type twins (nodejs_active_handles{type}, ...) stay: sum() over them gives the same number.
+    for (const name of LINT_FAILING_DEFAULT_METRICS) registry.removeSingleMetric(name);
+  }
+
+  // ---- event series ----
+
+  // Counters carrying a device label forget the series of devices that no longer have a pool
+  // (checked at scrape time), otherwise an inventory that churns grows the exposition forever.
+  // A device added again starts from 0, which rate() treats as an ordinary counter reset.
+  const deviceCounter = (name: string, help: string, extra: string): { counter: Counter<string>; inc(labels: Record<string, string>): void } => {
+    const byDevice = new Map<string, Map<string, Record<string, string>>>();
+    const counter = new Counter({
+      name,
+      help,
+      labelNames: ['device', 'protocol', extra],
+      registers,
+      collect() {
+        if (!perDevice || byDevice.size === 0) return;
+        const live = new Set(stats().map((s) => s.device));
+        for (const [device, series] of byDevice) {
+          if (live.has(device)) continue;
+          for (const labels of series.values()) this.remove(labels);
+          byDevice.delete(device);
+        }
+      },
+    });
+    return {
+      counter,
+      inc(labels) {
+        counter.inc(labels);
+        if (!perDevice) return;
+        const device = labels.device!;
+        let series = byDevice.get(device);
+        if (!series) byDevice.set(device, (series = new Map()));
+        const key = `${labels.protocol}\u0000${labels[extra]}`;
+        if (!series.has(key)) series.set(key, labels);
+      },
+    };
+  };
+
+  const opens = deviceCounter(
+    'warmpool_session_opens_total',
+    'Session open attempts (connect + login) by result. A rising failure share means the device is '
+      + 'unreachable, refuses the login, or its host key changed; see the logs for the device.',
+    'result',
+  );
+  const closes = deviceCounter(
+    'warmpool_session_closes_total',
+    'Sessions closed, by reason (idle timeout, lifetime, error, ...). Many error closes with few idle '
+      + 'closes means sessions die under use: check device exec-timeout and NAT idle timers against keepalives.',
+    'reason',
+  );
+  const breakerTransitions = deviceCounter(
+    'warmpool_circuit_transitions_total',
+    'Circuit breaker state changes, by the state entered. A high rate of "open" means a flapping device.',
+    'state',
+  );
+  const openDuration = new Histogram({
+    name: 'warmpool_session_open_duration_seconds',
+    help: 'Time to open and log in a session (successful opens only). Slow logins (AAA/TACACS) here are the '
+      + 'cost the pool saves per request; if p99 nears ssh.connectTimeoutMs, raise it or fix AAA.',
+    labelNames: ['protocol'] as const,
+    buckets: SESSION_OPEN_BUCKETS,
+    registers,
+  });
+  const acquireWait = new Histogram({
+    name: 'warmpool_acquire_wait_seconds',
+    help: 'Time a request waited for a session from the pool (0 when one was idle). A high p99 means the pool '
+      + 'is saturated: raise pool.max or spread load.',
+    labelNames: ['protocol'] as const,
+    buckets: ACQUIRE_WAIT_BUCKETS,
+    registers,
+  });
+  const commandDuration = new Histogram({
+    name: 'warmpool_command_duration_seconds',
+    help: 'Duration of one command over a warm session, by result (ok, failed: the device reported an error, '
+      + 'error: timeout or lost session). Warm commands normally take about a millisecond plus device time.',
+    labelNames: ['protocol', 'result'] as const,
+    buckets: COMMAND_BUCKETS,
+    registers,
+  });
+  const rpcs = new Counter({
+    name: 'warmpool_rpc_requests_total',
+    help: 'Finished gRPC calls by method and status code. Watch UNAVAILABLE (device down, breaker open, draining), '
+      + 'RESOURCE_EXHAUSTED (wait queue full) and DEADLINE_EXCEEDED (timeouts).',
+    labelNames: ['method', 'code'] as const,
+    registers,
+  });
+  const cacheRequests = new Counter({
+    name: 'warmpool_cache_requests_total',
+    help: 'Result cache lookups for requests with cache_ttl_ms > 0: hit, miss, or coalesced onto an identical '
+      + 'request in flight. A low hit rate means the TTL is shorter than the callers\' repeat interval.',
+    labelNames: ['result'] as const,
+    registers,
+  });
+
+  // Series that exist from the start, so rate() and ratios work before the first event.
+  for (const result of ['hit', 'miss', 'coalesced'] as const) cacheRequests.inc({ result }, 0);
+  for (const protocol of ['ssh', 'http'] as const) {
+    openDuration.zero({ protocol });
+    acquireWait.zero({ protocol });
+    for (const result of ['ok', 'failed', 'error'] as const) commandDuration.zero({ protocol, result });
+  }
+
+  const closeReasons = new Set<string>();
+  const reasonLabel = (reason: string): string => {
+    // Lower-cased so error codes (ECONNRESET, UND_ERR_SOCKET) stay readable reasons rather than 'other'.
+    const lower = reason.toLowerCase();
+    const r = REASON_RE.test(lower) ? lower : 'other';
+    if (closeReasons.has(r)) return r;
+    if (closeReasons.size >= MAX_CLOSE_REASONS) return 'other';
+    closeReasons.add(r);
+    return r;
+  };
+  const methods = new Set<string>();
+  const methodLabel = (method: string): string => {
+    const m = method.startsWith('/') ? method.slice(1) : method;
+    if (!METHOD_RE.test(m)) return '_other';
+    if (methods.has(m)) return m;
+    if (methods.size >= MAX_RPC_METHODS) return '_other';
+    methods.add(m);
+    return m;
+  };
+
+  const seconds = (s: number): number => (Number.isFinite(s) && s > 0 ? s : 0);
+
+  return {
+    registry,
+    get contentType() {
+      return registry.contentType;
+    },
+
+    sessionOpened(device: string, protocol: Protocol, result: 'success' | 'failure', secs: number): void {
+      opens.inc({ device: deviceLabel(device), protocol, result });
+      if (result === 'success') openDuration.observe({ protocol }, seconds(secs));
+    },
+    acquired(_device: string, protocol: Protocol, waitSeconds: number): void {
+      acquireWait.observe({ protocol }, seconds(waitSeconds));
+    },
+    sessionClosed(device: string, protocol: Protocol, reason: string): void {
+      closes.inc({ device: deviceLabel(device), protocol, reason: reasonLabel(reason) });
+    },
+    circuitChanged(device: string, protocol: Protocol, state: CircuitState): void {
+      breakerTransitions.inc({ device: deviceLabel(device), protocol, state });
+    },
+
+    rpc(method: string, code: string): void {
+      rpcs.inc({ method: methodLabel(method), code: GRPC_CODES.has(code) ? code : 'UNKNOWN' });
+    },
+    command(protocol: Protocol, result: CommandResultLabel, secs: number): void {
+      commandDuration.observe({ protocol, result }, seconds(secs));
+    },
+    cache(result: CacheResultLabel): void {
+      cacheRequests.inc({ result });
+    },
+
+    async scrape(): Promise<string> {
+      snapshot = undefined;
+      return registry.metrics();
+    },
+  } satisfies Metrics;
+}

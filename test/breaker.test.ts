@@ -1,0 +1,93 @@
+import t from 'tap';
+import { CircuitBreaker } from '../src/pool/breaker.js';
+import { WarmpoolError, isWarmpoolError } from '../src/errors.js';
+import type { CircuitState } from '../src/pool/types.js';
+import { FakeClock } from './helpers/fake-clock.js';
+
+function make(over: Partial<ConstructorParameters<typeof CircuitBreaker>[0]> = {}) {
+  const clock = new FakeClock();
+  const changes: CircuitState[] = [];
+  const b = new CircuitBreaker({
+    device: 'sw1', clock, failureThreshold: 3, openMs: 1000, maxOpenMs: 8000,
+    random: () => 0, onChange: (s) => changes.push(s), ...over,
+  });
+  return { clock, b, changes };
+}
+const refused = new WarmpoolError('CONNECT_REFUSED', 'sw1: connection refused', { device: 'sw1' });
+
+t.test('stays closed below the threshold and a success resets the count', async (t) => {
+  const { b } = make();
+  b.failure(refused);
+  b.failure(refused);
+  b.success();
+  b.failure(refused);
+  b.failure(refused);
+  t.equal(b.state, 'closed');
+  t.doesNotThrow(() => b.check());
+});
+
+t.test('opens after threshold consecutive failures; check fails fast naming device, time and last error', async (t) => {
+  const { b, clock, changes } = make();
+  for (let i = 0; i < 3; i++) b.failure(refused);
+  t.equal(b.state, 'open');
+  t.equal(b.openUntil, clock.wallNow() + 1000);
+  const err = t.throws(() => b.check()) as WarmpoolError;
+  t.ok(isWarmpoolError(err, 'CIRCUIT_OPEN'));
+  t.match(err.message, /^sw1: circuit open until 2026-01-01T00:00:01\.000Z; last error: sw1: connection refused$/);
+  t.same(changes, ['open']);
+});
+
+t.test('after the open period exactly one caller gets the half-open probe; success closes', async (t) => {
+  const { b, clock, changes } = make();
+  for (let i = 0; i < 3; i++) b.failure(refused);
+  clock.advance(999);
+  t.throws(() => b.check());
+  clock.advance(1);
+  t.equal(b.state, 'half_open');
+  t.doesNotThrow(() => b.check(), 'first caller is the probe');
+  t.throws(() => b.check(), /probe connection is in progress/, 'second caller fails fast');
+  t.throws(() => b.check());
+  b.success();
+  t.equal(b.state, 'closed');
+  t.equal(b.openUntil, 0);
+  t.doesNotThrow(() => b.check());
+  t.same(changes, ['open', 'half_open', 'closed']);
+});
+
+t.test('a failed probe re-opens for a longer period, growing up to maxOpenMs', async (t) => {
+  const { b, clock, changes } = make();
+  for (let i = 0; i < 3; i++) b.failure(refused);
+  const periods: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const start = clock.wallNow();
+    periods.push(b.openUntil - start);
+    clock.advance(b.openUntil - start);
+    b.check();
+    b.failure(refused);
+  }
+  t.same(periods, [1000, 2000, 4000, 8000, 8000, 8000]);
+  t.same(changes.slice(0, 4), ['open', 'half_open', 'open', 'half_open']);
+});
+
+t.test('the open period is jittered downwards, never above the cap', async (t) => {
+  const { b, clock } = make({ random: () => 0.5 });
+  for (let i = 0; i < 3; i++) b.failure(refused);
+  t.equal(b.openUntil - clock.wallNow(), 900);
+});
+
+t.test('trip opens at once on a permanent error', async (t) => {
+  const { b } = make();
+  b.trip(new WarmpoolError('AUTH_FAILED', 'sw1: authentication failed for user netops'));
+  t.equal(b.state, 'open');
+  t.throws(() => b.check(), /authentication failed/);
+});
+
+t.test('an abandoned probe slot frees itself after maxOpenMs', async (t) => {
+  const { b, clock } = make();
+  for (let i = 0; i < 3; i++) b.failure(refused);
+  clock.advance(1000);
+  b.check();
+  t.throws(() => b.check());
+  clock.advance(8000);
+  t.doesNotThrow(() => b.check());
+});

@@ -1,0 +1,329 @@
+/**
+ * The deployment artefacts (deploy/, Dockerfile) are checked against the real tools and schemas
+ * available on this machine: Kubernetes OpenAPI schemas (kubernetes-models), promtool, yamllint,
+ * and a real scrape of createMetrics() for the dashboard's queries.
+ */
+import t, { type Test } from 'tap';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { join, relative } from 'node:path';
+import { parseAllDocuments, parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { fullScrape, parseExposition, promtool } from './metrics-fixtures.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const DEPLOY = join(ROOT, 'deploy');
+
+type Obj = Record<string, any>;
+
+const MODELS: Record<string, new (data: any) => { validate(): void }> = {
+  'apps/v1/Deployment': Deployment,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
+  'v1/ServiceAccount': ServiceAccount,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+};
+
+function walk(dir: string, ext: RegExp): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...walk(p, ext));
+    else if (ext.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+/** Multi-document YAML, as kubectl reads it (YAML 1.1 would differ only for octal-looking scalars, which we avoid). */
+function loadDocs(file: string): Obj[] {
+  const docs = parseAllDocuments(readFileSync(file, 'utf8'));
+  const out: Obj[] = [];
+  for (const d of docs) {
+    if (d.errors.length > 0) throw new Error(`${file}: ${d.errors.map((e) => e.message).join('; ')}`);
+    const v = d.toJS() as Obj | null;
+    if (v !== null) out.push(v);
+  }
+  return out;
+}
+
+function k8sObjects(sub: string): Array<{ file: string; obj: Obj }> {
+  return walk(join(DEPLOY, 'kubernetes', sub), /\.yaml$/).flatMap((file) => loadDocs(file).map((obj) => ({ file, obj })));
+}
+
+function findKind(objs: Array<{ obj: Obj }>, kind: string, name?: string): Obj {
+  const hit = objs.find((o) => o.obj.kind === kind && (name === undefined || o.obj.metadata?.name === name));
+  if (!hit) throw new Error(`no ${kind}${name ? ` ${name}` : ''}`);
+  return hit.obj;
+}
+
+function assertHardened(t: Test, podSpec: Obj, c: Obj, what: string): void {
+  const sc = c.securityContext ?? {};
+  const podSc = podSpec.securityContext ?? {};
+  t.ok(sc.runAsNonRoot ?? podSc.runAsNonRoot, `${what}: runAsNonRoot`);
+  t.not(sc.runAsUser ?? podSc.runAsUser, 0, `${what}: not uid 0`);
+  t.equal(sc.readOnlyRootFilesystem, true, `${what}: readOnlyRootFilesystem`);
+  t.equal(sc.allowPrivilegeEscalation, false, `${what}: no privilege escalation`);
+  t.same(sc.capabilities?.drop, ['ALL'], `${what}: drops ALL capabilities`);
+  t.ok(c.resources?.requests && c.resources?.limits?.memory, `${what}: requests and a memory limit`);
+}
+
+function warmpoolTmpMounted(t: Test, podSpec: Obj, c: Obj, what: string): void {
+  const tmp = (c.volumeMounts ?? []).find((m: Obj) => m.mountPath === '/tmp');
+  t.ok(tmp, `${what}: /tmp is mounted (read-only root filesystem)`);
+  const vol = (podSpec.volumes ?? []).find((v: Obj) => v.name === tmp?.name);
+  t.ok(vol?.emptyDir, `${what}: /tmp is an emptyDir`);
+}
+
+t.test('every Kubernetes manifest parses and validates against the Kubernetes schema', async (t) => {
+  const files = walk(join(DEPLOY, 'kubernetes'), /\.yaml$/);
+  t.ok(files.length >= 8, `found ${files.length} manifests`);
+  for (const file of files) {
+    const rel = relative(ROOT, file);
+    for (const obj of loadDocs(file)) {
+      if (obj.kind === 'Kustomization') {
+        for (const r of obj.resources as string[]) t.ok(files.includes(join(file, '..', r)), `${rel}: lists existing ${r}`);
+        continue;
+      }
+      const key = `${obj.apiVersion}/${obj.kind}`;
+      const Model = MODELS[key];
+      t.ok(Model, `${rel}: ${key} has a schema model`);
+      if (!Model) continue;
+      t.doesNotThrow(() => new Model(obj).validate(), `${rel}: ${key} ${obj.metadata?.name} is valid`);
+      t.match(obj.metadata?.labels?.['app.kubernetes.io/name'], /\S/, `${rel}: ${obj.kind} is labelled`);
+    }
+  }
+});
+
+t.test('the schema validation used above rejects a malformed Deployment', async (t) => {
+  const d = findKind(k8sObjects('gateway'), 'Deployment');
+  const broken = structuredClone(d);
+  broken.spec.replicas = 'two';
+  t.throws(() => new Deployment(broken).validate());
+  const broken2 = structuredClone(d);
+  broken2.spec.template.spec.containers[0].ports[0].containerPort = 'grpc';
+  t.throws(() => new Deployment(broken2).validate());
+});
+
+t.test('secrets in the manifests are placeholders only', async (t) => {
+  for (const sub of ['sidecar', 'gateway']) {
+    for (const { file, obj } of k8sObjects(sub)) {
+      if (obj.kind !== 'Secret') continue;
+      t.same(obj.stringData ?? {}, {}, `${relative(ROOT, file)}: no stringData values`);
+      t.same(obj.data ?? {}, {}, `${relative(ROOT, file)}: no data values`);
+    }
+  }
+});
+
+t.test('sidecar: warmpool is a native sidecar whose startupProbe gates the app', async (t) => {
+  const objs = k8sObjects('sidecar');
+  const d = findKind(objs, 'Deployment');
+  const pod = d.spec.template.spec;
+  const init = (pod.initContainers as Obj[]).find((c) => c.name === 'warmpool');
+  t.ok(init, 'warmpool is an init container');
+  t.equal(init!.restartPolicy, 'Always', 'restartPolicy: Always makes it a native sidecar');
+  t.ok(init!.startupProbe, 'has a startupProbe');
+  t.equal(init!.startupProbe.httpGet?.path, '/readyz');
+  t.equal(init!.startupProbe.httpGet?.port, 'metrics');
+  t.same(init!.args, ['serve', '--config', '/etc/warmpool/warmpool.yaml']);
+  t.ok((init!.ports as Obj[]).some((p) => p.name === 'metrics' && p.containerPort === 9464));
+  t.notOk((pod.containers as Obj[]).some((c) => c.name === 'warmpool'), 'not also a main container');
+  assertHardened(t, pod, init!, 'warmpool sidecar');
+  warmpoolTmpMounted(t, pod, init!, 'warmpool sidecar');
+  for (const c of pod.containers as Obj[]) assertHardened(t, pod, c, `app container ${c.name}`);
+  t.ok(pod.terminationGracePeriodSeconds * 1000 > 20000, 'grace period exceeds shutdown.graceMs');
+
+  const cfg = parseYaml(findKind(objs, 'ConfigMap').data['warmpool.yaml']) as Obj;
+  t.equal(cfg.grpc.listen, '127.0.0.1:50051', 'gRPC is pod-local');
+  t.equal(cfg.metrics.listen, '0.0.0.0:9464', 'metrics and probes reachable by the kubelet');
+  const app = (pod.containers as Obj[])[0]!;
+  t.ok((app.env as Obj[]).some((e) => e.value === '127.0.0.1:50051'), 'the app is pointed at the pod-local address');
+});
+
+t.test('gateway: auth on, probes, Service ports, PDB and credentials mounted as files', async (t) => {
+  const objs = k8sObjects('gateway');
+  const d = findKind(objs, 'Deployment');
+  const pod = d.spec.template.spec;
+  const c = (pod.containers as Obj[]).find((x) => x.name === 'warmpool')!;
+  assertHardened(t, pod, c, 'warmpool gateway');
+  warmpoolTmpMounted(t, pod, c, 'warmpool gateway');
+  for (const p of ['startupProbe', 'readinessProbe', 'livenessProbe']) t.ok(c[p], `has ${p}`);
+  t.equal(c.readinessProbe.httpGet.path, '/readyz');
+  t.equal(c.livenessProbe.httpGet.path, '/healthz');
+  t.equal(pod.serviceAccountName, 'warmpool');
+  t.equal(pod.automountServiceAccountToken, false);
+
+  const cfg = parseYaml(findKind(objs, 'ConfigMap').data['warmpool.yaml']) as Obj;
+  t.equal(cfg.grpc.listen, '0.0.0.0:50051');
+  t.ok(cfg.grpc.tls.certFile && cfg.grpc.tls.keyFile && cfg.grpc.tls.clientCaFile, 'mTLS configured');
+  t.not(cfg.grpc.auth?.allowInsecure, true, 'never allowInsecure');
+
+  // Every file the config and inventory name lies under a volume mount of the container.
+  const mounts = (c.volumeMounts as Obj[]).map((m) => m.mountPath as string);
+  const text = findKind(objs, 'ConfigMap').data['warmpool.yaml'] + findKind(objs, 'ConfigMap').data['devices.yaml'];
+  for (const [path] of text.matchAll(/\/etc\/warmpool\/[\w./-]+/g)) {
+    t.ok(mounts.some((m) => path.startsWith(`${m}/`)), `${path} is under a mount`);
+  }
+
+  const svc = objs.filter((o) => o.obj.kind === 'Service').map((o) => o.obj);
+  const main = svc.find((s) => s.metadata.name === 'warmpool')!;
+  t.same((main.spec.ports as Obj[]).map((p) => [p.name, p.port]), [['grpc', 50051], ['metrics', 9464]]);
+  t.equal(svc.find((s) => s.metadata.name === 'warmpool-headless')?.spec.clusterIP, 'None');
+  const pdb = findKind(objs, 'PodDisruptionBudget');
+  t.same(pdb.spec.selector.matchLabels, d.spec.selector.matchLabels, 'PDB selects the Deployment pods');
+  t.same(main.spec.selector, d.spec.template.metadata.labels, 'Service selects the Deployment pods');
+});
+
+t.test('promtool accepts the alerting rules and their unit tests pass', async (t) => {
+  const check = promtool(['check', 'rules', join(DEPLOY, 'prometheus', 'warmpool-rules.yaml')]);
+  t.equal(check.status, 0, check.stdout + check.stderr);
+  t.match(check.stdout, /SUCCESS/);
+  const unit = promtool(['test', 'rules', join(DEPLOY, 'prometheus', 'warmpool-rules.test.yaml')]);
+  t.equal(unit.status, 0, unit.stdout + unit.stderr);
+});
+
+t.test('every alert has summary, description and a runbook anchor that exists in docs/operations.md', async (t) => {
+  const rules = parseYaml(readFileSync(join(DEPLOY, 'prometheus', 'warmpool-rules.yaml'), 'utf8')) as Obj;
+  const alerts = (rules.groups as Obj[]).flatMap((g) => g.rules as Obj[]).filter((r) => r.alert);
+  t.same(alerts.map((a) => a.alert).sort(), [
+    'WarmpoolAcquireWaitHigh', 'WarmpoolCircuitOpen', 'WarmpoolNotReady', 'WarmpoolPoolSaturated', 'WarmpoolSessionOpenFailures',
+  ]);
+  const doc = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
+  const anchors = new Set([...doc.matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')));
+  for (const a of alerts) {
+    t.match(a.annotations.summary, /\S/, `${a.alert} summary`);
+    t.match(a.annotations.description, /\S{20}|\s.{40,}/, `${a.alert} description`);
+    const m = /docs\/operations\.md#([\w-]+)$/.exec(a.annotations.runbook_url);
+    t.ok(m, `${a.alert} runbook_url points into docs/operations.md`);
+    t.ok(m && anchors.has(m[1]!), `${a.alert}: anchor #${m?.[1]} is a heading in docs/operations.md`);
+  }
+});
+
+t.test('every metric the dashboard and the rules query exists in a real scrape', async (t) => {
+  const samples = parseExposition(await fullScrape());
+  const families = new Set(samples.map((s) => s.name.replace(/_(bucket|sum|count)$/, '')));
+  const names = new Set(samples.map((s) => s.name));
+  const dash = JSON.parse(readFileSync(join(DEPLOY, 'grafana', 'warmpool-dashboard.json'), 'utf8')) as Obj;
+  const exprs: string[] = [];
+  for (const p of dash.panels as Obj[]) for (const target of (p.targets ?? []) as Obj[]) exprs.push(target.expr);
+  for (const v of dash.templating.list as Obj[]) if (v.type === 'query') exprs.push(v.query.query);
+  const rulesText = readFileSync(join(DEPLOY, 'prometheus', 'warmpool-rules.yaml'), 'utf8');
+  const queried = new Set<string>();
+  for (const text of [...exprs, rulesText]) {
+    // Skip recording-rule names (level:metric:ops); real metric names have no colon.
+    for (const m of text.matchAll(/(?<![:\w])((?:warmpool|process|nodejs)_[a-z0-9_]+)(?![:\w])/g)) queried.add(m[1]!);
+  }
+  t.ok(queried.size >= 12, `the dashboard and rules query ${queried.size} metrics`);
+  for (const name of queried) {
+    t.ok(names.has(name) || families.has(name.replace(/_(bucket|sum|count)$/, '')), `${name} is exposed`);
+  }
+});
+
+t.test('every dashboard query is valid PromQL (checked by promtool as recording rules)', async (t) => {
+  const dash = JSON.parse(readFileSync(join(DEPLOY, 'grafana', 'warmpool-dashboard.json'), 'utf8')) as Obj;
+  const exprs = (dash.panels as Obj[]).flatMap((p) => ((p.targets ?? []) as Obj[]).map((x) => x.expr as string));
+  t.ok(exprs.length >= 15, `${exprs.length} queries`);
+  // Grafana variables become what they expand to with "All" selected.
+  const rules = exprs.map((e, i) => ({ record: `dashboard:query_${i}`, expr: e.replaceAll('$__rate_interval', '5m').replaceAll('$device', '.*').replaceAll('$job', '.*') }));
+  const dir = mkdtempSync(join(tmpdir(), 'warmpool-dash-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'dashboard-rules.yaml');
+  writeFileSync(file, stringifyYaml({ groups: [{ name: 'dashboard', rules }] }));
+  const r = promtool(['check', 'rules', file]);
+  t.equal(r.status, 0, r.stdout + r.stderr);
+  t.match(r.stdout, new RegExp(`SUCCESS: ${rules.length} rules found`));
+  // ... and promtool does reject a broken query, so the check above can fail.
+  writeFileSync(file, stringifyYaml({ groups: [{ name: 'dashboard', rules: [{ record: 'x:y', expr: 'sum by (device (warmpool_sessions)' }] }] }));
+  t.not(promtool(['check', 'rules', file]).status, 0);
+});
+
+t.test('dashboard: datasource and device variables, panels cover the operator questions', async (t) => {
+  const dash = JSON.parse(readFileSync(join(DEPLOY, 'grafana', 'warmpool-dashboard.json'), 'utf8')) as Obj;
+  const vars = dash.templating.list as Obj[];
+  t.equal(vars.find((v) => v.name === 'datasource')?.type, 'datasource');
+  t.equal(vars.find((v) => v.name === 'datasource')?.query, 'prometheus');
+  t.equal(vars.find((v) => v.name === 'device')?.type, 'query');
+  const panels = (dash.panels as Obj[]).filter((p) => p.type !== 'row');
+  const ids = new Set<number>();
+  for (const p of panels) {
+    t.equal(p.datasource?.uid, '${datasource}', `${p.title}: uses the datasource variable`);
+    t.notOk(ids.has(p.id), `${p.title}: unique id`);
+    ids.add(p.id);
+    for (const target of p.targets as Obj[]) t.equal(target.datasource?.uid, '${datasource}');
+  }
+  const all = JSON.stringify(dash.panels);
+  for (const needle of [
+    'state=\\"busy\\"', 'warmpool_pool_max_sessions', 'warmpool_pool_waiting', 'histogram_quantile(0.99, sum by (le, protocol) (rate(warmpool_acquire_wait_seconds_bucket',
+    'histogram_quantile(0.5, sum by (le, protocol) (rate(warmpool_command_duration_seconds_bucket', 'warmpool_session_opens_total',
+    'warmpool_circuit_open', 'warmpool_cache_requests_total', 'sum by (code) (rate(warmpool_rpc_requests_total', 'process_resident_memory_bytes',
+    'process_cpu_seconds_total', 'device=~\\"$device\\"',
+  ]) {
+    t.ok(all.includes(needle), `a panel queries ${needle}`);
+  }
+});
+
+t.test('yamllint passes on every YAML file under deploy/', async (t) => {
+  const files = walk(DEPLOY, /\.ya?ml(\.example)?$/);
+  const r = spawnSync('yamllint', ['-f', 'parsable', '-c', join(DEPLOY, '.yamllint'), ...files], { encoding: 'utf8', timeout: 30_000 });
+  if (r.error) throw new Error(`yamllint could not be run (${r.error.message}); install it (apt-get install yamllint)`);
+  t.equal(r.status, 0, r.stdout + r.stderr);
+  t.equal(r.stdout.trim(), '', 'no warnings either');
+});
+
+t.test('Dockerfile: multi-stage, non-root, exec-form entrypoint of the built daemon', async (t) => {
+  const lines = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const from = lines.filter((l) => /^FROM\s/i.test(l));
+  t.ok(from.length >= 2, `${from.length} stages`);
+  for (const f of from) t.match(f, /^FROM \$\{NODE_IMAGE\} AS [a-z-]+$/);
+  t.match(lines.find((l) => l.startsWith('ARG NODE_IMAGE=')), /node:(22|24)-bookworm-slim$/);
+  const lastFrom = lines.lastIndexOf(from.at(-1)!);
+  const runtime = lines.slice(lastFrom);
+  const user = runtime.filter((l) => l.startsWith('USER ')).at(-1);
+  t.ok(user, 'runtime stage sets USER');
+  t.notMatch(user!, /^USER (root|0)(:|$)/, 'USER is not root');
+  const entry = runtime.find((l) => l.startsWith('ENTRYPOINT '))!;
+  const entryArgs = JSON.parse(entry.slice('ENTRYPOINT '.length)) as string[];
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  t.same(entryArgs, ['node', `/app/${pkg.bin.warmpool}`], 'exec form, node runs the package bin as PID 1');
+  t.same(JSON.parse(runtime.find((l) => l.startsWith('CMD '))!.slice(4)), ['serve', '--config', '/etc/warmpool/warmpool.yaml']);
+  t.ok(runtime.some((l) => /^EXPOSE 50051 9464$/.test(l)));
+  t.ok(lines.some((l) => /npm ci --omit=dev/.test(l)), 'production dependencies only in the runtime image');
+  t.ok(lines.some((l) => /npm run build/.test(l)));
+  t.notOk(runtime.some((l) => /^RUN .*(apt-get|npm)/.test(l)), 'no package managers run in the runtime stage');
+  const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
+  for (const p of ['node_modules', 'dist', '.git', 'test']) t.ok(ignore.includes(p), `.dockerignore excludes ${p}`);
+});
+
+t.test('Envoy routes gRPC to the replicas with a consistent hash on x-warmpool-device', async (t) => {
+  const envoy = parseYaml(readFileSync(join(DEPLOY, 'envoy', 'envoy.yaml'), 'utf8')) as Obj;
+  const clusters = new Map((envoy.static_resources.clusters as Obj[]).map((c) => [c.name as string, c]));
+  let routes = 0;
+  for (const l of envoy.static_resources.listeners as Obj[]) {
+    for (const fc of l.filter_chains as Obj[]) {
+      for (const f of fc.filters as Obj[]) {
+        for (const vh of f.typed_config.route_config.virtual_hosts as Obj[]) {
+          for (const r of vh.routes as Obj[]) {
+            routes++;
+            const cluster = clusters.get(r.route.cluster);
+            t.ok(cluster, `route targets existing cluster ${r.route.cluster}`);
+            t.same(r.route.hash_policy.map((h: Obj) => h.header?.header_name), ['x-warmpool-device']);
+            t.match(cluster?.lb_policy, /^(RING_HASH|MAGLEV)$/);
+            t.ok(cluster?.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config.http2_protocol_options, 'HTTP/2 upstream (gRPC)');
+            t.match(JSON.stringify(cluster?.load_assignment), /warmpool-headless/, 'resolves every pod through the headless Service');
+          }
+        }
+      }
+    }
+  }
+  t.ok(routes >= 1);
+  const dr = parseYaml(readFileSync(join(DEPLOY, 'envoy', 'istio-destinationrule.yaml'), 'utf8')) as Obj;
+  t.equal(dr.spec.trafficPolicy.loadBalancer.consistentHash.httpHeaderName, 'x-warmpool-device');
+});

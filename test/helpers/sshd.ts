@@ -1,0 +1,260 @@
+/**
+ * A real OpenSSH sshd on 127.0.0.1 for tests: fresh host key, own config, key auth only
+ * (tests run as root, whose password we do not know; password auth is tested against the
+ * ssh2 Server helper in keys.ts). Fails loudly, never skips, when sshd is missing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { DeviceSpec, SshSettings } from '../../src/config/types.js';
+import { Secret } from '../../src/config/secret.js';
+import { sshKeygen } from './keys.js';
+
+export const SSHD_PATH = '/usr/sbin/sshd';
+
+export interface Sshd {
+  host: string;
+  port: number;
+  dir: string;
+  hostKeyFingerprint: string;
+  /** "ssh-ed25519 AAAA..." (type and base64 blob, no host field). */
+  hostKeyPublic: string;
+  /** A ready known_hosts line: "[127.0.0.1]:PORT ssh-ed25519 AAAA...". */
+  knownHostsLine: string;
+  clientKeyPath: string;
+  clientKeyPem: string;
+  /** An RSA key encrypted with `passphrase`, also authorized. */
+  encryptedKeyPath: string;
+  encryptedKeyPem: string;
+  passphrase: string;
+  username: string;
+  stop(): Promise<void>;
+}
+
+/** A port that was free a moment ago (listen on 0, close). The caller retries if it is taken meanwhile. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const killGroup = (sig: NodeJS.Signals) => {
+    // sshd runs in its own process group (detached), so per-connection children die too.
+    try {
+      process.kill(-(child.pid as number), sig);
+    } catch {
+      try {
+        child.kill(sig);
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  killGroup('SIGTERM');
+  const t = setTimeout(() => killGroup('SIGKILL'), 2000);
+  await exited;
+  clearTimeout(t);
+}
+
+export async function startSshd(extraConfig: string[] = []): Promise<Sshd> {
+  if (!existsSync(SSHD_PATH)) {
+    throw new Error(`OpenSSH sshd not found at ${SSHD_PATH}: these tests need a real sshd (apt-get install openssh-server)`);
+  }
+  // Privilege-separation directory OpenSSH insists on.
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+
+  const dir = mkdtempSync(join(tmpdir(), 'warmpool-sshd-'));
+  const hostKey = sshKeygen(dir, 'host_ed25519', 'ed25519');
+  const client = sshKeygen(dir, 'client_ed25519', 'ed25519');
+  const passphrase = 'correct horse battery staple';
+  const encrypted = sshKeygen(dir, 'client_rsa_enc', 'rsa', passphrase);
+  const authorized = join(dir, 'authorized_keys');
+  writeFileSync(authorized, `${client.publicLine}\n${encrypted.publicLine}\n`, { mode: 0o600 });
+  const username = userInfo().username;
+
+  let lastErr = '';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const config = join(dir, 'sshd_config');
+    writeFileSync(
+      config,
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${hostKey.path}`,
+        `PidFile ${join(dir, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${authorized}`,
+        'UsePAM no',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PubkeyAuthentication yes',
+        'PermitRootLogin yes',
+        'StrictModes no',
+        'MaxSessions 10',
+        'MaxStartups 100:30:200',
+        'LogLevel ERROR',
+        'UseDNS no',
+        'PrintMotd no',
+        'PrintLastLog no',
+        ...extraConfig,
+        '',
+      ].join('\n'),
+    );
+    const child = spawn(SSHD_PATH, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.length > 20000) stderr = stderr.slice(-10000);
+    });
+    let exited = false;
+    child.once('exit', () => {
+      exited = true;
+    });
+    child.once('error', (err) => {
+      stderr += String(err);
+      exited = true;
+    });
+
+    const deadline = Date.now() + 5000;
+    let up = false;
+    while (!exited && Date.now() < deadline) {
+      if (await canConnect(port)) {
+        up = true;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    if (up && !exited) {
+      const pub = readFileSync(`${hostKey.path}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+      return {
+        host: '127.0.0.1',
+        port,
+        dir,
+        hostKeyFingerprint: hostKey.fingerprint,
+        hostKeyPublic: pub,
+        knownHostsLine: `[127.0.0.1]:${port} ${pub}`,
+        clientKeyPath: client.path,
+        clientKeyPem: client.privatePem,
+        encryptedKeyPath: encrypted.path,
+        encryptedKeyPem: encrypted.privatePem,
+        passphrase,
+        username,
+        async stop() {
+          await stopProcess(child);
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    await stopProcess(child);
+    lastErr = stderr.trim() || (exited ? `sshd exited with ${child.exitCode}` : 'sshd did not accept connections within 5 s');
+    if (!/address already in use|bind/i.test(lastErr)) break; // only a port race is worth retrying
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(`could not start OpenSSH sshd for tests: ${lastErr}`);
+}
+
+/** A complete DeviceSpec for SSH tests; pass what the test is about. */
+export function testDevice(over: Partial<DeviceSpec> & { host: string; port: number }, ssh: Partial<SshSettings> = {}): DeviceSpec {
+  return {
+    id: 'test-dev',
+    platform: 'linux',
+    mode: 'exec',
+    username: userInfo().username,
+    hostKey: { acceptAny: true },
+    labels: {},
+    pool: { min: 0, max: 2, idleTimeoutMs: 300000, maxLifetimeMs: 3600000, acquireTimeoutMs: 10000, maxWaiting: 64 },
+    ssh: {
+      connectTimeoutMs: 5000,
+      keepaliveIntervalMs: 15000,
+      keepaliveCountMax: 3,
+      commandTimeoutMs: 30000,
+      appKeepaliveMs: 0,
+      healthCheckAfterMs: 30000,
+      legacyAlgorithms: false,
+      ...ssh,
+    },
+    source: 'file',
+    ...over,
+  };
+}
+
+/** The device for this sshd with the unencrypted ed25519 client key and the host key pinned. */
+export function sshdDevice(sshd: Sshd, over: Partial<DeviceSpec> = {}, ssh: Partial<SshSettings> = {}): DeviceSpec {
+  return testDevice(
+    {
+      host: sshd.host,
+      port: sshd.port,
+      username: sshd.username,
+      privateKey: Secret.fromValue(sshd.clientKeyPem),
+      hostKey: { fingerprints: [sshd.hostKeyFingerprint] },
+      ...over,
+    },
+    ssh,
+  );
+}
+
+export interface TcpProxy {
+  port: number;
+  /** TCP connections accepted so far. */
+  readonly accepted: number;
+  /** Stop forwarding in both directions without closing anything: a silent, half-dead peer. */
+  freeze(): void;
+  close(): Promise<void>;
+}
+
+/** A loopback TCP proxy in front of `targetPort`: counts connections and can go silent. */
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  let accepted = 0;
+  let frozen = false;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((down) => {
+    accepted++;
+    const up = net.connect({ host: '127.0.0.1', port: targetPort, noDelay: true });
+    down.setNoDelay(true);
+    for (const s of [down, up]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+    }
+    down.on('data', (d) => void (frozen || up.write(d)));
+    up.on('data', (d) => void (frozen || down.write(d)));
+    down.on('close', () => up.destroy());
+    up.on('close', () => down.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    get accepted() {
+      return accepted;
+    },
+    freeze() {
+      frozen = true;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}

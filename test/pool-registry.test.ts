@@ -1,0 +1,176 @@
+import t from 'tap';
+import type { AppConfig, DeviceSpec } from '../src/config/types.js';
+import { Secret } from '../src/config/secret.js';
+import { isWarmpoolError } from '../src/errors.js';
+import { silentLogger } from '../src/observability/logger.js';
+import { PoolRegistry, connectionKey } from '../src/pool/registry.js';
+import type { Lease, PoolStats, SessionFactory } from '../src/pool/types.js';
+import type { DeviceSession } from '../src/ssh/types.js';
+import { FakeClock, flush, seededRandom } from './helpers/fake-clock.js';
+import { FakeFactory, type FakeSession } from './helpers/fake-session.js';
+
+// Only the fields the registry reads; the rest of AppConfig is someone else's business.
+const config = {
+  limits: { maxTotalSessions: 100, maxConcurrentConnects: 4 },
+  breaker: { failureThreshold: 3, openMs: 1000, maxOpenMs: 8000 },
+} as unknown as AppConfig;
+
+function device(id: string, over: Partial<DeviceSpec> = {}): DeviceSpec {
+  return {
+    id, host: '127.0.0.1', port: 22, platform: 'linux', mode: 'exec', username: 'netops',
+    password: Secret.fromValue('pw1'), hostKey: { acceptAny: true }, labels: {},
+    pool: { min: 0, max: 2, idleTimeoutMs: 60_000, maxLifetimeMs: 0, acquireTimeoutMs: 5000, maxWaiting: 10 },
+    ssh: { connectTimeoutMs: 1000, keepaliveIntervalMs: 0, keepaliveCountMax: 3, commandTimeoutMs: 1000,
+      appKeepaliveMs: 0, healthCheckAfterMs: 30_000, legacyAlgorithms: false },
+    source: 'api',
+    ...over,
+  };
+}
+
+function setup(extraStats?: () => PoolStats[]) {
+  const clock = new FakeClock();
+  const factories = new Map<string, FakeFactory[]>();
+  const registry = new PoolRegistry({
+    config, clock, random: seededRandom(3), logger: silentLogger,
+    ...(extraStats ? { extraStats } : {}),
+    sshFactory: (d) => {
+      const f = new FakeFactory(clock, `${d.id}:${d.host}:`);
+      factories.set(d.id, [...(factories.get(d.id) ?? []), f]);
+      return f as unknown as SessionFactory<DeviceSession>;
+    },
+  });
+  const acquire = async (id: string): Promise<Lease<FakeSession>> => {
+    const p = registry.sshPool(id).acquire();
+    await clock.tick(0);
+    return (await p) as unknown as Lease<FakeSession>;
+  };
+  return { clock, registry, factories, acquire };
+}
+
+t.test('unknown device → DEVICE_NOT_FOUND', async (t) => {
+  const { registry } = setup();
+  const err = t.throws(() => registry.sshPool('nope'));
+  t.ok(isWarmpoolError(err, 'DEVICE_NOT_FOUND'));
+  t.match((err as Error).message, /nope/);
+});
+
+t.test('unchanged devices keep their pools and warm sessions across inventory reloads', async (t) => {
+  const { registry, acquire } = setup();
+  t.same(registry.applyInventory([device('a'), device('b')]), { added: ['a', 'b'], changed: [], removed: [] });
+  const pool = registry.sshPool('a');
+  (await acquire('a')).release();
+  t.same(registry.applyInventory([device('a', { labels: { site: 'x' } }), device('b')]), { added: [], changed: [], removed: [] });
+  t.equal(registry.sshPool('a'), pool);
+  t.equal(pool.stats().idle, 1, 'the warm session survived');
+  await registry.closeAll();
+});
+
+t.test('a changed device retires its sessions: idle closed now, busy on release, new ones from the new spec', async (t) => {
+  const { registry, acquire, clock, factories } = setup();
+  registry.upsert(device('a', { pool: { ...device('a').pool, max: 3 } }));
+  const busy = await acquire('a');
+  const idle = await acquire('a');
+  idle.release();
+  t.equal(registry.upsert(device('a', { host: '127.0.0.2', pool: { ...device('a').pool, max: 3 } })), 'changed');
+  await clock.tick(0);
+  t.equal(idle.session.closed, true);
+  t.equal(busy.session.closed, false);
+  const fresh = await acquire('a');
+  t.match(fresh.session.id, /^a:127\.0\.0\.2:/);
+  busy.release();
+  await clock.tick(0);
+  t.equal(busy.session.closed, true);
+  t.equal(factories.get('a')!.length, 2);
+  fresh.release();
+  await registry.closeAll();
+});
+
+t.test('a changed secret counts as a change; the key never contains the secret', async (t) => {
+  const a1 = device('a');
+  const a2 = device('a', { password: Secret.fromValue('pw2') });
+  t.not(connectionKey(a1), connectionKey(a2));
+  t.equal(connectionKey(a1), connectionKey(device('a')));
+  t.notMatch(connectionKey(a1), /pw1/);
+  const { registry } = setup();
+  registry.upsert(a1);
+  t.equal(registry.upsert(a2), 'changed');
+  await registry.closeAll();
+});
+
+t.test('pool-size-only changes are applied in place without reconnecting', async (t) => {
+  const { registry, acquire } = setup();
+  registry.upsert(device('a'));
+  (await acquire('a')).release();
+  t.equal(registry.upsert(device('a', { pool: { ...device('a').pool, max: 5 } })), 'resized');
+  t.match(registry.sshPool('a').stats(), { idle: 1, max: 5 });
+  await registry.closeAll();
+});
+
+t.test('a deleted device drains: new acquires fail, busy sessions finish, then its pool is gone', async (t) => {
+  const { registry, acquire, clock } = setup();
+  registry.applyInventory([device('a'), device('b')]);
+  const pool = registry.sshPool('a');
+  const lease = await acquire('a');
+  t.same(registry.applyInventory([device('b')]).removed, ['a']);
+  t.throws(() => registry.sshPool('a'), { code: 'DEVICE_NOT_FOUND' });
+  t.ok(isWarmpoolError(await pool.acquire().catch((e: unknown) => e), 'DRAINING'));
+  t.equal(lease.session.closed, false, 'the running request is not cut off');
+  lease.release();
+  await clock.tick(0);
+  t.equal(lease.session.closed, true);
+  await pool.whenEmpty();
+  await registry.closeAll();
+});
+
+t.test('drainDevice recycles the device sessions: idle now, busy on release, later requests get fresh ones', async (t) => {
+  const { registry, acquire, clock } = setup();
+  registry.upsert(device('a'));
+  const busy = await acquire('a');
+  const idle = await acquire('a');
+  idle.release();
+  t.same(await registry.drainDevice('a'), { closedIdle: 1, closingBusy: 1 });
+  await clock.tick(0);
+  t.equal(idle.session.closed, true);
+  const fresh = await acquire('a');
+  t.not(fresh.session.id, idle.session.id);
+  busy.release();
+  fresh.release();
+  await clock.tick(0);
+  t.equal(busy.session.closed, true);
+  t.equal(registry.sshPool('a').stats().max, 2);
+  t.ok(registry.sshPool('a').stats().busy + registry.sshPool('a').stats().idle <= 2, 'same pool: max still holds');
+  await t.rejects(registry.drainDevice('zz'), { code: 'DEVICE_NOT_FOUND' });
+  await registry.closeAll();
+});
+
+t.test('stats covers every pool, filters by device, and appends the HTTP pools', async (t) => {
+  const http: PoolStats = {
+    device: 'a', protocol: 'http', idle: 0, busy: 0, connecting: 0, waiting: 0, createdTotal: 0, closedTotal: 0,
+    acquiredTotal: 0, failedConnectsTotal: 0, circuit: 'closed', min: 0, max: 4, circuitOpenUntil: 0, lastError: '',
+  };
+  const { registry } = setup(() => [http]);
+  registry.applyInventory([device('a'), device('b')]);
+  t.same(registry.stats().map((s) => `${s.device}/${s.protocol}`), ['a/ssh', 'b/ssh', 'a/http']);
+  t.same(registry.stats(['b']).map((s) => `${s.device}/${s.protocol}`), ['b/ssh']);
+  await registry.closeAll();
+});
+
+t.test('closeAll waits up to graceMs for busy sessions, then closes everything', async (t) => {
+  const { registry, acquire, clock } = setup();
+  registry.applyInventory([device('a', { pool: { ...device('a').pool, min: 1 } })]);
+  await clock.tick(0);
+  const lease = await acquire('a');
+  let done = false;
+  const closing = registry.closeAll({ graceMs: 1000 }).then(() => { done = true; });
+  await clock.tick(999);
+  t.notOk(done);
+  t.equal(lease.session.closed, false, 'busy session left alone during the grace period');
+  await clock.tick(1);
+  await closing;
+  t.equal(lease.session.closed, true);
+  t.equal(registry.sessionBudget.used, 0);
+  t.equal(clock.pending, 0);
+  t.equal(registry.upsert(device('c')), 'unchanged', 'changes racing shutdown are ignored, not thrown');
+  t.notOk(registry.has('c'));
+  await flush();
+});

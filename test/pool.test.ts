@@ -1,0 +1,578 @@
+import t from 'tap';
+import { WarmpoolError, isWarmpoolError } from '../src/errors.js';
+import type { Lease } from '../src/pool/types.js';
+import { FakeClock, flush, seededRandom } from './helpers/fake-clock.js';
+import { FakeFactory, FakeSession, makeTestPool } from './helpers/fake-session.js';
+
+// The daemon treats an unhandled rejection as fatal; so does this file.
+const unhandled: unknown[] = [];
+const onUnhandled = (r: unknown): void => { unhandled.push(r); };
+process.on('unhandledRejection', onUnhandled);
+t.teardown(() => {
+  process.off('unhandledRejection', onUnhandled);
+});
+
+/** Settle a promise into a value or error without risking an unhandled rejection. */
+function settle<T>(p: Promise<T>): { value?: T; error?: unknown; done: boolean } {
+  const r: { value?: T; error?: unknown; done: boolean } = { done: false };
+  p.then((v) => { r.value = v; r.done = true; }, (e: unknown) => { r.error = e; r.done = true; });
+  return r;
+}
+
+const refused = (): WarmpoolError => new WarmpoolError('CONNECT_REFUSED', 'sw1: connection refused', { device: 'sw1' });
+
+t.test('opens on first acquire, then reuses the released session with accurate lease info', async (t) => {
+  const { pool, clock, factory, events } = makeTestPool();
+  factory.openDelayMs = 40;
+  const p = settle(pool.acquire());
+  await clock.tick(40);
+  const l1 = p.value as Lease<FakeSession>;
+  t.same(l1.info, { id: 's1', reused: false, waitMs: 40, connectMs: 40, uses: 1 });
+  l1.release();
+  l1.release(); // idempotent
+  await clock.tick(5);
+  const l2 = await pool.acquire();
+  t.same(l2.info, { id: 's1', reused: true, waitMs: 0, connectMs: 0, uses: 2 });
+  t.equal(factory.calls, 1);
+  t.match(pool.stats(), { idle: 0, busy: 1, connecting: 0, waiting: 0, createdTotal: 1, acquiredTotal: 2, circuit: 'closed' });
+  t.same(events, ['opened:sw1:success', 'acquired:sw1', 'acquired:sw1']);
+  l2.release();
+  await pool.close();
+});
+
+t.test('idle sessions are handed out most-recently-used first (LIFO)', async (t) => {
+  const { pool, clock } = makeTestPool({ max: 3 });
+  const a = settle(pool.acquire());
+  const b = settle(pool.acquire());
+  await clock.tick(0);
+  const la = a.value as Lease<FakeSession>;
+  const lb = b.value as Lease<FakeSession>;
+  lb.release();
+  await clock.tick(10);
+  la.release();
+  const next = await pool.acquire();
+  t.equal(next.session.id, la.session.id, 'the one released last');
+  next.release();
+  await pool.close();
+});
+
+t.test('waiters are served in FIFO order', async (t) => {
+  const { pool, clock } = makeTestPool({ max: 1 });
+  const first = settle(pool.acquire());
+  await clock.tick(0);
+  const order: string[] = [];
+  const ps = ['a', 'b', 'c'].map((n) => pool.acquire().then((l) => { order.push(n); return l; }));
+  t.equal(pool.stats().waiting, 3);
+  (first.value as Lease<FakeSession>).release();
+  for (const p of ps) (await p).release();
+  t.same(order, ['a', 'b', 'c']);
+  await pool.close();
+});
+
+t.test('a full wait queue rejects with QUEUE_FULL naming the device and the limit', async (t) => {
+  const { pool, clock } = makeTestPool({ max: 1, maxWaiting: 2 });
+  const held = settle(pool.acquire());
+  await clock.tick(0);
+  const w1 = settle(pool.acquire());
+  const w2 = settle(pool.acquire());
+  const err = await pool.acquire().catch((e: unknown) => e);
+  t.ok(isWarmpoolError(err, 'QUEUE_FULL'));
+  t.match((err as Error).message, /sw1.*maxWaiting 2/);
+  (held.value as Lease<FakeSession>).release();
+  await clock.tick(0);
+  (w1.value as Lease<FakeSession>).release();
+  await clock.tick(0);
+  (w2.value as Lease<FakeSession>).release();
+  await pool.close();
+});
+
+t.test('acquireTimeoutMs gives ACQUIRE_TIMEOUT; an earlier caller deadline gives DEADLINE_EXCEEDED', async (t) => {
+  const { pool, clock } = makeTestPool({ max: 1, acquireTimeoutMs: 1000 });
+  const held = settle(pool.acquire());
+  await clock.tick(0);
+  const timeout = settle(pool.acquire());
+  const deadline = settle(pool.acquire({ deadline: clock.now() + 300 }));
+  const late = settle(pool.acquire({ deadline: clock.now() + 5000 }));
+  await clock.tick(299);
+  t.notOk(deadline.done);
+  await clock.tick(1);
+  t.ok(isWarmpoolError(deadline.error, 'DEADLINE_EXCEEDED'));
+  t.match((deadline.error as Error).message, /^sw1 \(ssh\): caller deadline passed after waiting 300 ms/);
+  await clock.tick(700);
+  t.ok(isWarmpoolError(timeout.error, 'ACQUIRE_TIMEOUT'));
+  t.match((timeout.error as Error).message, /^sw1 \(ssh\): no session within acquireTimeoutMs 1000 \(waited 1000 ms/);
+  t.ok(isWarmpoolError(late.error, 'ACQUIRE_TIMEOUT'), 'acquireTimeoutMs came first for this one');
+  const past = await pool.acquire({ deadline: clock.now() }).catch((e: unknown) => e);
+  t.ok(isWarmpoolError(past, 'DEADLINE_EXCEEDED'));
+  t.equal(pool.stats().waiting, 0);
+  (held.value as Lease<FakeSession>).release();
+  await pool.close();
+});
+
+t.test('an aborted waiter leaves the queue at once with CANCELLED', async (t) => {
+  const { pool, clock } = makeTestPool({ max: 1 });
+  const held = settle(pool.acquire());
+  await clock.tick(0);
+  const ac = new AbortController();
+  const w = settle(pool.acquire({ signal: ac.signal }));
+  const after = settle(pool.acquire());
+  t.equal(pool.stats().waiting, 2);
+  ac.abort();
+  t.equal(pool.stats().waiting, 1, 'queue length drops synchronously');
+  await flush();
+  t.ok(isWarmpoolError(w.error, 'CANCELLED'));
+  (held.value as Lease<FakeSession>).release();
+  await flush();
+  t.ok(after.value, 'the next waiter got the session');
+  const pre = new AbortController();
+  pre.abort();
+  t.ok(isWarmpoolError(await pool.acquire({ signal: pre.signal }).catch((e: unknown) => e), 'CANCELLED'));
+  (after.value as Lease<FakeSession>).release();
+  await pool.close();
+});
+
+t.test('a session opened for a waiter who left goes to the next waiter, or idle', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ max: 1 });
+  factory.openDelayMs = 100;
+  const ac = new AbortController();
+  const gone = settle(pool.acquire({ signal: ac.signal }));
+  await clock.tick(10);
+  ac.abort();
+  const next = settle(pool.acquire());
+  await clock.tick(90);
+  t.ok(isWarmpoolError(gone.error, 'CANCELLED'));
+  t.equal((next.value as Lease<FakeSession>).session.id, 's1');
+  t.equal(factory.calls, 1, 'no second open');
+  (next.value as Lease<FakeSession>).release();
+  const ac2 = new AbortController();
+  const l = await pool.acquire();
+  const w2 = settle(pool.acquire({ signal: ac2.signal }));
+  ac2.abort();
+  l.release();
+  await flush();
+  t.ok(isWarmpoolError(w2.error, 'CANCELLED'));
+  t.match(pool.stats(), { idle: 1, busy: 0 });
+  await pool.close();
+});
+
+t.test('start() prewarms to min and closes are refilled to min', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ min: 2, max: 3 });
+  pool.start();
+  await clock.tick(0);
+  t.match(pool.stats(), { idle: 2, createdTotal: 2 });
+  factory.sessions[0]!.kill(new Error('peer closed'));
+  t.equal(pool.stats().idle, 1, 'removed at once');
+  await clock.tick(0);
+  t.match(pool.stats(), { idle: 2, createdTotal: 3 });
+  await pool.close();
+});
+
+t.test('idle sessions are evicted after idleTimeoutMs, least recently used first, never below min', async (t) => {
+  const { pool, clock, factory, events } = makeTestPool({ min: 1, max: 3, idleTimeoutMs: 1000 });
+  pool.start();
+  const ls = [settle(pool.acquire()), settle(pool.acquire()), settle(pool.acquire())];
+  await clock.tick(0);
+  for (const l of ls) (l.value as Lease<FakeSession>).release(); // s1.. released in order: s3 is MRU
+  t.equal(pool.stats().idle, 3);
+  await clock.tick(999);
+  t.equal(pool.stats().idle, 3);
+  await clock.tick(1);
+  t.equal(pool.stats().idle, 1);
+  t.same(events.filter((e) => e.startsWith('closed')), ['closed:sw1:idle_timeout', 'closed:sw1:idle_timeout']);
+  t.same(factory.open_.map((s) => s.id), [(ls[2]!.value as Lease<FakeSession>).session.id], 'the most recently used stays');
+  await clock.tick(10_000);
+  t.equal(pool.stats().idle, 1, 'min is kept');
+  await pool.close();
+});
+
+t.test('max lifetime is jittered per session, and enforced only while idle', async (t) => {
+  const clock = new FakeClock();
+  const { pool, factory } = makeTestPool({ max: 10, maxLifetimeMs: 10_000, idleTimeoutMs: 0 },
+    { clock, lifetimeJitter: 0.5, random: seededRandom(42) });
+  const leases = await Promise.all(Array.from({ length: 10 }, () => {
+    const p = pool.acquire();
+    return p;
+  }).map(async (p) => { await clock.tick(0); return p; }));
+  const busy = leases[0]!;
+  for (const l of leases.slice(1)) l.release();
+  const closedAt: number[] = [];
+  for (let i = 0; i < 100 && closedAt.length < 9; i++) {
+    const before = factory.open_.length;
+    await clock.tick(100);
+    for (let k = factory.open_.length; k < before; k++) closedAt.push(clock.now());
+  }
+  t.equal(closedAt.length, 9);
+  t.ok(Math.min(...closedAt) >= 5000 && Math.max(...closedAt) <= 10_000, `expiries in [5 s, 10 s]: ${closedAt}`);
+  t.ok(new Set(closedAt).size >= 5, 'expiries are spread, not all at once');
+  t.equal(busy.session.closed, false, 'a leased session past its lifetime is not closed under the caller');
+  busy.release();
+  await clock.tick(0);
+  t.equal(busy.session.closed, true, 'closed on release');
+  t.equal(pool.stats().idle, 0);
+  await pool.close();
+});
+
+t.test('a session idle past healthCheckAfterMs is probed; a failed probe is replaced transparently', async (t) => {
+  const { pool, clock, factory, events } = makeTestPool({ max: 2 });
+  const l = settle(pool.acquire());
+  await clock.tick(0);
+  const s1 = (l.value as Lease<FakeSession>).session;
+  (l.value as Lease<FakeSession>).release();
+  await clock.tick(10_000);
+  const fresh = await pool.acquire();
+  t.equal(s1.probeCalls, 0, 'recently used: no probe');
+  fresh.release();
+  await clock.tick(30_001);
+  s1.probeError = new Error('no prompt');
+  s1.probeDelayMs = 5;
+  const p = settle(pool.acquire());
+  await clock.tick(5);
+  await clock.tick(0);
+  t.equal(s1.probeCalls, 1);
+  t.equal(s1.closeCalls, 1, 'failed probe closes the session');
+  const got = p.value as Lease<FakeSession>;
+  t.equal(got.session.id, 's2', 'the caller got a new session instead of an error');
+  t.equal(factory.calls, 2);
+  t.ok(events.includes('closed:sw1:probe_failed'));
+  got.release();
+  await clock.tick(30_001);
+  const again = settle(pool.acquire());
+  t.equal(pool.stats().busy, 1, 'a session being probed counts as busy');
+  await clock.tick(0);
+  t.equal((again.value as Lease<FakeSession>).session.id, 's2', 'a passing probe hands the session out');
+  t.equal(got.session.probeCalls, 1);
+  (again.value as Lease<FakeSession>).release();
+  await pool.close();
+});
+
+t.test('discarded and dirty sessions are closed, never handed out again', async (t) => {
+  const { pool, clock, events } = makeTestPool({ max: 2 });
+  const a = settle(pool.acquire());
+  await clock.tick(0);
+  const la = a.value as Lease<FakeSession>;
+  la.release({ discard: true });
+  const b = settle(pool.acquire());
+  await clock.tick(0);
+  const lb = b.value as Lease<FakeSession>;
+  t.not(lb.session.id, la.session.id);
+  lb.session.dirty = true;
+  lb.release();
+  const c = settle(pool.acquire());
+  await clock.tick(0);
+  const lc = c.value as Lease<FakeSession>;
+  t.equal(lc.session.id, 's3');
+  t.same(events.filter((e) => e.startsWith('closed')), ['closed:sw1:discarded', 'closed:sw1:dirty']);
+  lc.release();
+  await pool.close();
+});
+
+t.test('a session closed by its peer while leased is closed on release, not reused', async (t) => {
+  const { pool, clock } = makeTestPool({ max: 1 });
+  const a = settle(pool.acquire());
+  await clock.tick(0);
+  const la = a.value as Lease<FakeSession>;
+  la.session.kill();
+  t.match(pool.stats(), { busy: 1 });
+  la.release();
+  const b = settle(pool.acquire());
+  await clock.tick(0);
+  t.equal((b.value as Lease<FakeSession>).session.id, 's2');
+  (b.value as Lease<FakeSession>).release();
+  await pool.close();
+});
+
+t.test('max is never exceeded: a closing session still holds its slot until close() resolves', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ max: 1 });
+  factory.configure = (s) => { s.closeDelayMs = 500; };
+  const a = settle(pool.acquire());
+  await clock.tick(0);
+  (a.value as Lease<FakeSession>).release({ discard: true });
+  const b = settle(pool.acquire());
+  await clock.tick(499);
+  t.equal(factory.calls, 1, 'no new open while the old one is closing');
+  t.match(pool.stats(), { connecting: 0, busy: 0, idle: 0, waiting: 1 });
+  t.equal(pool.closing, 1);
+  await clock.tick(1);
+  t.equal(factory.calls, 2);
+  (b.value as Lease<FakeSession>).release();
+  const closing = pool.close();
+  await clock.tick(500);
+  await closing;
+});
+
+t.test('a transient open failure is retried after backoff within the waiter deadline', async (t) => {
+  const { pool, clock, factory, events } = makeTestPool({ max: 1, acquireTimeoutMs: 5000 });
+  factory.plan = [refused()];
+  const a = settle(pool.acquire());
+  await clock.tick(0);
+  t.equal(factory.calls, 1);
+  t.notOk(a.done, 'the waiter is not failed by one transient failure');
+  t.match(pool.stats(), { failedConnectsTotal: 1, circuit: 'closed' });
+  await clock.tick(300); // backoff first delay is in [100, 300]
+  t.equal(factory.calls, 2);
+  t.ok(a.value, 'served by the retry');
+  t.same(events.slice(0, 3), ['opened:sw1:failure', 'opened:sw1:success', 'acquired:sw1']);
+  (a.value as Lease<FakeSession>).release();
+  await pool.close();
+});
+
+t.test('a waiter whose deadline ends before the retry fails now with the connect error', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ max: 1 });
+  factory.plan = [refused()];
+  const a = settle(pool.acquire({ deadline: clock.now() + 50 }));
+  await clock.tick(0);
+  t.ok(isWarmpoolError(a.error, 'CONNECT_REFUSED'), 'fails with the real cause, not a later timeout');
+  await pool.close();
+});
+
+t.test('breaker: after threshold failures all waiters fail fast; one half-open probe; success closes', async (t) => {
+  const { pool, clock, factory, events } = makeTestPool({ max: 2, acquireTimeoutMs: 60_000 },
+    { breaker: { failureThreshold: 3, openMs: 10_000, maxOpenMs: 80_000 } });
+  factory.plan = [refused(), refused(), refused(), refused()];
+  const a = settle(pool.acquire());
+  const b = settle(pool.acquire());
+  await clock.tick(0); // 2 failures, one per waiter
+  t.notOk(a.done || b.done, 'below the threshold the waiters keep waiting');
+  await clock.tick(1000); // the retries fail too → the circuit opens
+  t.ok(isWarmpoolError(a.error, 'CIRCUIT_OPEN'), 'waiter fails fast once the circuit opens');
+  t.ok(isWarmpoolError(b.error, 'CIRCUIT_OPEN'));
+  t.match((a.error as Error).message, /sw1: circuit open until \d{4}-.*Z; last error: sw1: connection refused/);
+  t.equal(pool.stats().circuit, 'open');
+  const callsWhenOpen = factory.calls;
+  const c = await pool.acquire().catch((e: unknown) => e);
+  t.ok(isWarmpoolError(c, 'CIRCUIT_OPEN'));
+  t.equal(factory.calls, callsWhenOpen, 'no connection attempt while open');
+  await clock.tick(pool.stats().circuitOpenUntil - clock.wallNow());
+  t.equal(pool.stats().circuit, 'half_open');
+  await clock.tick(1000); // and past the reconnect backoff
+  factory.openDelayMs = 100;
+  const probe = settle(pool.acquire());
+  const other = settle(pool.acquire());
+  await clock.tick(0);
+  t.ok(isWarmpoolError(other.error, 'CIRCUIT_OPEN'), 'only one caller is let through as the probe');
+  t.equal(factory.calls, callsWhenOpen + 1);
+  await clock.tick(100);
+  t.ok(probe.value, 'probe succeeded');
+  t.equal(pool.stats().circuit, 'closed');
+  t.same(events.filter((e) => e.startsWith('circuit')), ['circuit:sw1:open', 'circuit:sw1:half_open', 'circuit:sw1:closed']);
+  (probe.value as Lease<FakeSession>).release();
+  await pool.close();
+});
+
+t.test('breaker: a failed half-open probe opens the circuit again', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ max: 1, acquireTimeoutMs: 60_000 });
+  factory.plan = [refused(), refused(), refused(), refused()];
+  const a = settle(pool.acquire());
+  for (let i = 0; i < 3; i++) await clock.tick(1000);
+  t.ok(isWarmpoolError(a.error, 'CIRCUIT_OPEN'));
+  await clock.tick(pool.stats().circuitOpenUntil - clock.wallNow() + 1000);
+  const calls = factory.calls;
+  const probe = settle(pool.acquire());
+  await clock.tick(0);
+  t.equal(factory.calls, calls + 1, 'one probe attempt');
+  t.ok(isWarmpoolError(probe.error, 'CIRCUIT_OPEN'), 'the probe failed and the circuit re-opened');
+  t.equal(pool.stats().circuit, 'open');
+  await pool.close();
+});
+
+for (const code of ['AUTH_FAILED', 'HOST_KEY_MISMATCH'] as const) {
+  t.test(`${code} is not retried: factory called once, waiters get the error, the breaker trips`, async (t) => {
+    const { pool, clock, factory } = makeTestPool({ min: 1, max: 2, acquireTimeoutMs: 60_000 });
+    factory.plan = [new WarmpoolError(code, `sw1: ${code.toLowerCase()}`, { device: 'sw1' })];
+    factory.openDelayMs = 10;
+    const a = settle(pool.acquire());
+    await clock.tick(10);
+    t.ok(isWarmpoolError(a.error, code), 'waiter gets the permanent error itself');
+    t.equal(pool.stats().circuit, 'open');
+    await clock.tick(500); // well within the open period: no retry loop, not even for min
+    t.equal(factory.calls, 1, 'no retry');
+    const b = await pool.acquire().catch((e: unknown) => e);
+    t.ok(isWarmpoolError(b, 'CIRCUIT_OPEN'));
+    t.match((b as Error).message, new RegExp(code.toLowerCase()));
+    t.equal(factory.calls, 1);
+    await pool.close();
+  });
+}
+
+t.test('drain: busy closed on release, waiters and new acquires get DRAINING', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ max: 2 });
+  const ls = [settle(pool.acquire()), settle(pool.acquire())];
+  await clock.tick(0);
+  const [a, b] = ls.map((l) => l.value as Lease<FakeSession>) as [Lease<FakeSession>, Lease<FakeSession>];
+  const w1 = settle(pool.acquire());
+  const w2 = settle(pool.acquire());
+  t.equal(pool.stats().waiting, 2);
+  t.same(await pool.drain(), { closedIdle: 0, closingBusy: 2 });
+  t.equal(pool.stats().waiting, 0);
+  await flush();
+  t.ok(isWarmpoolError(w1.error, 'DRAINING'), 'waiters get DRAINING');
+  t.ok(isWarmpoolError(w2.error, 'DRAINING'));
+  t.match((w1.error as Error).message, /^sw1 \(ssh\): pool is draining/);
+  t.ok(isWarmpoolError(await pool.acquire().catch((e: unknown) => e), 'DRAINING'), 'new acquires get DRAINING');
+  t.equal(factory.open_.length, 2, 'busy sessions are not interrupted');
+  a.release();
+  await clock.tick(0);
+  t.equal(a.session.closed, true, 'closed on release');
+  let empty = false;
+  void pool.whenEmpty().then(() => { empty = true; });
+  await flush();
+  t.notOk(empty, 'not empty while a lease is out');
+  b.release();
+  await clock.tick(0);
+  t.ok(empty, 'whenEmpty resolves once the last one closed');
+  t.match(pool.stats(), { idle: 0, busy: 0, connecting: 0, waiting: 0, closedTotal: 2 });
+  await pool.close();
+});
+
+t.test('drain closes idle sessions at once and reports them', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ min: 2, max: 2 });
+  pool.start();
+  await clock.tick(0);
+  t.same(await pool.drain(), { closedIdle: 2, closingBusy: 0 });
+  await clock.tick(0);
+  t.equal(factory.open_.length, 0);
+  await pool.whenEmpty();
+  t.equal(pool.stats().connecting, 0, 'no refill while draining');
+  await pool.close();
+});
+
+t.test('retire: idle closed now, busy closed on release, new acquires use the new factory', async (t) => {
+  const clock = new FakeClock();
+  const { pool, factory } = makeTestPool({ max: 3 }, { clock });
+  const a = settle(pool.acquire());
+  const b = settle(pool.acquire());
+  await clock.tick(0);
+  (b.value as Lease<FakeSession>).release();
+  const f2 = new FakeFactory(clock, 'n');
+  pool.retire(f2, { ...pool.settings, max: 2 });
+  await clock.tick(0);
+  t.equal((b.value as Lease<FakeSession>).session.closed, true, 'idle closed at once');
+  const cp = settle(pool.acquire());
+  await clock.tick(0);
+  const c = cp.value as Lease<FakeSession>;
+  t.equal(c.session.id, 'n1', 'fresh session from the new factory');
+  const la = a.value as Lease<FakeSession>;
+  t.equal(la.session.closed, false, 'busy one not interrupted');
+  la.release();
+  await clock.tick(0);
+  t.equal(la.session.closed, true, 'closed on release');
+  t.equal(factory.open_.length, 0);
+  t.equal(pool.stats().max, 2);
+  c.release();
+  await pool.close();
+});
+
+t.test('retire: a session still connecting for the old inventory is not handed out', async (t) => {
+  const clock = new FakeClock();
+  const { pool, factory } = makeTestPool({ max: 2 }, { clock });
+  factory.openDelayMs = 100;
+  const a = settle(pool.acquire());
+  await clock.tick(50);
+  const f2 = new FakeFactory(clock, 'n');
+  f2.openDelayMs = 100;
+  pool.retire(f2);
+  await clock.tick(50); // old open completes → closed, not handed out
+  t.equal(factory.sessions[0]!.closed, true);
+  await clock.tick(100);
+  t.equal((a.value as Lease<FakeSession>).session.id, 'n1');
+  (a.value as Lease<FakeSession>).release();
+  await pool.close();
+});
+
+t.test('retire resets a breaker tripped by bad credentials', async (t) => {
+  const clock = new FakeClock();
+  const { pool, factory } = makeTestPool({ max: 1 }, { clock });
+  factory.plan = [new WarmpoolError('AUTH_FAILED', 'sw1: authentication failed')];
+  const first = settle(pool.acquire());
+  await clock.tick(0);
+  t.ok(isWarmpoolError(first.error, 'AUTH_FAILED'));
+  t.equal(pool.stats().circuit, 'open');
+  pool.retire(new FakeFactory(clock, 'fixed'));
+  const l = settle(pool.acquire());
+  await clock.tick(0);
+  t.equal((l.value as Lease<FakeSession>).session.id, 'fixed1');
+  (l.value as Lease<FakeSession>).release();
+  await pool.close();
+});
+
+t.test('close fails waiters with POOL_CLOSED, closes busy sessions and cancels every timer', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ min: 1, max: 1, idleTimeoutMs: 1000, maxLifetimeMs: 5000 });
+  pool.start();
+  await clock.tick(0);
+  const l = await pool.acquire(); // idle after start: served synchronously
+  const w = settle(pool.acquire());
+  const closed = pool.close();
+  await clock.tick(0);
+  await closed;
+  t.ok(isWarmpoolError(w.error, 'POOL_CLOSED'));
+  t.equal(factory.sessions[0]!.closed, true);
+  l.release(); // no-op, no throw
+  t.equal(clock.pending, 0, 'no timer left behind');
+  t.ok(isWarmpoolError(await pool.acquire().catch((e: unknown) => e), 'POOL_CLOSED'));
+});
+
+t.test('keepalive runs only on idle sessions, never while leased', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ max: 1, idleTimeoutMs: 0 }, { keepaliveIntervalMs: 1000 });
+  factory.configure = (s) => { s.keepaliveDelayMs = 50; };
+  const a = settle(pool.acquire());
+  await clock.tick(0);
+  const s1 = (a.value as Lease<FakeSession>).session;
+  await clock.tick(5000);
+  t.equal(s1.keepaliveCalls, 0, 'not while leased');
+  (a.value as Lease<FakeSession>).release();
+  await clock.tick(1000);
+  t.equal(s1.keepaliveCalls, 1);
+  // Acquire during the keepalive: the caller waits for it rather than sharing the session.
+  const b = settle(pool.acquire());
+  await flush();
+  t.notOk(b.done);
+  await clock.tick(50);
+  t.equal((b.value as Lease<FakeSession>).session, s1);
+  t.equal(s1.inCall, false);
+  (b.value as Lease<FakeSession>).release();
+  await clock.tick(3050);
+  t.ok(s1.keepaliveCalls >= 3, `kept alive while idle (${s1.keepaliveCalls})`);
+  s1.keepaliveError = new Error('vty gone');
+  await clock.tick(1100);
+  t.equal(s1.closed, true, 'a failed keepalive closes the session');
+  await pool.close();
+});
+
+t.test('drain or close during a borrow probe fails that caller and closes the session', async (t) => {
+  for (const how of ['drain', 'close'] as const) {
+    const { pool, clock } = makeTestPool({ max: 1 });
+    const a = settle(pool.acquire());
+    await clock.tick(0);
+    const s1 = (a.value as Lease<FakeSession>).session;
+    (a.value as Lease<FakeSession>).release();
+    await clock.tick(30_001);
+    s1.probeDelayMs = 50;
+    const b = settle(pool.acquire());
+    await clock.tick(10);
+    t.equal(s1.probeCalls, 1, `${how}: probing`);
+    const done = how === 'drain' ? pool.drain() : pool.close();
+    await clock.tick(50);
+    await done;
+    t.ok(isWarmpoolError(b.error, how === 'drain' ? 'DRAINING' : 'POOL_CLOSED'), `${how}: caller told why`);
+    t.equal(s1.closeCalls, 1, `${how}: session closed`);
+    await pool.close();
+  }
+});
+
+t.test('lowering max closes surplus idle sessions and never opens beyond the new max', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ max: 3 });
+  const ls = [settle(pool.acquire()), settle(pool.acquire()), settle(pool.acquire())];
+  await clock.tick(0);
+  for (const l of ls) (l.value as Lease<FakeSession>).release();
+  pool.updateSettings({ ...pool.settings, max: 1 });
+  await clock.tick(0);
+  t.match(pool.stats(), { idle: 1, max: 1 });
+  t.equal(factory.open_.length, 1);
+  await pool.close();
+});
+
+// Runs last (tap runs subtests in order): nothing above left a rejection unhandled.
+t.test('no promise rejection was left unhandled by the pool', async (t) => {
+  await flush();
+  t.same(unhandled, []);
+});

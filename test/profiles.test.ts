@@ -1,0 +1,81 @@
+import t from 'tap';
+import { resolveProfile } from '../src/ssh/profiles.js';
+import { decidePrompt, isPagerPrompt, matchPrompt, promptLevel } from '../src/ssh/prompt.js';
+import type { DeviceSpec, Platform } from '../src/config/types.js';
+import { testPoolSettings, testSshSettings } from './helpers/sim.js';
+
+function spec(platform: Platform, over: Partial<DeviceSpec> = {}): DeviceSpec {
+  return {
+    id: 'd1', host: '127.0.0.1', port: 22, platform, mode: 'shell', username: 'u', hostKey: { acceptAny: true },
+    labels: {}, pool: testPoolSettings, ssh: testSshSettings, source: 'file', ...over,
+  };
+}
+
+t.test('IOS prompts: user, privileged and config levels are told apart', async (t) => {
+  const p = resolveProfile(spec('cisco_ios'));
+  t.equal(promptLevel(p, 'Router>'), 'unprivileged');
+  t.equal(promptLevel(p, 'Router#'), 'privileged');
+  t.equal(promptLevel(p, 'Router(config)#'), 'config');
+  t.equal(promptLevel(p, 'Router(config-if)#'), 'config');
+  t.equal(matchPrompt(p, 'core-1.fra(config-router)#')?.base, 'core-1.fra');
+  t.equal(matchPrompt(p, '### AUTHORIZED ACCESS ONLY ###'), undefined);
+  t.equal(matchPrompt(p, '>>> all sessions are logged >>>'), undefined);
+  t.same(p.pagingCommands, ['terminal length 0']);
+});
+
+t.test('Junos prompts: operational ">" and configuration "#"', async (t) => {
+  const p = resolveProfile(spec('juniper_junos'));
+  t.equal(promptLevel(p, 'admin@r1>'), 'privileged');
+  t.equal(promptLevel(p, 'admin@r1#'), 'config');
+  t.equal(matchPrompt(p, 'admin@r1> ')?.base, 'admin@r1');
+  t.same(p.config?.exit, ['commit and-quit']);
+  t.equal(p.enable, undefined, 'Junos has no enable');
+  t.ok(p.errorPatterns.some((re) => re.test('syntax error.')));
+  t.ok(p.errorPatterns.some((re) => re.test('error: configuration check-out failed')));
+});
+
+t.test('NX-OS and EOS use terminal length 0 and the Cisco error lines', async (t) => {
+  for (const pl of ['cisco_nxos', 'arista_eos'] as const) {
+    const p = resolveProfile(spec(pl));
+    t.same(p.pagingCommands, ['terminal length 0']);
+    t.ok(p.errorPatterns.some((re) => re.test('% Invalid input')), pl);
+    t.ok(matchPrompt(p, 'sw1(config-if-Et1)#'), pl);
+  }
+});
+
+t.test('linux has neither privileged nor config level and defaults to exec', async (t) => {
+  const p = resolveProfile(spec('linux'));
+  t.equal(p.defaultMode, 'exec');
+  t.equal(p.config, undefined);
+  t.ok(matchPrompt(p, 'admin@host:~$ '));
+  t.ok(matchPrompt(p, 'root@host:/etc# '));
+});
+
+t.test('generic platform is configured from prompt, pagingCommand and enableCommand', async (t) => {
+  const p = resolveProfile(spec('generic', { prompt: '<[\\w-]+>', pagingCommand: 'screen-length 0 temporary', enableCommand: 'super' }));
+  t.ok(p.promptPattern.test('<HUAWEI-1>'));
+  t.notOk(p.promptPattern.test('<HUAWEI-1> trailing text'));
+  t.same(p.pagingCommands, ['screen-length 0 temporary']);
+  t.equal(p.enable?.command, 'super');
+  const none = resolveProfile(spec('cisco_ios', { pagingCommand: '' }));
+  t.same(none.pagingCommands, [], 'an empty pagingCommand disables the paging command');
+});
+
+t.test('an invalid prompt regex is a CONFIG_INVALID error naming the field', async (t) => {
+  t.throws(() => resolveProfile(spec('generic', { prompt: '([' })), { code: 'CONFIG_INVALID', field: 'prompt' });
+});
+
+t.test('decidePrompt: known prompt and same-host modes end at once, strangers must settle', async (t) => {
+  const p = resolveProfile(spec('cisco_ios'));
+  t.equal(decidePrompt(p, 'Router#', 'Router#').decision, 'prompt');
+  t.equal(decidePrompt(p, 'Router(config)#', 'Router#').decision, 'prompt');
+  t.equal(decidePrompt(p, 'R2#', 'Router#').decision, 'settle');
+  t.equal(decidePrompt(p, 'change-freeze>', undefined).decision, 'settle');
+  t.equal(decidePrompt(p, 'Building configuration', 'Router#').decision, 'none');
+});
+
+t.test('pager prompts of every platform are recognised', async (t) => {
+  const p = resolveProfile(spec('cisco_ios'));
+  for (const s of [' --More-- ', '---(more)---', '---(more 45%)---', ' -- More -- ', '<--- More --->']) t.ok(isPagerPrompt(p, s), s);
+  t.notOk(isPagerPrompt(p, 'Router#'));
+});
