@@ -26,7 +26,7 @@ export function demoDevices(devices: Map<string, SimDevice>, defaults: AppConfig
       id, host: sim.host, port: sim.port, platform: sim.platform, username: sim.username, password: sim.password,
       ...(sim.enableSecret ? { enableSecret: sim.enableSecret } : {}),
       hostKey: { fingerprints: [sim.hostKeyFingerprint] },
-      labels: { site: 'demo', platform: sim.platform },
+      labels: { site: 'demo', platform: sim.platform, role: sim.platform === 'linux' ? 'server' : 'network' },
       pool: { min: 1, max: 2 },
     }, defaults, 'api', 'demo'),
   );
@@ -58,7 +58,7 @@ Try, in another terminal:
   npx warmpool exec${addrFlag} demo-ios "show version"
   npx warmpool exec${addrFlag} demo-ios --privileged "show running-config"
   npx warmpool exec${addrFlag} demo-linux "uname -a"
-  npx warmpool many${addrFlag} --labels site=demo -- "show clock"
+  npx warmpool many${addrFlag} --labels role=network -- "show version"
   npx warmpool devices${addrFlag}
   npx warmpool stats${addrFlag}
   grpcurl -plaintext -d '{"device":"demo-eos","commands":["show version"]}' ${addr} warmpool.v1.DeviceProxy/Run
