@@ -1,0 +1,112 @@
+/**
+ * Command round trip, in one run, against a simulated Cisco IOS device in another process:
+ *   raw held shell   — an ssh2 shell session held by the benchmark itself (the physical limit)
+ *   warm Run         — through the daemon's gRPC API on a pooled session
+ *   cold per command — connect, log in, paging off, command, close (what callers pay without a pool)
+ * on loopback and through a proxy adding 5 ms each way. Cases are interleaved so machine noise
+ * hits them alike.
+ *
+ *   npm run bench            (all benchmarks)    node dist/bench/ssh-warm-vs-cold.js [N]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { loadConfig } from '../src/config/load.js';
+import { validateDevice } from '../src/config/inventory.js';
+import type { DeviceSpec } from '../src/config/types.js';
+import { loadProto } from '../src/api/proto.js';
+import { silentLogger } from '../src/observability/logger.js';
+import { createSshSessionFactory } from '../src/ssh/factory.js';
+import type { DeviceSession } from '../src/ssh/types.js';
+import { Daemon } from '../src/server.js';
+import { startLatencyProxy } from './lib/latency-proxy.js';
+import { summarize, table, writeResult, type Row } from './lib/stats.js';
+
+const N = Number(process.argv[2] ?? 400);
+const COLD_EVERY = 10;
+const CMD = 'show clock';
+
+async function startSimProcess(): Promise<{ proc: ChildProcess; port: number; fingerprint: string }> {
+  const main = join(fileURLToPath(new URL('..', import.meta.url)), 'src', 'main.js');
+  const proc = spawn(process.execPath, [main, 'sim', '--platform', 'cisco_ios', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/host key:\s+SHA256:\S+/.test(out)) resolve();
+    });
+    proc.on('exit', () => reject(new Error(`simulator exited: ${out}`)));
+  });
+  return { proc, port: Number(/:(\d+)\n/.exec(out)![1]), fingerprint: /host key:\s+(SHA256:\S+)/.exec(out)![1]! };
+}
+
+const batch = { commands: [CMD], privileged: false, configure: false, stopOnError: false, timeoutMs: () => 10_000 };
+
+async function measure(label: string, port: number, fingerprint: string, n: number): Promise<Row[]> {
+  const config = loadConfig({ argv: ['--grpc.listen', '127.0.0.1:0', '--metrics.listen', '127.0.0.1:0', '--log.audit.enabled', 'false'], env: {} });
+  const spec: DeviceSpec = validateDevice({
+    id: 'r1', host: '127.0.0.1', port, platform: 'cisco_ios', username: 'admin', password: 'admin-pass', enableSecret: 'enable-pass',
+    hostKey: { fingerprints: [fingerprint] }, pool: { min: 1, max: 1 },
+  }, config.defaults, 'api');
+  const factory = createSshSessionFactory(spec, { logger: silentLogger });
+  const raw: DeviceSession = await factory.open(new AbortController().signal);
+  const daemon = new Daemon(config, { logger: silentLogger });
+  await daemon.start([spec]);
+  const client = new (loadProto().grpcObj.warmpool.v1.DeviceProxy)(daemon.grpcAddress, grpc.credentials.createInsecure());
+  const run = () => new Promise<void>((res, rej) => client.Run({ device: 'r1', commands: [CMD] }, (e) => (e ? rej(e) : res())));
+  for (let i = 0; i < 20; i++) {
+    await raw.runBatch(batch);
+    await run();
+  }
+  const t = { raw: [] as number[], warm: [] as number[], cold: [] as number[] };
+  for (let i = 0; i < n; i++) {
+    let t0 = performance.now();
+    await raw.runBatch(batch);
+    t.raw.push(performance.now() - t0);
+    t0 = performance.now();
+    await run();
+    t.warm.push(performance.now() - t0);
+    if (i % COLD_EVERY === 0) {
+      t0 = performance.now();
+      const s = await factory.open(new AbortController().signal);
+      await s.runBatch(batch);
+      await s.close();
+      t.cold.push(performance.now() - t0);
+    }
+  }
+  client.close();
+  await raw.close();
+  await daemon.shutdown('bench');
+  return [summarize(`${label}: raw held ssh2 shell`, t.raw), summarize(`${label}: warm Run via daemon`, t.warm), summarize(`${label}: cold connect per command`, t.cold)];
+}
+
+async function main(): Promise<void> {
+  const sim = await startSimProcess();
+  try {
+    const loop = await measure('loopback', sim.port, sim.fingerprint, N);
+    const proxy = await startLatencyProxy({ host: '127.0.0.1', port: sim.port }, 5);
+    const wan = await measure('+5 ms each way', proxy.port, sim.fingerprint, Math.max(50, Math.round(N / 4)));
+    await proxy.close();
+    const overhead = (loop[1]!.p50 - loop[0]!.p50);
+    const md = [
+      `### SSH command round trip: raw held shell vs warm Run vs cold connect (${new Date().toISOString().slice(0, 10)}, node ${process.version})`,
+      '',
+      table(loop, loop[0]!.name),
+      '',
+      table(wan, wan[0]!.name),
+      '',
+      `Daemon overhead at p50 on loopback (warm Run − raw held shell): ${overhead.toFixed(3)} ms.`,
+      `Cold / warm at p50: loopback ${(loop[2]!.p50 / loop[1]!.p50).toFixed(1)}×, +5 ms each way ${(wan[2]!.p50 / wan[1]!.p50).toFixed(1)}×.`,
+    ].join('\n');
+    process.stdout.write(`${md}\n`);
+    writeResult('ssh-warm-vs-cold', md, { date: new Date().toISOString(), node: process.version, loopback: loop, wan, overheadMs: overhead });
+  } finally {
+    sim.proc.kill('SIGINT');
+  }
+}
+
+main().then(() => process.exit(0), (err: unknown) => {
+  process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
+  process.exit(1);
+});
