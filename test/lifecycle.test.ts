@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
+import { waitFor } from './helpers/wait.js';
 import { loadProto } from '../src/api/proto.js';
 import { freePort } from './helpers/sshd.js';
 
@@ -24,14 +25,6 @@ function run(args: string[], env: Record<string, string> = {}): Proc {
   return { child, out: () => out, exited };
 }
 
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 t.test('invalid configuration exits 2 naming the key', async (t) => {
   const dir = t.testdir({

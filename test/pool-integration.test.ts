@@ -1,17 +1,11 @@
 import t from 'tap';
 import { status } from '@grpc/grpc-js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
+import { waitFor } from './helpers/wait.js';
 import { startTestDaemon, simSpec, m } from './helpers/daemon.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 t.test('500 concurrent requests on a device with max 3 all succeed; the device never sees more than 3 connections', async (t) => {
   const sim = await startSimDevice({ platform: 'cisco_ios' });
