@@ -29,7 +29,7 @@ t.test('killing the device mid-command gives UNAVAILABLE promptly; the pool reco
   const td = await startTestDaemon({ devices: [simSpec(sim, 'r1', { pool: { max: 2 } })] });
   t.teardown(() => td.stop());
   const run = m(td.proxy, 'Run');
-  const pending = td.call(run, { device: 'r1', commands: ['sleep 5'] }).catch((e) => e);
+  const pending = td.call(run, { device: 'r1', commands: ['sleep 5'] }).catch((e: Any) => e as Any);
   await waitFor(() => (sim.stats.commandCounts.get('sleep 5') ?? 0) > 0, 'command to start');
   const t0 = Date.now();
   sim.kill();
