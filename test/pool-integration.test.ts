@@ -33,7 +33,7 @@ t.test('killing the device mid-command gives UNAVAILABLE promptly; the pool reco
   await waitFor(() => (sim.stats.commandCounts.get('sleep 5') ?? 0) > 0, 'command to start');
   const t0 = Date.now();
   sim.kill();
-  const err = await pending;
+  const err = (await pending) as Any;
   t.equal(err.code, status.UNAVAILABLE);
   t.match(err.details, /r1/);
   t.ok(Date.now() - t0 < 3000, 'reported promptly, not after the command timeout');
