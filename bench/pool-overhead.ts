@@ -7,9 +7,6 @@
  *
  *   node --expose-gc dist/bench/pool-overhead.js [N=1000]
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
 import { validateDevice } from '../src/config/inventory.js';
 import { silentLogger } from '../src/observability/logger.js';
@@ -18,6 +15,7 @@ import { ConnectLimiter, SessionBudget } from '../src/pool/limits.js';
 import { DevicePool } from '../src/pool/pool.js';
 import type { Session, SessionFactory } from '../src/pool/types.js';
 import { createSshSessionFactory } from '../src/ssh/factory.js';
+import { startSimProcess } from './lib/sim-process.js';
 import { summarize, writeResult } from './lib/stats.js';
 
 const N = Number(process.argv[2] ?? 1000);
@@ -54,21 +52,12 @@ async function acquireRelease(): Promise<{ poolUs: number; floorUs: number }> {
 }
 
 async function memoryPerSession(n: number): Promise<{ rssPerSessionKiB: number; heapPerSessionKiB: number; openSeconds: number }> {
-  const main = join(fileURLToPath(new URL('..', import.meta.url)), 'src', 'main.js');
-  const sim = spawn(process.execPath, [main, 'sim', '--platform', 'cisco_ios', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    sim.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/host key:\s+SHA256:\S+/.test(out)) resolve();
-    });
-    sim.on('exit', () => reject(new Error(`simulator exited: ${out}`)));
-  });
+  const sim = await startSimProcess();
   try {
     const config = loadConfig({ argv: [], env: {} });
     const device = validateDevice({
-      id: 'bench', host: '127.0.0.1', port: Number(/:(\d+)\n/.exec(out)![1]), platform: 'cisco_ios', username: 'admin', password: 'admin-pass',
-      hostKey: { fingerprints: [/host key:\s+(SHA256:\S+)/.exec(out)![1]!] }, ssh: { appKeepaliveMs: 0 },
+      id: 'bench', host: '127.0.0.1', port: sim.port, platform: 'cisco_ios', username: 'admin', password: 'admin-pass',
+      hostKey: { fingerprints: [sim.fingerprint] }, ssh: { appKeepaliveMs: 0 },
     }, config.defaults, 'api');
     const p = pool(createSshSessionFactory(device, { logger: silentLogger }), n, 64);
     const gc = (globalThis as { gc?: () => void }).gc;
@@ -86,7 +75,7 @@ async function memoryPerSession(n: number): Promise<{ rssPerSessionKiB: number; 
     await p.close();
     return { rssPerSessionKiB: (after.rss - before.rss) / 1024 / n, heapPerSessionKiB: (after.heapUsed - before.heapUsed) / 1024 / n, openSeconds };
   } finally {
-    sim.kill('SIGINT');
+    sim.stop();
   }
 }
 

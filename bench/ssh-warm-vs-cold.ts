@@ -8,9 +8,6 @@
  *
  *   npm run bench            (all benchmarks)    node dist/bench/ssh-warm-vs-cold.js [N]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadConfig } from '../src/config/load.js';
 import { validateDevice } from '../src/config/inventory.js';
@@ -21,25 +18,12 @@ import { createSshSessionFactory } from '../src/ssh/factory.js';
 import type { DeviceSession } from '../src/ssh/types.js';
 import { Daemon } from '../src/server.js';
 import { startLatencyProxy } from './lib/latency-proxy.js';
+import { startSimProcess } from './lib/sim-process.js';
 import { summarize, table, writeResult, type Row } from './lib/stats.js';
 
 const N = Number(process.argv[2] ?? 400);
 const COLD_EVERY = 10;
 const CMD = 'show clock';
-
-async function startSimProcess(): Promise<{ proc: ChildProcess; port: number; fingerprint: string }> {
-  const main = join(fileURLToPath(new URL('..', import.meta.url)), 'src', 'main.js');
-  const proc = spawn(process.execPath, [main, 'sim', '--platform', 'cisco_ios', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/host key:\s+SHA256:\S+/.test(out)) resolve();
-    });
-    proc.on('exit', () => reject(new Error(`simulator exited: ${out}`)));
-  });
-  return { proc, port: Number(/:(\d+)\n/.exec(out)![1]), fingerprint: /host key:\s+(SHA256:\S+)/.exec(out)![1]! };
-}
 
 const batch = { commands: [CMD], privileged: false, configure: false, stopOnError: false, timeoutMs: () => 10_000 };
 
@@ -102,7 +86,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${md}\n`);
     writeResult('ssh-warm-vs-cold', md, { date: new Date().toISOString(), node: process.version, loopback: loop, wan, overheadMs: overhead });
   } finally {
-    sim.proc.kill('SIGINT');
+    sim.stop();
   }
 }
 
