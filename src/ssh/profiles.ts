@@ -59,43 +59,32 @@ const CISCO_ERRORS: RegExp[] = [
 
 const IOS_PROMPT = /^(?<base>[\w.\-@/:]{1,63})(?:\([\w.\-@/:+]{0,32}\))?[>#]\s*$/;
 
-const PROFILES: Record<Exclude<Platform, 'generic'>, Profile> = {
-  cisco_ios: {
-    platform: 'cisco_ios',
+/**
+ * IOS, NX-OS and EOS share prompts, paging, enable and config-mode commands and error lines;
+ * they differ only in how the config prompt is spelled ("(config)" vs IOS's abbreviation-
+ * tolerant "(conf...)").
+ */
+function ciscoLike(platform: 'cisco_ios' | 'cisco_nxos' | 'arista_eos', configPattern: RegExp): Profile {
+  return {
+    platform,
     promptPattern: IOS_PROMPT,
     privilegedPattern: /#\s*$/,
-    configPattern: /\(conf[\w.\-@/:+]{0,32}\)#\s*$/,
+    configPattern,
     pagingCommands: ['terminal length 0'],
     pagerPatterns: COMMON_PAGER_PATTERNS,
     enable: { command: 'enable', passwordPrompt: /^\s*password:\s*$/i, disableCommand: 'disable' },
     config: { enter: ['configure terminal'], exit: ['end'], abort: ['end'] },
     errorPatterns: CISCO_ERRORS,
     defaultMode: 'shell',
-  },
-  cisco_nxos: {
-    platform: 'cisco_nxos',
-    promptPattern: /^(?<base>[\w.\-@/:]{1,63})(?:\([\w.\-@/:+]{0,32}\))?[>#]\s*$/,
-    privilegedPattern: /#\s*$/,
-    configPattern: /\(config[\w.\-@/:+]{0,32}\)#\s*$/,
-    pagingCommands: ['terminal length 0'],
-    pagerPatterns: COMMON_PAGER_PATTERNS,
-    enable: { command: 'enable', passwordPrompt: /^\s*password:\s*$/i, disableCommand: 'disable' },
-    config: { enter: ['configure terminal'], exit: ['end'], abort: ['end'] },
-    errorPatterns: CISCO_ERRORS,
-    defaultMode: 'shell',
-  },
-  arista_eos: {
-    platform: 'arista_eos',
-    promptPattern: /^(?<base>[\w.\-@/:]{1,63})(?:\([\w.\-@/:+]{0,32}\))?[>#]\s*$/,
-    privilegedPattern: /#\s*$/,
-    configPattern: /\(config[\w.\-@/:+]{0,32}\)#\s*$/,
-    pagingCommands: ['terminal length 0'],
-    pagerPatterns: COMMON_PAGER_PATTERNS,
-    enable: { command: 'enable', passwordPrompt: /^\s*password:\s*$/i, disableCommand: 'disable' },
-    config: { enter: ['configure terminal'], exit: ['end'], abort: ['end'] },
-    errorPatterns: CISCO_ERRORS,
-    defaultMode: 'shell',
-  },
+  };
+}
+
+const CONFIG_PROMPT = /\(config[\w.\-@/:+]{0,32}\)#\s*$/;
+
+const PROFILES: Record<Exclude<Platform, 'generic'>, Profile> = {
+  cisco_ios: ciscoLike('cisco_ios', /\(conf[\w.\-@/:+]{0,32}\)#\s*$/),
+  cisco_nxos: ciscoLike('cisco_nxos', CONFIG_PROMPT),
+  arista_eos: ciscoLike('arista_eos', CONFIG_PROMPT),
   juniper_junos: {
     platform: 'juniper_junos',
     // "user@host> " operational, "user@host# " configuration; an optional "{master:0}" line precedes on clusters.
