@@ -6,21 +6,10 @@ import { parseSubjectAltNames } from '../src/auth/peer-identity.js';
 import { silentLogger } from '../src/observability/logger.js';
 import type { AppConfig } from '../src/config/types.js';
 import { issueCert, makeCa } from './helpers/certs.js';
+import { grpcConfig } from './helpers/grpc-config.js';
 
 function cfg(tls: Partial<AppConfig['grpc']['tls']>, tokensFile = ''): AppConfig['grpc'] {
-  return {
-    listen: '127.0.0.1:0',
-    maxReceiveMessageBytes: 4 << 20,
-    maxSendMessageBytes: 4 << 20,
-    maxConcurrentStreams: 100,
-    keepaliveTimeMs: 60_000,
-    keepaliveTimeoutMs: 20_000,
-    maxConnectionIdleMs: 0,
-    maxConnectionAgeMs: 0,
-    maxConnectionAgeGraceMs: 0,
-    tls: { certFile: '', keyFile: '', clientCaFile: '', ...tls },
-    auth: { tokensFile, allowInsecure: false, policyFile: '' },
-  };
+  return grpcConfig({ tls, auth: { tokensFile } });
 }
 
 const dir = t.testdir({});

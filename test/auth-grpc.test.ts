@@ -12,6 +12,7 @@ import { isWarmpoolError } from '../src/errors.js';
 import { silentLogger } from '../src/observability/logger.js';
 import type { AppConfig } from '../src/config/types.js';
 import { issueCert, makeCa, type Ca, type IssuedCert } from './helpers/certs.js';
+import { grpcConfig } from './helpers/grpc-config.js';
 
 const raw = (b: Buffer): Buffer => b;
 const PATH = '/warmpool.test.AuthProbe/Whoami';
@@ -28,21 +29,6 @@ const service: grpc.ServiceDefinition = {
   },
 };
 
-function grpcConfig(over: { tls?: Partial<AppConfig['grpc']['tls']>; auth?: Partial<AppConfig['grpc']['auth']> }): AppConfig['grpc'] {
-  return {
-    listen: '127.0.0.1:0',
-    maxReceiveMessageBytes: 4 << 20,
-    maxSendMessageBytes: 4 << 20,
-    maxConcurrentStreams: 100,
-    keepaliveTimeMs: 60_000,
-    keepaliveTimeoutMs: 20_000,
-    maxConnectionIdleMs: 0,
-    maxConnectionAgeMs: 0,
-    maxConnectionAgeGraceMs: 0,
-    tls: { certFile: '', keyFile: '', clientCaFile: '', ...over.tls },
-    auth: { tokensFile: '', allowInsecure: false, policyFile: '', ...over.auth },
-  };
-}
 
 /** Start a server whose one RPC authenticates + authorizes like a real handler and echoes the caller. */
 async function startServer(tt: Tap, cfg: AppConfig['grpc'], opts: { certRefreshMs?: number } = {}): Promise<{ port: number; auth: AuthLayer }> {

@@ -5,21 +5,10 @@ import { createAuth } from '../src/auth/index.js';
 import { createLogger, silentLogger } from '../src/observability/logger.js';
 import type { AppConfig } from '../src/config/types.js';
 import { WarmpoolError } from '../src/errors.js';
+import { grpcConfig } from './helpers/grpc-config.js';
 
 function cfg(listen: string, over: { tls?: Partial<AppConfig['grpc']['tls']>; auth?: Partial<AppConfig['grpc']['auth']> } = {}): AppConfig['grpc'] {
-  return {
-    listen,
-    maxReceiveMessageBytes: 4 << 20,
-    maxSendMessageBytes: 4 << 20,
-    maxConcurrentStreams: 100,
-    keepaliveTimeMs: 60_000,
-    keepaliveTimeoutMs: 20_000,
-    maxConnectionIdleMs: 0,
-    maxConnectionAgeMs: 0,
-    maxConnectionAgeGraceMs: 0,
-    tls: { certFile: '', keyFile: '', clientCaFile: '', ...over.tls },
-    auth: { tokensFile: '', allowInsecure: false, policyFile: '', ...over.auth },
-  };
+  return grpcConfig({ listen, ...over });
 }
 
 t.test('loopback and unix-socket addresses are recognised', async (t) => {
