@@ -122,14 +122,18 @@ export function fingerprintOfPrivateKey(key: string | Buffer): string {
 }
 
 /**
- * A fresh ed25519 host key. ssh2's generateKeyPairSync yields a key its own parser
- * rejects ("Malformed OpenSSH private key") about 3 times in 1000, so check and retry.
+ * A fresh ed25519 key pair that ssh2 can parse back: ssh2's own generator yields an
+ * unparseable key about 3 times in 1 000, so check and retry.
  */
-export function generateHostKey(): string {
+export function generateKeyPair(): { private: string; public: string } {
   for (let i = 0; ; i++) {
-    const key = ssh2.utils.generateKeyPairSync('ed25519').private;
-    if (!(ssh2.utils.parseKey(key) instanceof Error) || i >= 50) return key;
+    const kp = ssh2.utils.generateKeyPairSync('ed25519');
+    if (!(ssh2.utils.parseKey(kp.private) instanceof Error) || i >= 50) return kp;
   }
+}
+
+export function generateHostKey(): string {
+  return generateKeyPair().private;
 }
 
 const crlf = (s: string): string => (s.indexOf('\n') < 0 ? s : s.replace(/\r?\n/g, '\r\n'));

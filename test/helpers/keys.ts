@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import type { ServerChannel } from 'ssh2';
 import { fingerprintSha256 } from '../../src/ssh/hostkey.js';
+import { generateKeyPair } from '../../src/sim/ssh-device.js';
 
 export interface KeyPair {
   /** Private key, OpenSSH PEM text. */
@@ -28,7 +29,7 @@ function fromPrivate(privatePem: string, publicLine: string): KeyPair {
 
 /** A fresh unencrypted ed25519 key pair, in process (fast). */
 export function generateEd25519(): KeyPair {
-  const kp = ssh2.utils.generateKeyPairSync('ed25519');
+  const kp = generateKeyPair();
   return fromPrivate(kp.private, kp.public);
 }
 
