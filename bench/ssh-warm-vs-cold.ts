@@ -3,12 +3,15 @@
  *   raw held shell   — an ssh2 shell session held by the benchmark itself (the physical limit)
  *   warm Run         — through the daemon's gRPC API on a pooled session
  *   cold per command — connect, log in, paging off, command, close (what callers pay without a pool)
+ *   gRPC floor       — an empty unary call (grpc.health.v1 Check) on the same daemon and channel: the
+ *                      cost of the transport alone, so the daemon's own share can be told apart from it
  * on loopback and through a proxy adding 5 ms each way. Cases are interleaved so machine noise
  * hits them alike.
  *
  *   npm run bench            (all benchmarks)    node dist/bench/ssh-warm-vs-cold.js [N]
  */
 import * as grpc from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
 import { loadConfig } from '../src/config/load.js';
 import { validateDevice } from '../src/config/inventory.js';
 import type { DeviceSpec } from '../src/config/types.js';
@@ -39,11 +42,17 @@ async function measure(label: string, port: number, fingerprint: string, n: numb
   await daemon.start([spec]);
   const client = new (loadProto().grpcObj.warmpool.v1.DeviceProxy)(daemon.grpcAddress, grpc.credentials.createInsecure());
   const run = () => new Promise<void>((res, rej) => client.Run({ device: 'r1', commands: [CMD] }, (e) => (e ? rej(e) : res())));
+  const Health = grpc.makeGenericClientConstructor(healthService as grpc.ServiceDefinition, 'Health');
+  const health = new Health(daemon.grpcAddress, grpc.credentials.createInsecure(), { channelOverride: client.getChannel() }) as unknown as {
+    check(req: object, cb: (e: Error | null) => void): void;
+  };
+  const ping = () => new Promise<void>((res, rej) => health.check({ service: '' }, (e) => (e ? rej(e) : res())));
   for (let i = 0; i < 20; i++) {
     await raw.runBatch(batch);
     await run();
+    await ping();
   }
-  const t = { raw: [] as number[], warm: [] as number[], cold: [] as number[] };
+  const t = { raw: [] as number[], warm: [] as number[], cold: [] as number[], floor: [] as number[] };
   for (let i = 0; i < n; i++) {
     let t0 = performance.now();
     await raw.runBatch(batch);
@@ -51,6 +60,9 @@ async function measure(label: string, port: number, fingerprint: string, n: numb
     t0 = performance.now();
     await run();
     t.warm.push(performance.now() - t0);
+    t0 = performance.now();
+    await ping();
+    t.floor.push(performance.now() - t0);
     if (i % COLD_EVERY === 0) {
       t0 = performance.now();
       const s = await factory.open(new AbortController().signal);
@@ -62,7 +74,10 @@ async function measure(label: string, port: number, fingerprint: string, n: numb
   client.close();
   await raw.close();
   await daemon.shutdown('bench');
-  return [summarize(`${label}: raw held ssh2 shell`, t.raw), summarize(`${label}: warm Run via daemon`, t.warm), summarize(`${label}: cold connect per command`, t.cold)];
+  return [
+    summarize(`${label}: raw held ssh2 shell`, t.raw), summarize(`${label}: warm Run via daemon`, t.warm),
+    summarize(`${label}: cold connect per command`, t.cold), summarize(`${label}: gRPC floor (empty unary call)`, t.floor),
+  ];
 }
 
 async function main(): Promise<void> {
@@ -72,7 +87,8 @@ async function main(): Promise<void> {
     const proxy = await startLatencyProxy({ host: '127.0.0.1', port: sim.port }, 5);
     const wan = await measure('+5 ms each way', proxy.port, sim.fingerprint, Math.max(50, Math.round(N / 4)));
     await proxy.close();
-    const overhead = (loop[1]!.p50 - loop[0]!.p50);
+    const overhead = loop[1]!.p50 - loop[0]!.p50;
+    const own = overhead - loop[3]!.p50;
     const md = [
       `### SSH command round trip: raw held shell vs warm Run vs cold connect (${new Date().toISOString().slice(0, 10)}, node ${process.version})`,
       '',
@@ -80,11 +96,13 @@ async function main(): Promise<void> {
       '',
       table(wan, wan[0]!.name),
       '',
-      `Daemon overhead at p50 on loopback (warm Run − raw held shell): ${overhead.toFixed(3)} ms.`,
+      `Daemon overhead at p50 on loopback (warm Run − raw held shell): ${overhead.toFixed(3)} ms, of which the gRPC`,
+      `transport floor (an empty unary call, client and daemon in one process) is ${loop[3]!.p50.toFixed(3)} ms and the daemon's own work`,
+      `(validation, policy, pool lease, metrics, message conversion) ${own.toFixed(3)} ms.`,
       `Cold / warm at p50: loopback ${(loop[2]!.p50 / loop[1]!.p50).toFixed(1)}×, +5 ms each way ${(wan[2]!.p50 / wan[1]!.p50).toFixed(1)}×.`,
     ].join('\n');
     process.stdout.write(`${md}\n`);
-    writeResult('ssh-warm-vs-cold', md, { date: new Date().toISOString(), node: process.version, loopback: loop, wan, overheadMs: overhead });
+    writeResult('ssh-warm-vs-cold', md, { date: new Date().toISOString(), node: process.version, loopback: loop, wan, overheadMs: overhead, grpcFloorMs: loop[3]!.p50, ownOverheadMs: own });
   } finally {
     sim.stop();
   }

@@ -30,6 +30,10 @@ export class CallTracker {
     this.#active.add(ac);
   }
 
+  isActive(ac: AbortController): boolean {
+    return this.#active.has(ac);
+  }
+
   leave(ac: AbortController): void {
     this.#active.delete(ac);
     if (this.#active.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
@@ -67,7 +71,11 @@ function begin(method: string, call: AnyCall, deps: HandlerDeps): { ctx: CallCon
   if (deps.tracker.draining) throw new WarmpoolError('DRAINING', 'warmpool is shutting down and accepts no new calls; retry on another instance');
   const caller = deps.guard.authenticate(call);
   const ac = new AbortController();
-  call.on('cancelled', () => ac.abort(new WarmpoolError('CANCELLED', 'the caller cancelled the call')));
+  // grpc-js emits 'cancelled' when the stream closes, also after a normal finish: build the
+  // error (and its stack) only for a call that is still running, as it is on the hot path.
+  call.on('cancelled', () => {
+    if (deps.tracker.isActive(ac)) ac.abort(new WarmpoolError('CANCELLED', 'the caller cancelled the call'));
+  });
   return { ac, ctx: { caller, rpc: method.slice(method.indexOf('/') + 1), signal: ac.signal, deadline: deadlineOf(call) } };
 }
 
