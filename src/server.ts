@@ -88,6 +88,9 @@ export class Daemon {
         : {}),
       // Bound HTTP/2 session memory (grpc-js leaves it effectively unbounded otherwise).
       'grpc-node.max_session_memory': 64,
+      // We serve no channelz service, and its per-call bookkeeping costs about 10 % of a unary
+      // call's time in grpc-js (measured with an echo server: p50 0.46 -> 0.40 ms).
+      'grpc.enable_channelz': 0,
     });
     const { grpcObj, def } = loadProto();
     const deps: HandlerDeps = { guard: this.#auth, metrics: this.metrics, tracker: this.tracker, logger: this.logger };

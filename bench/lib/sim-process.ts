@@ -24,3 +24,45 @@ export async function startSimProcess(platform = 'cisco_ios'): Promise<{ proc: C
     stop: () => proc.kill('SIGINT'),
   };
 }
+
+export interface SimFleetProcess {
+  proc: ChildProcess;
+  pid: number;
+  devices: { port: number; fingerprint: string }[];
+  stop(): Promise<void>;
+}
+
+/**
+ * `count` simulated devices in ONE child process (bench/lib/sim-fleet-main.ts), each on its own
+ * loopback port with its own host key. The child's open-file limit is the parent's (check it with
+ * maxOpenFiles(pid) in proc-stats.ts when holding thousands of connections).
+ */
+export async function startSimFleetProcess(count: number, platform = 'cisco_ios'): Promise<SimFleetProcess> {
+  const main = fileURLToPath(new URL('./sim-fleet-main.js', import.meta.url));
+  const proc = spawn(process.execPath, [main, String(count), platform], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const devices = await new Promise<{ port: number; fingerprint: string }[]>((resolve, reject) => {
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve((JSON.parse(out.slice(0, nl)) as { devices: { port: number; fingerprint: string }[] }).devices);
+    });
+    proc.on('exit', (code) => reject(new Error(`simulator fleet exited (${code}) before starting: ${out}`)));
+  });
+  return {
+    proc,
+    pid: proc.pid as number,
+    devices,
+    stop: () => stopChild(proc),
+  };
+}
+
+/** SIGTERM, then SIGKILL after 3 s; resolves when the child has exited. */
+export async function stopChild(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  proc.kill('SIGTERM');
+  const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(t);
+}

@@ -52,10 +52,17 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
   const metadata = new Metadata();
   if (err instanceof WarmpoolError) {
     metadata.set('warmpool-error-code', err.code);
-    if (err.field) metadata.set('warmpool-field', err.field);
+    // Metadata values must be printable ASCII or grpc-js throws (and the call is never answered);
+    // a field name can quote caller input, e.g. headers["é"].
+    if (err.field) metadata.set('warmpool-field', asciiMetadata(err.field));
     return { code: STATUS_OF[err.code], details: err.message, metadata };
   }
   return { code: Status.INTERNAL, details: 'internal error (see the daemon log)', metadata };
+}
+
+/** Non-printable and non-ASCII characters as \uXXXX escapes: legal in a grpc-js metadata value. */
+function asciiMetadata(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** For errors carried inside a stream message (DeviceRunResult.error). */
