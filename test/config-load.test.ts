@@ -62,6 +62,14 @@ t.test('precedence is flag > env > file > default, for grpc.listen and a nested 
   t.equal(flagOverDefault.grpc.listen, '127.0.0.1:6003');
 });
 
+t.test('a flag given twice takes its last value, in both --k v and --k=v forms', async (t) => {
+  const c = loadConfig({ argv: ['--metrics.listen', '127.0.0.1:9464', '--grpc.maxConcurrentStreams=10', '--metrics.listen', '127.0.0.1:9481', '--grpc.maxConcurrentStreams', '20'], env: {} });
+  t.equal(c.metrics.listen, '127.0.0.1:9481');
+  t.equal(c.grpc.maxConcurrentStreams, 20);
+  const b = loadConfig({ argv: ['--log.audit.enabled', 'true', '--log.audit.enabled=false'], env: {} });
+  t.equal(b.log.audit.enabled, false);
+});
+
 t.test('the config file comes from --config, else WARMPOOL_CONFIG, else none', async (t) => {
   const dir = t.testdir({ 'a.yaml': 'log: { level: debug }\n', 'b.yaml': 'log: { level: warn }\n' });
   const a = join(dir, 'a.yaml');

@@ -1,5 +1,4 @@
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -7,24 +6,10 @@ import { startSimDevice } from '../src/sim/ssh-device.js';
 import { waitFor } from './helpers/wait.js';
 import { loadProto } from '../src/api/proto.js';
 import { freePort } from './helpers/sshd.js';
+import { ROOT, runWarmpool } from './helpers/proc.js';
 
 /** The daemon as users run it: a separate process, driven by signals. */
-const ROOT = new URL('..', import.meta.url).pathname;
-const TS_LOADER = join(ROOT, 'node_modules/@tapjs/typescript/dist/esm/import.mjs');
-
-interface Proc { child: ChildProcess; out: () => string; exited: Promise<number | null> }
-
-function run(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [`--import=${TS_LOADER}`, join(ROOT, 'src/main.ts'), ...args], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, out: () => out, exited };
-}
-
+const run = runWarmpool;
 
 t.test('invalid configuration exits 2 naming the key', async (t) => {
   const dir = t.testdir({

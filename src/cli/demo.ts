@@ -2,14 +2,15 @@ import { loadConfig } from '../config/load.js';
 import { validateDevice } from '../config/inventory.js';
 import type { AppConfig, DeviceSpec } from '../config/types.js';
 import { createLogger } from '../observability/logger.js';
+import { startSimHttpDevice, type SimHttpDevice } from '../sim/http-device.js';
 import { startSimFleet, type SimDevice, type SimFleetSpec } from '../sim/ssh-device.js';
 import { Daemon } from '../server.js';
 import { runUntilSignalled } from './serve.js';
 
 export const DEMO_HELP = `usage: warmpool demo [--<config.key> VALUE ...]
 
-Starts simulated devices (Cisco IOS, Arista EOS, Junos, Linux) on loopback and the daemon with
-them registered, then prints what to try. Stop with Ctrl-C. Config flags work as for "serve"
+Starts simulated devices (Cisco IOS, Arista EOS with an eAPI-style HTTP API, Junos, Linux) on
+loopback and the daemon with them registered, then prints what to try. Stop with Ctrl-C. Config flags work as for "serve"
 (for example --grpc.listen 127.0.0.1:50052 --metrics.listen 127.0.0.1:9465).`;
 
 const FLEET: SimFleetSpec[] = [
@@ -19,8 +20,15 @@ const FLEET: SimFleetSpec[] = [
   { id: 'demo-linux', platform: 'linux', hostname: 'demo-linux' },
 ];
 
-/** The demo device entries, exactly as a user would write them in devices.yaml. */
-export function demoDevices(devices: Map<string, SimDevice>, defaults: AppConfig['defaults']): DeviceSpec[] {
+/** The demo's HTTP API credentials (the simulator's; nothing real). */
+const DEMO_API_USER = 'demo-api';
+const DEMO_API_PASSWORD = 'demo-api-pass';
+
+/**
+ * The demo device entries, exactly as a user would write them in devices.yaml. `api` is the
+ * eAPI-style HTTP endpoint given to demo-eos, so the demo shows both protocols.
+ */
+export function demoDevices(devices: Map<string, SimDevice>, defaults: AppConfig['defaults'], api?: SimHttpDevice): DeviceSpec[] {
   return [...devices].map(([id, sim]) =>
     validateDevice({
       id, host: sim.host, port: sim.port, platform: sim.platform, username: sim.username, password: sim.password,
@@ -28,6 +36,9 @@ export function demoDevices(devices: Map<string, SimDevice>, defaults: AppConfig
       hostKey: { fingerprints: [sim.hostKeyFingerprint] },
       labels: { site: 'demo', platform: sim.platform, role: sim.platform === 'linux' ? 'server' : 'network' },
       pool: { min: 1, max: 2 },
+      ...(api && id === 'demo-eos'
+        ? { http: { baseUrl: api.url, auth: { type: 'basic', username: DEMO_API_USER, password: DEMO_API_PASSWORD } } }
+        : {}),
     }, defaults, 'api', 'demo'),
   );
 }
@@ -40,25 +51,33 @@ export async function demo(argv: string[]): Promise<number> {
   // The demo is for a laptop: keep metrics on loopback unless told otherwise.
   const config = loadConfig({ argv: ['--metrics.listen', '127.0.0.1:9464', ...argv], env: process.env });
   const fleet = await startSimFleet(FLEET);
+  const api = await startSimHttpDevice({ auth: 'basic', username: DEMO_API_USER, password: DEMO_API_PASSWORD, hostname: 'demo-eos' });
+  const stopSims = async () => {
+    await fleet.close();
+    await api.close();
+  };
   const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
   const daemon = new Daemon(config, { logger });
   try {
-    await daemon.start(demoDevices(fleet.devices, config.defaults));
+    await daemon.start(demoDevices(fleet.devices, config.defaults, api));
   } catch (err) {
-    await fleet.close();
+    await stopSims();
     throw err;
   }
   const addr = daemon.grpcAddress;
   const addrFlag = addr === '127.0.0.1:50051' ? '' : ` --addr ${addr}`;
   process.stdout.write(`
 warmpool demo is running: gRPC on ${addr}, metrics on http://${daemon.metricsAddress}/metrics
-Simulated devices: ${[...fleet.devices.keys()].join(', ')} (each with 1 warm session, max 2)
+Simulated devices: ${[...fleet.devices.keys()].join(', ')} (each with 1 warm session, max 2);
+demo-eos also has an HTTP API (eAPI-style) at ${api.url}
 
 Try, in another terminal:
   npx warmpool exec${addrFlag} demo-ios "show version"
   npx warmpool exec${addrFlag} demo-ios --privileged "show running-config"
   npx warmpool exec${addrFlag} demo-linux "uname -a"
   npx warmpool many${addrFlag} --labels role=network -- "show version"
+  npx warmpool http${addrFlag} demo-eos POST /command-api --body '{"jsonrpc":"2.0","method":"runCmds","params":{"version":1,"cmds":["show version"]},"id":1}'
+  npx warmpool http${addrFlag} demo-eos GET /restconf/data/interfaces
   npx warmpool devices${addrFlag}
   npx warmpool stats${addrFlag}
   grpcurl -plaintext -d '{"device":"demo-eos","commands":["show version"]}' ${addr} warmpool.v1.DeviceProxy/Run
@@ -66,6 +85,6 @@ Try, in another terminal:
 Ctrl-C to stop.
 `);
   const code = await runUntilSignalled(daemon);
-  await fleet.close();
+  await stopSims();
   return code;
 }

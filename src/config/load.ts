@@ -51,6 +51,31 @@ function flagValue(args: string[], name: string): string | undefined {
   return found;
 }
 
+/**
+ * Drop all but the last occurrence of each setting's flag. yargs (under convict) turns a
+ * repeated flag into a list, so "--metrics.listen A --metrics.listen B" would be read as
+ * "A,B"; users (and wrappers such as the demo, which sets its own default first) expect the
+ * last one to win, as with every other CLI.
+ */
+function lastFlagWins(args: string[], isSetting: (name: string) => boolean): string[] {
+  const groups: Array<{ name: string | undefined; tokens: string[] }> = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    const m = /^--([^=]+)(=.*)?$/.exec(a);
+    if (!m || !isSetting(m[1] as string)) {
+      groups.push({ name: undefined, tokens: [a] });
+      continue;
+    }
+    const next = args[i + 1];
+    const takesNext = m[2] === undefined && next !== undefined && !next.startsWith('--');
+    groups.push({ name: m[1], tokens: takesNext ? [a, next as string] : [a] });
+    if (takesNext) i++;
+  }
+  const last = new Map<string, number>();
+  groups.forEach((g, i) => g.name !== undefined && last.set(g.name, i));
+  return groups.filter((g, i) => g.name === undefined || last.get(g.name) === i).flatMap((g) => g.tokens);
+}
+
 function flagGiven(args: string[], name: string): boolean {
   return args.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
 }
@@ -148,10 +173,10 @@ function describeOrigin(o: Origin): string {
 
 /** Load, merge and validate the configuration. Throws WarmpoolError('CONFIG_INVALID'). */
 export function loadConfig(opts: LoadConfigOptions): AppConfig {
-  const args = ownArgs(opts.argv);
+  const byPath = new Map(CONFIG_KEYS.map((k) => [k.path, k]));
+  const args = lastFlagWins(ownArgs(opts.argv), (name) => byPath.has(name));
   const file = configFilePath(opts);
   const fileObj = file === undefined ? {} : readConfigFile(file.path, file.via);
-  const byPath = new Map(CONFIG_KEYS.map((k) => [k.path, k]));
   if (file !== undefined) checkFileShape(fileObj, '', file.path, byPath);
 
   // A dotted flag under one of our sections that names no setting is a typo, not another tool's flag.
