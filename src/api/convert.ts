@@ -10,8 +10,10 @@ import type { RunResult } from './context.js';
 
 /** Conversions between internal objects and proto messages; no logic beyond shape. */
 
+// uint64 fields are given as numbers: protobufjs encodes a number directly but parses a string
+// through long.js first, which showed in the Run hot path. Counts and times stay far below 2^53.
 export function sessionInfoMsg(s: SessionInfo): SessionInfoMsg {
-  return { id: s.id, reused: s.reused, wait_ms: s.waitMs, connect_ms: s.connectMs, uses: String(s.uses) };
+  return { id: s.id, reused: s.reused, wait_ms: s.waitMs, connect_ms: s.connectMs, uses: s.uses };
 }
 
 export function commandResultMsg(o: CommandOutcome, cached = false): CommandResult {
@@ -28,9 +30,9 @@ export function runResponseMsg(r: RunResult): RunResponse {
 export function poolStatsMsg(s: PoolStats): PoolStatsMsg {
   return {
     device: s.device, protocol: s.protocol, idle: s.idle, busy: s.busy, connecting: s.connecting, waiting: s.waiting,
-    created_total: String(s.createdTotal), closed_total: String(s.closedTotal), acquired_total: String(s.acquiredTotal),
-    failed_connects_total: String(s.failedConnectsTotal), circuit: s.circuit, min: s.min, max: s.max,
-    circuit_open_until_unix_ms: String(Math.round(s.circuitOpenUntil)), last_error: s.lastError,
+    created_total: s.createdTotal, closed_total: s.closedTotal, acquired_total: s.acquiredTotal,
+    failed_connects_total: s.failedConnectsTotal, circuit: s.circuit, min: s.min, max: s.max,
+    circuit_open_until_unix_ms: Math.round(s.circuitOpenUntil), last_error: s.lastError,
   };
 }
 
