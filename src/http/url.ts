@@ -101,6 +101,11 @@ export function cleanHeaders(device: string, headers: Record<string, string> | u
     const value = String(rawValue ?? '');
     // eslint-disable-next-line no-control-regex
     if (/[\r\n\u0000]/.test(value)) throw invalid(device, 'headers', `value of header ${name} contains CR, LF or NUL`);
+    // WHY: undici refuses any other control or non-Latin-1 character too, but a Pool then marks the
+    // connection it picked as busy forever; maxConnections such requests left the device's HTTP pool
+    // hung (every later request waited for its deadline). Refuse them here, before undici sees them.
+    // eslint-disable-next-line no-control-regex
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) throw invalid(device, 'headers', `value of header ${name} contains a control character or a character outside Latin-1`);
     if (DROPPED_HEADERS.has(name) || ownedByAuth.has(name)) continue;
     out[name] = value;
   }
