@@ -71,7 +71,16 @@ export interface SimOptions {
   pagingCommand?: string;
   enableCommand?: string;
   faults?: SimFaults;
+  /**
+   * Ping each client this often at the SSH level, like OpenSSH's ClientAliveInterval. Default 0:
+   * off, as on OpenSSH and IOS out of the box. (ssh2's Server would otherwise ping every client
+   * every 15 s, which real devices do not, and which the daemon would pay for in idle CPU.)
+   */
+  clientAliveIntervalMs?: number;
 }
+
+/** setInterval's longest delay: ssh2's Server has no "off" for its keepalive, so "never" is this. */
+const NEVER_MS = 2 ** 31 - 1;
 
 export interface SimStats {
   /** TCP connections open now. */
@@ -81,6 +90,8 @@ export interface SimStats {
   totalConnections: number;
   /** Connections refused because of maxSessions. */
   rejectedConnections: number;
+  /** Authentication requests received (any method): lets tests prove no credential was sent. */
+  authAttempts: number;
   commandsRun: number;
   commandCounts: Map<string, number>;
 }
@@ -539,6 +550,7 @@ export async function startSimDevice(opts: SimOptions): Promise<SimDevice> {
     maxConnections: 0,
     totalConnections: 0,
     rejectedConnections: 0,
+    authAttempts: 0,
     commandsRun: 0,
     commandCounts: new Map(),
   };
@@ -567,6 +579,7 @@ export async function startSimDevice(opts: SimOptions): Promise<SimDevice> {
     conn.on('close', () => (gone = true));
     conn.on('end', () => (gone = true));
     conn.on('authentication', (actx: AuthContext) => {
+      stats.authAttempts++;
       if (dev.faults.refuseAuth) return actx.reject(['password', 'keyboard-interactive']);
       const accept = (): void => {
         const d = opts.loginDelayMs ?? 0;
@@ -623,7 +636,10 @@ export async function startSimDevice(opts: SimOptions): Promise<SimDevice> {
   };
 
   const makeSsh = (key: string | Buffer): ssh2.Server =>
-    new ssh2.Server({ hostKeys: [key], banner: crlf(opts.banner ?? DEFAULT_BANNER) }, onClient);
+    new ssh2.Server({
+      hostKeys: [key], banner: crlf(opts.banner ?? DEFAULT_BANNER),
+      keepaliveInterval: (opts.clientAliveIntervalMs ?? 0) > 0 ? opts.clientAliveIntervalMs : NEVER_MS,
+    }, onClient);
   let sshServer = makeSsh(hostKey);
 
   const tcp = net.createServer((sock) => {
