@@ -16,6 +16,7 @@ import { silentLogger } from '../src/observability/logger.js';
 import { systemClock } from '../src/pool/clock.js';
 import { startSimHttpDevice } from '../src/sim/http-device.js';
 import { makeTestPki } from '../test/helpers/tls.js';
+import { summarize, table, writeResult } from './lib/stats.js';
 
 const N = Number(process.argv[2] ?? 500);
 
@@ -69,19 +70,27 @@ async function main(): Promise<void> {
     await pooled.close();
     kept.sort((a, b) => a - b);
     fresh.sort((a, b) => a - b);
-    const row = (name: string, xs: number[]) => `${name.padEnd(28)} median ${pct(xs, 50).toFixed(3)} ms   p99 ${pct(xs, 99).toFixed(3)} ms`;
-    console.log(`HTTPS eAPI runCmds "show version", ${N} requests each, sequential, loopback (node ${process.version})`);
-    console.log(row('pooled keep-alive', kept));
-    console.log(row('new connection per request', fresh));
-    console.log(`ratio (new / pooled): median ${(pct(fresh, 50) / pct(kept, 50)).toFixed(1)}x   p99 ${(pct(fresh, 99) / pct(kept, 99)).toFixed(1)}x`);
-    console.log(`sockets opened at the server during the run: ${newSockets} (expected ${N} for the new-connection side, 0 for pooled)`);
+    const rows = [summarize('pooled keep-alive', kept), summarize('new connection per request', fresh)];
+    const md = [
+      `### HTTPS: pooled keep-alive vs new connection per request (${new Date().toISOString().slice(0, 10)}, node ${process.version})`,
+      '',
+      `eAPI runCmds "show version" to the simulated device over HTTPS on loopback, ${N} requests each, sequential, interleaved;`,
+      'both sides use DeviceHttpClient (same request path, auth and TLS checks); the new-connection side pays TCP + a full TLS handshake.',
+      '',
+      table(rows, rows[0]!.name),
+      '',
+      `Ratio (new / pooled): median ${(pct(fresh, 50) / pct(kept, 50)).toFixed(1)}×, p99 ${(pct(fresh, 99) / pct(kept, 99)).toFixed(1)}×.`,
+      `Sockets opened at the server during the run: ${newSockets} (expected ${N} for the new-connection side, 0 for pooled).`,
+    ].join('\n');
+    process.stdout.write(`${md}\n`);
+    writeResult('http-pooled-vs-new', md, { date: new Date().toISOString(), node: process.version, n: N, rows, newSockets });
   } finally {
     await sim.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((err: unknown) => {
+main().then(() => process.exit(0), (err: unknown) => {
   console.error(err);
   process.exit(1);
 });

@@ -1,11 +1,37 @@
-/** `npm run bench`: every benchmark, one after another, each writing bench/results/<name>.{md,json}. */
+/**
+ * `npm run bench`: every benchmark, one after another (never two at once: they measure CPU), each in its
+ * own process with --expose-gc, each writing bench/results/<name>.{md,json}. A benchmark that cannot run
+ * (e.g. no sshd) fails loudly; the last line names every failure and the exit status is 1 if any failed.
+ */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const benches = ['ssh-warm-vs-cold.js', 'http-pooled-vs-new.js', 'pool-overhead.js'];
-let failed = 0;
-for (const b of benches) {
-  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(new URL(b, import.meta.url))], { stdio: 'inherit' });
-  if (r.status !== 0) failed++;
+/** Name, the most it may take before it counts as failed (each is designed to take well under this), arguments. */
+const benches: Array<[string, number, string[]]> = [
+  ['ssh-warm-vs-cold', 180, []],
+  ['http-pooled-vs-new', 120, []],
+  ['pool-overhead', 240, ['10000']], // the README's figure is for 10 000 real sessions
+  ['throughput', 180, []],
+  ['scale', 420, []],
+  ['openssh-peers', 180, []],
+];
+const only = process.argv.slice(2);
+const failed: string[] = [];
+const times: string[] = [];
+const t0 = performance.now();
+for (const [name, limitS, args] of benches) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  process.stdout.write(`\n=== ${name} ===\n`);
+  const t = performance.now();
+  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(new URL(`${name}.js`, import.meta.url)), ...args], { stdio: 'inherit', timeout: limitS * 1000, killSignal: 'SIGTERM' });
+  const s = (performance.now() - t) / 1000;
+  times.push(`${name} ${s.toFixed(0)} s`);
+  if (r.status !== 0) {
+    const why = r.error ? String(r.error.message) : r.signal ? `killed by ${r.signal}${s >= limitS ? ` after the ${limitS} s limit` : ''}` : `exit status ${r.status}`;
+    process.stdout.write(`=== ${name} FAILED: ${why} ===\n`);
+    failed.push(name);
+  }
 }
-process.exit(failed ? 1 : 0);
+process.stdout.write(`\nbench times: ${times.join(', ')}; total ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+process.stdout.write(failed.length ? `bench FAILED: ${failed.join(', ')}\n` : 'bench: all passed\n');
+process.exit(failed.length ? 1 : 0);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
  */
 export async function startSimProcess(platform = 'cisco_ios'): Promise<{ proc: ChildProcess; port: number; fingerprint: string; stop(): void }> {
   const main = join(fileURLToPath(new URL('../..', import.meta.url)), 'src', 'main.js');
-  const proc = spawn(process.execPath, [main, 'sim', '--platform', platform, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = reapOnExit(spawn(process.execPath, [main, 'sim', '--platform', platform, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] }));
   let out = '';
   await new Promise<void>((resolve, reject) => {
     proc.stdout!.on('data', (d: Buffer) => {
@@ -39,7 +39,7 @@ export interface SimFleetProcess {
  */
 export async function startSimFleetProcess(count: number, platform = 'cisco_ios'): Promise<SimFleetProcess> {
   const main = fileURLToPath(new URL('./sim-fleet-main.js', import.meta.url));
-  const proc = spawn(process.execPath, [main, String(count), platform], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = reapOnExit(spawn(process.execPath, [main, String(count), platform], { stdio: ['ignore', 'pipe', 'inherit'] }));
   let out = '';
   const devices = await new Promise<{ port: number; fingerprint: string }[]>((resolve, reject) => {
     proc.stdout!.on('data', (d: Buffer) => {
@@ -48,6 +48,10 @@ export async function startSimFleetProcess(count: number, platform = 'cisco_ios'
       if (nl >= 0) resolve((JSON.parse(out.slice(0, nl)) as { devices: { port: number; fingerprint: string }[] }).devices);
     });
     proc.on('exit', (code) => reject(new Error(`simulator fleet exited (${code}) before starting: ${out}`)));
+    setTimeout(() => reject(new Error(`simulator fleet did not start within 30 s: ${out}`)), 30_000).unref();
+  }).catch(async (err: unknown) => {
+    await stopChild(proc);
+    throw err;
   });
   return {
     proc,
@@ -65,4 +69,32 @@ export async function stopChild(proc: ChildProcess): Promise<void> {
   const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
   await exited;
   clearTimeout(t);
+}
+
+const children = new Set<ChildProcess>();
+let reaperInstalled = false;
+
+/**
+ * Kill `proc` (SIGKILL) when this process exits, however it exits, so a failed benchmark never
+ * leaves a simulator or daemon running on the shared machine.
+ */
+export function reapOnExit<P extends ChildProcess>(proc: P): P {
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
+  if (!reaperInstalled) {
+    reaperInstalled = true;
+    // A signal (e.g. bench/run.ts's per-benchmark time limit) must also reach the 'exit' handler.
+    process.once('SIGTERM', () => process.exit(143));
+    process.once('SIGINT', () => process.exit(130));
+    process.on('exit', () => {
+      for (const c of children) {
+        try {
+          c.kill('SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    });
+  }
+  return proc;
 }
