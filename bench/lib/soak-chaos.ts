@@ -1,0 +1,138 @@
+/**
+ * Chaos for the soak, on a timer, driven by a seeded random source so a failing run can be
+ * replayed: link resets, blackholes (restored later), device reboots (simulator closed and
+ * started again on the same port with the same host key), slow handshakes, refused connects
+ * and added latency. One fault at a time per device, so every fault is also lifted.
+ */
+import type { FaultProxy } from '../../test/helpers/fault-proxy.js';
+
+export interface ChaosTarget {
+  id: string;
+  proxy: FaultProxy;
+  /** Close the simulator and start it again on the same port (a device reboot). */
+  reboot(downMs: number): Promise<void>;
+}
+
+export type ChaosKind = 'reset' | 'blackhole' | 'reboot' | 'slow-handshake' | 'refuse' | 'latency';
+const KINDS: ChaosKind[] = ['reset', 'blackhole', 'reboot', 'slow-handshake', 'refuse', 'latency'];
+
+/** Mulberry32: small, fast, good enough to pick chaos and load deterministically from a seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class Chaos {
+  readonly events = new Map<ChaosKind, number>();
+  readonly log: string[] = [];
+  readonly #busy = new Set<string>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #pending = new Set<Promise<void>>();
+  #stopped = true;
+  #t0 = 0;
+
+  constructor(
+    private readonly targets: ChaosTarget[],
+    private readonly rnd: () => number,
+    /** Mean pause between two chaos events, ms. */
+    private readonly meanIntervalMs: number,
+  ) {}
+
+  start(): void {
+    this.#stopped = false;
+    this.#t0 = Date.now();
+    this.#schedule();
+  }
+
+  /** No new events; lift every fault now and wait for reboots in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    await Promise.allSettled([...this.#pending]);
+    for (const t of this.targets) t.proxy.set({});
+    this.#busy.clear();
+  }
+
+  #later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      fn();
+    }, ms);
+    this.#timers.add(t);
+  }
+
+  #between(lo: number, hi: number): number {
+    return Math.round(lo + this.rnd() * (hi - lo));
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#later(this.#between(this.meanIntervalMs * 0.5, this.meanIntervalMs * 1.5), () => {
+      this.#fire();
+      this.#schedule();
+    });
+  }
+
+  #fire(): void {
+    const free = this.targets.filter((t) => !this.#busy.has(t.id));
+    if (free.length === 0) return;
+    const target = free[Math.floor(this.rnd() * free.length)] as ChaosTarget;
+    const kind = KINDS[Math.floor(this.rnd() * KINDS.length)] as ChaosKind;
+    this.events.set(kind, (this.events.get(kind) ?? 0) + 1);
+    const at = ((Date.now() - this.#t0) / 1000).toFixed(1);
+    const { proxy } = target;
+    // A fault lifted after `ms`; the device takes no other fault meanwhile.
+    const hold = (ms: number, what: string) => {
+      this.#busy.add(target.id);
+      this.log.push(`+${at}s ${target.id}: ${what} for ${ms} ms`);
+      this.#later(ms, () => {
+        proxy.set({});
+        this.#busy.delete(target.id);
+      });
+    };
+    switch (kind) {
+      case 'reset':
+        this.log.push(`+${at}s ${target.id}: reset ${proxy.connections()} links`);
+        proxy.resetAll();
+        break;
+      case 'blackhole':
+        proxy.set({ blackhole: true });
+        hold(this.#between(2000, 8000), 'blackhole');
+        break;
+      case 'slow-handshake': {
+        const delay = this.#between(500, 5000);
+        proxy.set({ handshakeDelayMs: delay });
+        hold(this.#between(5000, 12000), `handshake delay ${delay} ms`);
+        break;
+      }
+      case 'refuse':
+        proxy.set({ refuse: this.rnd() < 0.5 ? 'reset' : 'close' });
+        hold(this.#between(1000, 5000), 'refuse new connections');
+        break;
+      case 'latency': {
+        const ms = this.#between(20, 150);
+        proxy.set({ latencyMs: ms });
+        hold(this.#between(5000, 12000), `latency ${ms} ms each way`);
+        break;
+      }
+      case 'reboot': {
+        const down = this.#between(300, 3000);
+        this.#busy.add(target.id);
+        this.log.push(`+${at}s ${target.id}: reboot, down ${down} ms`);
+        const p = target.reboot(down).finally(() => {
+          this.#busy.delete(target.id);
+          this.#pending.delete(p);
+        });
+        this.#pending.add(p);
+        break;
+      }
+    }
+  }
+}
