@@ -387,7 +387,8 @@ for (const code of ['AUTH_FAILED', 'HOST_KEY_MISMATCH'] as const) {
     await clock.tick(500); // well within the open period: no retry loop, not even for min
     t.equal(factory.calls, 1, 'no retry');
     const b = await pool.acquire().catch((e: unknown) => e);
-    t.ok(isWarmpoolError(b, 'CIRCUIT_OPEN'));
+    t.ok(isWarmpoolError(b, code), 'later callers get the permanent code too (FAILED_PRECONDITION, which clients do not retry)');
+    t.match((b as Error).message, /circuit open until/);
     t.match((b as Error).message, new RegExp(code.toLowerCase()));
     t.equal(factory.calls, 1);
     await pool.close();

@@ -1,4 +1,4 @@
-import { WarmpoolError, describeError } from '../errors.js';
+import { WarmpoolError, describeError, type ErrorCode } from '../errors.js';
 import type { Clock, Random } from './clock.js';
 import type { CircuitState } from './types.js';
 
@@ -57,6 +57,8 @@ export class CircuitBreaker {
    */
   #probeUntil = 0;
   #lastError = '';
+  /** Code of the permanent error that tripped the circuit, while it is the latest failure. */
+  #permanentCode: ErrorCode | undefined;
 
   constructor(opts: CircuitBreakerOptions) {
     this.#device = opts.device;
@@ -100,8 +102,11 @@ export class CircuitBreaker {
     }
     const until = new Date(this.#openUntilWall).toISOString();
     const probing = state === 'half_open' ? ' (a probe connection is in progress)' : '';
+    // WHY: a circuit opened by a wrong host key or refused login fails with that error's code
+    // (FAILED_PRECONDITION), not CIRCUIT_OPEN (UNAVAILABLE): clients retry UNAVAILABLE, and
+    // retrying cannot fix a credential or host-key problem.
     throw new WarmpoolError(
-      'CIRCUIT_OPEN',
+      this.#permanentCode ?? 'CIRCUIT_OPEN',
       `${this.#device}: circuit open until ${until}${probing}; last error: ${this.#lastError || 'none'}`,
       { device: this.#device },
     );
@@ -112,11 +117,13 @@ export class CircuitBreaker {
     this.#openings = 0;
     this.#probeUntil = 0;
     this.#lastError = '';
+    this.#permanentCode = undefined;
     if (this.#state !== 'closed') this.#set('closed');
   }
 
   failure(err: unknown): void {
     this.#lastError = describeError(err);
+    this.#permanentCode = undefined;
     this.#failures++;
     const state = this.state;
     // A failed probe re-opens at once; in the closed state only a run of failures opens.
@@ -127,6 +134,7 @@ export class CircuitBreaker {
   /** Permanent errors (bad credentials, wrong host key): open now, whatever the count. */
   trip(err: unknown): void {
     this.#lastError = describeError(err);
+    this.#permanentCode = err instanceof WarmpoolError ? err.code : undefined;
     this.#failures = Math.max(this.#failures + 1, this.#threshold);
     this.#open();
   }
