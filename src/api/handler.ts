@@ -1,3 +1,4 @@
+import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
 import { WarmpoolError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -86,6 +87,27 @@ function logFailure(deps: HandlerDeps, method: string, err: unknown, code: numbe
   deps.metrics.rpc(method, statusName(code));
 }
 
+/**
+ * Send a call's reply; if grpc-js throws while doing so (a reply it cannot encode, metadata it
+ * refuses), answer INTERNAL instead. Without this the call would never be answered and the
+ * rejection would take the daemon down: a bad reply must cost one call, not the process.
+ */
+function replySafely(deps: HandlerDeps, method: string, reply: () => void, fallback: (se: grpc.ServiceError) => void): void {
+  try {
+    reply();
+  } catch (err) {
+    deps.logger.error({ err, method }, 'could not send the reply; answering INTERNAL');
+    deps.metrics.rpc(method, 'INTERNAL');
+    try {
+      fallback(Object.assign(new Error('internal error while sending the reply (see the daemon log)'), {
+        code: grpcStatus.INTERNAL, details: 'internal error while sending the reply (see the daemon log)',
+      }) as ServiceError);
+    } catch (again) {
+      deps.logger.error({ err: again, method }, 'could not send the INTERNAL reply either');
+    }
+  }
+}
+
 export function unary<Req, Res>(
   method: string,
   deps: HandlerDeps,
@@ -95,14 +117,16 @@ export function unary<Req, Res>(
     let ac: AbortController | undefined;
     const finish = (err: unknown, res?: Res) => {
       if (ac) deps.tracker.leave(ac);
-      if (err !== null) {
-        const se = toServiceError(err);
-        logFailure(deps, method, err, se.code ?? 13);
-        callback(se as grpc.ServiceError);
-      } else {
-        deps.metrics.rpc(method, 'OK');
-        callback(null, res);
-      }
+      replySafely(deps, method, () => {
+        if (err !== null) {
+          const se = toServiceError(err);
+          logFailure(deps, method, err, se.code ?? 13);
+          callback(se as grpc.ServiceError);
+        } else {
+          deps.metrics.rpc(method, 'OK');
+          callback(null, res);
+        }
+      }, (se) => callback(se));
     };
     try {
       const b = begin(method, call as AnyCall, deps);
@@ -124,16 +148,18 @@ export function serverStream<Req, Res>(
     let ac: AbortController | undefined;
     const finish = (err: unknown) => {
       if (ac) deps.tracker.leave(ac);
-      if (err !== null) {
-        const se = toServiceError(err);
-        logFailure(deps, method, err, se.code ?? 13);
-        // A cancelled call has no one to tell.
-        if (!call.cancelled) call.emit('error', se);
-        else call.end();
-      } else {
-        deps.metrics.rpc(method, 'OK');
-        call.end();
-      }
+      replySafely(deps, method, () => {
+        if (err !== null) {
+          const se = toServiceError(err);
+          logFailure(deps, method, err, se.code ?? 13);
+          // A cancelled call has no one to tell.
+          if (!call.cancelled) call.emit('error', se);
+          else call.end();
+        } else {
+          deps.metrics.rpc(method, 'OK');
+          call.end();
+        }
+      }, (se) => call.emit('error', se));
     };
     try {
       const b = begin(method, call as AnyCall, deps);
