@@ -148,7 +148,8 @@ export function validateHttp(req: HttpRequest__Output, limits: Limits): ValidHtt
   const path = req.path ?? '';
   if (!path.startsWith('/')) throw invalid('path', 'must start with "/"', device);
   if (/[\r\n\u0000]/.test(path)) throw invalid('path', 'contains a control character', device);
-  const headers: Record<string, string> = {};
+  // No prototype: a header named "__proto__" is a header, not a way to reach Object.prototype.
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries(req.headers ?? {})) {
     if (!HEADER_NAME_RE.test(k)) throw invalid(`headers["${printable(k)}"]`, 'is not a valid header name', device);
     if (/[\r\n\u0000]/.test(v)) throw invalid(`headers["${k}"]`, 'value contains a control character', device);

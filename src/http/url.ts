@@ -94,7 +94,7 @@ const DROPPED_HEADERS = new Set([
  * auth owns (a caller may not replace the device credential), and refuses CR/LF/NUL in names or values.
  */
 export function cleanHeaders(device: string, headers: Record<string, string> | undefined, ownedByAuth: ReadonlySet<string>): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [rawName, rawValue] of Object.entries(headers ?? {})) {
     const name = rawName.toLowerCase();
     if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) throw invalid(device, 'headers', `header name ${JSON.stringify(rawName.slice(0, 64))} is not a valid token`);
