@@ -157,6 +157,12 @@ export class DevicePool<S extends Session> implements BudgetClient {
   readonly #backoff: Backoff;
   readonly #healthCheckAfterMs: number;
   readonly #keepaliveMs: number;
+  /**
+   * Keepalives due this soon are run by the sweep already under way. WHY: each sweep walks the
+   * idle list, and with 1 000 sessions opened at different moments one sweep per session due
+   * time would be O(n²) per period; batching keeps it to about one sweep a second per pool.
+   */
+  readonly #keepaliveSlackMs: number;
   readonly #jitter: number;
   readonly #observer: PoolObserver;
   readonly #log: Logger;
@@ -218,6 +224,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
     this.#budget = opts.sessionBudget;
     this.#healthCheckAfterMs = opts.healthCheckAfterMs;
     this.#keepaliveMs = opts.keepaliveIntervalMs;
+    this.#keepaliveSlackMs = Math.min(1000, Math.floor(opts.keepaliveIntervalMs / 20));
     this.#jitter = Math.min(1, Math.max(0, opts.lifetimeJitter));
     this.#observer = opts.observer ?? {};
     this.#log = opts.logger.child({ device: opts.device, protocol: opts.protocol });
@@ -667,7 +674,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
       } else if (s.idleTimeoutMs > 0 && now - e.lastUsed >= s.idleTimeoutMs && this.#established() > s.min) {
         this.#destroy(e, 'idle_timeout');
       } else if (this.#keepaliveMs > 0 && e.session.keepalive &&
-        now - Math.max(e.lastUsed, e.lastKeepalive) >= this.#keepaliveMs) {
+        now - Math.max(e.lastUsed, e.lastKeepalive) >= this.#keepaliveMs - this.#keepaliveSlackMs) {
         this.#startKeepalive(e, now);
       } else {
         next = Math.min(next, this.#dueOf(e, now));
