@@ -16,17 +16,8 @@ export interface ChaosTarget {
 export type ChaosKind = 'reset' | 'blackhole' | 'reboot' | 'slow-handshake' | 'refuse' | 'latency';
 const KINDS: ChaosKind[] = ['reset', 'blackhole', 'reboot', 'slow-handshake', 'refuse', 'latency'];
 
-/** Mulberry32: small, fast, good enough to pick chaos and load deterministically from a seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' seeded PRNG (mulberry32): chaos and load replay from a seed. */
+export { seededRandom } from '../../test/helpers/fake-clock.js';
 
 export class Chaos {
   readonly events = new Map<ChaosKind, number>();
