@@ -121,7 +121,8 @@ t.test('a refused session login fails with AUTH_FAILED naming the device and the
   await rejectsWith(t, client.request(get()), { code: 'AUTH_FAILED', message: 'device sess-bad: HTTP session login to /login returned 403' });
   t.equal(sim.counters.logins, 1);
   t.equal(client.stats().circuit, 'open', 'refused credentials open the breaker at once (no account lock-out)');
-  await rejectsWith(t, client.request(get()), { code: 'CIRCUIT_OPEN', message: /sess-bad: circuit open until .*HTTP session login to \/login returned 403/ });
+  // While open, callers keep getting the permanent code (FAILED_PRECONDITION), not a retryable UNAVAILABLE.
+  await rejectsWith(t, client.request(get()), { code: 'AUTH_FAILED', message: /sess-bad: circuit open until .*HTTP session login to \/login returned 403/ });
   t.equal(sim.counters.logins, 1, 'no further login attempts while open');
 });
 
