@@ -136,3 +136,21 @@ t.test('HttpClients reuses the client for an unchanged spec and replaces it (gra
   t.equal(clients.stats().length, 0);
   t.throws(() => clients.get({ ...d1, http: undefined }), { code: 'INVALID_ARGUMENT', field: 'http' });
 });
+
+t.test('closeAll gives requests in flight a grace period, then destroys what is left, so shutdown cannot hang', async (t) => {
+  const sim = await startSimHttpDevice({ auth: 'none' });
+  t.teardown(() => sim.close());
+  const clients = new HttpClients({ clock: systemClock, random: () => 0, breaker: BREAKER, logger: silentLogger });
+  const c = clients.get(httpDevice('slow1', { baseUrl: sim.url }));
+  // A request the device answers only after 20 s, with a timeout longer still.
+  const stuck = c.request({ method: 'GET', path: '/slow?ms=20000', headers: {}, timeoutMs: 60_000 }).then(() => 'answered', (e: Error) => e);
+  const quick = c.request({ method: 'GET', path: '/slow?ms=100', headers: {}, timeoutMs: 5000 }).then((r) => r.status);
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = Date.now();
+  await clients.closeAll(500);
+  const took = Date.now() - t0;
+  t.ok(took >= 100 && took < 3000, `closeAll returned after ${took} ms (grace 500 ms), not after the 20 s answer`);
+  t.equal(await quick, 200, 'a request that finishes within the grace period is answered');
+  t.type(await stuck, Error, 'the stuck request fails instead of holding the exit open');
+  t.equal(sim.counters.openSockets, 0, 'no socket left open at the device');
+});

@@ -89,10 +89,22 @@ export class HttpClients {
     return out;
   }
 
-  async closeAll(): Promise<void> {
+  /**
+   * Shutdown: close every client, letting requests in flight finish for up to `graceMs`, then
+   * destroy what is left. WHY: a graceful undici close waits for every request it holds; one
+   * stuck request (a device that never answers, a request without a timeout) must not hold the
+   * daemon's exit open.
+   */
+  async closeAll(graceMs = 2000): Promise<void> {
     this.#closed = true;
     const all = [...this.#entries.values()];
     this.#entries.clear();
-    await Promise.all(all.map((e) => e.client.close()));
+    await Promise.all(all.map(async (e) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), graceMs)));
+      const outcome = await Promise.race([e.client.close().then(() => 'closed' as const), late]);
+      clearTimeout(timer);
+      if (outcome === 'late') await e.client.destroy();
+    }));
   }
 }
