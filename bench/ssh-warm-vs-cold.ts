@@ -12,38 +12,23 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { loadConfig } from '../src/config/load.js';
-import { validateDevice } from '../src/config/inventory.js';
-import type { DeviceSpec } from '../src/config/types.js';
-import { loadProto } from '../src/api/proto.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { createSshSessionFactory } from '../src/ssh/factory.js';
-import type { DeviceSession } from '../src/ssh/types.js';
-import { Daemon } from '../src/server.js';
 import { startLatencyProxy } from './lib/latency-proxy.js';
 import { startSimProcess } from './lib/sim-process.js';
+import { batchOf, startWarmDaemon } from './lib/warm-daemon.js';
 import { summarize, table, writeResult, type Row } from './lib/stats.js';
 
 const N = Number(process.argv[2] ?? 400);
 const COLD_EVERY = 10;
 const CMD = 'show clock';
 
-const batch = { commands: [CMD], privileged: false, configure: false, stopOnError: false, timeoutMs: () => 10_000 };
+const batch = batchOf(CMD);
 
 async function measure(label: string, port: number, fingerprint: string, n: number): Promise<Row[]> {
-  const config = loadConfig({ argv: ['--grpc.listen', '127.0.0.1:0', '--metrics.listen', '127.0.0.1:0', '--log.audit.enabled', 'false'], env: {} });
-  const spec: DeviceSpec = validateDevice({
-    id: 'r1', host: '127.0.0.1', port, platform: 'cisco_ios', username: 'admin', password: 'admin-pass', enableSecret: 'enable-pass',
-    hostKey: { fingerprints: [fingerprint] }, pool: { min: 1, max: 1 },
-  }, config.defaults, 'api');
-  const factory = createSshSessionFactory(spec, { logger: silentLogger });
-  const raw: DeviceSession = await factory.open(new AbortController().signal);
-  const daemon = new Daemon(config, { logger: silentLogger });
-  await daemon.start([spec]);
-  const client = new (loadProto().grpcObj.warmpool.v1.DeviceProxy)(daemon.grpcAddress, grpc.credentials.createInsecure());
-  const run = () => new Promise<void>((res, rej) => client.Run({ device: 'r1', commands: [CMD] }, (e) => (e ? rej(e) : res())));
+  const w = await startWarmDaemon(port, fingerprint);
+  const { raw, factory } = w;
+  const run = () => w.run(CMD);
   const Health = grpc.makeGenericClientConstructor(healthService as grpc.ServiceDefinition, 'Health');
-  const health = new Health(daemon.grpcAddress, grpc.credentials.createInsecure(), { channelOverride: client.getChannel() }) as unknown as {
+  const health = new Health(w.daemon.grpcAddress, grpc.credentials.createInsecure(), { channelOverride: w.client.getChannel() }) as unknown as {
     check(req: object, cb: (e: Error | null) => void): void;
   };
   const ping = () => new Promise<void>((res, rej) => health.check({ service: '' }, (e) => (e ? rej(e) : res())));
@@ -71,9 +56,7 @@ async function measure(label: string, port: number, fingerprint: string, n: numb
       t.cold.push(performance.now() - t0);
     }
   }
-  client.close();
-  await raw.close();
-  await daemon.shutdown('bench');
+  await w.close();
   return [
     summarize(`${label}: raw held ssh2 shell`, t.raw), summarize(`${label}: warm Run via daemon`, t.warm),
     summarize(`${label}: cold connect per command`, t.cold), summarize(`${label}: gRPC floor (empty unary call)`, t.floor),
