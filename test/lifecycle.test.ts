@@ -6,10 +6,8 @@ import { startSimDevice } from '../src/sim/ssh-device.js';
 import { waitFor } from './helpers/wait.js';
 import { loadProto } from '../src/api/proto.js';
 import { freePort } from './helpers/sshd.js';
-import { ROOT, runWarmpool } from './helpers/proc.js';
-
-/** The daemon as users run it: a separate process, driven by signals. */
-const run = runWarmpool;
+import { ROOT, runWarmpool as run } from './helpers/proc.js';
+/** The daemon as users run it: a separate process, driven by signals (helpers/proc.ts). */
 
 t.test('invalid configuration exits 2 naming the key', async (t) => {
   const dir = t.testdir({
