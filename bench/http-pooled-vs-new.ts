@@ -25,7 +25,7 @@ function device(url: string, caFile: string): DeviceSpec {
     id: 'bench-eos1', host: '127.0.0.1', port: 22, platform: 'arista_eos', mode: 'shell', username: 'u',
     hostKey: { acceptAny: true }, labels: {}, source: 'api',
     pool: { min: 0, max: 1, idleTimeoutMs: 300_000, maxLifetimeMs: 3_600_000, acquireTimeoutMs: 10_000, maxWaiting: 64 },
-    ssh: { connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 3, commandTimeoutMs: 30_000, appKeepaliveMs: 0, healthCheckAfterMs: 0, legacyAlgorithms: false },
+    ssh: { connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 3, commandTimeoutMs: 30_000, appKeepaliveMs: 0, healthCheckAfterMs: 0, legacyAlgorithms: false, maxOutputBytes: 4 * 1024 * 1024 },
     http: {
       baseUrl: url, auth: { type: 'bearer', token: Secret.fromValue('bench-token') }, tls: { caFile },
       maxConnections: 1, maxResponseBytes: 1 << 20, connectTimeoutMs: 5_000, requestTimeoutMs: 10_000,

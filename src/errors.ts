@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'UNEXPECTED_PROMPT'
   | 'COMMAND_TIMEOUT'
   | 'HTTP_BODY_TOO_LARGE'
+  /** A command's output or a reply passed a configured size limit (ssh.maxOutputBytes, grpc.maxSendMessageBytes). */
+  | 'OUTPUT_TOO_LARGE'
   // pool
   | 'QUEUE_FULL'
   | 'ACQUIRE_TIMEOUT'

@@ -69,7 +69,10 @@ export class Daemon {
     });
     this.http = new HttpClients({ clock, random, config, observer: this.metrics, logger: this.logger });
     const audit = createAudit({ ...config.log.audit, fallback: this.logger });
-    this.runner = new Runner({ devices: this.devices, pools: this.pools, clock, metrics: this.metrics, audit, cache: config.cache });
+    this.runner = new Runner({
+      devices: this.devices, pools: this.pools, clock, metrics: this.metrics, audit, cache: config.cache,
+      maxSendMessageBytes: config.grpc.maxSendMessageBytes, logger: this.logger,
+    });
     // Validates TLS/token/policy settings and refuses an unauthenticated non-loopback listener.
     this.#auth = createAuth(config.grpc, this.logger);
 

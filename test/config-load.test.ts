@@ -32,6 +32,7 @@ t.test('with no file, env or flag every key has its documented default', async (
     appKeepaliveMs: 60000,
     healthCheckAfterMs: 30000,
     legacyAlgorithms: false,
+    maxOutputBytes: 4 * 1024 * 1024,
   });
   t.equal(c.grpc.maxReceiveMessageBytes, 4 * 1024 * 1024);
   t.equal(c.limits.maxTotalSessions, 20000);

@@ -13,7 +13,7 @@ t.test('a response body over maxResponseBytes is refused with HTTP_BODY_TOO_LARG
     await t.rejects(client.request({ method: 'GET', path: `/big?${q}`, headers: {}, timeoutMs: 5000 }), {
       code: 'HTTP_BODY_TOO_LARGE',
       device: 'big1',
-      message: 'device big1: HTTP response body larger than the limit of 100000 bytes',
+      message: 'device "big1": HTTP response body exceeded http.maxResponseBytes (100000 bytes)',
     });
   }
   t.equal(sim.counters.byPath.get('/big'), 3, 'oversize GETs were not retried');

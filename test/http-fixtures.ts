@@ -20,7 +20,7 @@ export function httpDevice(id: string, http: Partial<HttpSpec> & { baseUrl: stri
     hostKey: { acceptAny: true },
     labels: {},
     pool: { min: 0, max: 2, idleTimeoutMs: 300_000, maxLifetimeMs: 3_600_000, acquireTimeoutMs: 10_000, maxWaiting: 64 },
-    ssh: { connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 3, commandTimeoutMs: 30_000, appKeepaliveMs: 0, healthCheckAfterMs: 0, legacyAlgorithms: false },
+    ssh: { connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 3, commandTimeoutMs: 30_000, appKeepaliveMs: 0, healthCheckAfterMs: 0, legacyAlgorithms: false, maxOutputBytes: 4 * 1024 * 1024 },
     http: {
       auth: { type: 'none' },
       tls: {},

@@ -19,7 +19,7 @@ function device(id: string, labels: Record<string, string> = {}): DeviceSpec {
     hostKey: { acceptAny: true },
     labels,
     pool: { min: 0, max: 2, idleTimeoutMs: 1, maxLifetimeMs: 1, acquireTimeoutMs: 1, maxWaiting: 1 },
-    ssh: { connectTimeoutMs: 1, keepaliveIntervalMs: 1, keepaliveCountMax: 1, commandTimeoutMs: 1, appKeepaliveMs: 0, healthCheckAfterMs: 0, legacyAlgorithms: false },
+    ssh: { connectTimeoutMs: 1, keepaliveIntervalMs: 1, keepaliveCountMax: 1, commandTimeoutMs: 1, appKeepaliveMs: 0, healthCheckAfterMs: 0, legacyAlgorithms: false, maxOutputBytes: 4 * 1024 * 1024 },
     source: 'file',
   };
 }

@@ -21,7 +21,7 @@ function device(id: string, over: Partial<DeviceSpec> = {}): DeviceSpec {
     password: Secret.fromValue('pw1'), hostKey: { acceptAny: true }, labels: {},
     pool: { min: 0, max: 2, idleTimeoutMs: 60_000, maxLifetimeMs: 0, acquireTimeoutMs: 5000, maxWaiting: 10 },
     ssh: { connectTimeoutMs: 1000, keepaliveIntervalMs: 0, keepaliveCountMax: 3, commandTimeoutMs: 1000,
-      appKeepaliveMs: 0, healthCheckAfterMs: 30_000, legacyAlgorithms: false },
+      appKeepaliveMs: 0, healthCheckAfterMs: 30_000, legacyAlgorithms: false, maxOutputBytes: 4 * 1024 * 1024 },
     source: 'api',
     ...over,
   };

@@ -27,6 +27,17 @@ export function runResponseMsg(r: RunResult): RunResponse {
   return { device: r.device, results: r.results.map((o) => commandResultMsg(o, o.cached)), session: sessionInfoMsg(r.session) };
 }
 
+/**
+ * An upper bound of RunResponse's protobuf size for `r` (each field's tag and length prefix
+ * counted at their largest), cheap enough for every reply: one native byte count per string.
+ */
+export function replySizeBound(r: RunResult): number {
+  const str = (s: string) => 6 + Buffer.byteLength(s);
+  let n = str(r.device) + 6 + str(r.session.id) + 48;
+  for (const c of r.results) n += 6 + str(c.command) + str(c.output) + str(c.error) + 40;
+  return n;
+}
+
 export function poolStatsMsg(s: PoolStats): PoolStatsMsg {
   return {
     device: s.device, protocol: s.protocol, idle: s.idle, busy: s.busy, connecting: s.connecting, waiting: s.waiting,

@@ -52,7 +52,8 @@ export function deviceProxyHandlers(deps: DeviceProxyDeps): DeviceProxyHandlers 
       await runner.run(run, ctx, {
         onSession: (s) => void write({ session: sessionInfoMsg(s) }),
         onChunk: (i, data) => write({ chunk: { command_index: i, data } }),
-        onResult: (_i, o) => void write({ result: commandResultMsg(o) }),
+        // The chunks carried the output: the result does not send it again (it could be any size).
+        onResult: (_i, o) => void write({ result: { ...commandResultMsg(o), output: '' } }),
       });
     }),
 

@@ -8,6 +8,19 @@ import type { Audit } from './audit.js';
 import { ResultCache } from './cache.js';
 import type { ApiMetrics, CallContext, RunResult } from './context.js';
 import type { ValidRun } from './validate.js';
+import { replySizeBound } from './convert.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+
+/**
+ * Kept free below grpc.maxSendMessageBytes when checking a reply's size: room for the
+ * DeviceRunResult wrapper of RunMany and for gRPC framing, so our check always fires
+ * before grpc-js's own. At most 1/16 of the limit, so a small limit stays usable.
+ */
+export const REPLY_HEADROOM_BYTES = 16 * 1024;
+
+export function replyLimitOf(maxSendMessageBytes: number): number {
+  return maxSendMessageBytes - Math.min(REPLY_HEADROOM_BYTES, Math.floor(maxSendMessageBytes / 16));
+}
 
 /** The part of the pool registry the runner needs. */
 export interface SshPools {
@@ -30,14 +43,24 @@ export class Runner {
   readonly #clock: Clock;
   readonly #metrics: ApiMetrics;
   readonly #audit: Audit;
+  readonly #logger: Logger;
+  /** Largest encoded Run/RunMany reply we send (grpc.maxSendMessageBytes less headroom). */
+  readonly #maxReplyBytes: number;
   readonly cache: ResultCache<RunResult>;
 
-  constructor(deps: { devices: DeviceRegistry; pools: SshPools; clock: Clock; metrics: ApiMetrics; audit: Audit; cache: { maxEntries: number; maxBytes: number } }) {
+  constructor(deps: {
+    devices: DeviceRegistry; pools: SshPools; clock: Clock; metrics: ApiMetrics; audit: Audit; cache: { maxEntries: number; maxBytes: number };
+    /** grpc.maxSendMessageBytes; absent: replies are not size-checked (tests of the runner alone). */
+    maxSendMessageBytes?: number;
+    logger?: Logger;
+  }) {
     this.#devices = deps.devices;
     this.#pools = deps.pools;
     this.#clock = deps.clock;
     this.#metrics = deps.metrics;
     this.#audit = deps.audit;
+    this.#logger = deps.logger ?? silentLogger;
+    this.#maxReplyBytes = deps.maxSendMessageBytes === undefined ? Infinity : replyLimitOf(deps.maxSendMessageBytes);
     this.cache = new ResultCache<RunResult>({
       ...deps.cache,
       now: () => this.#clock.now(),
@@ -57,8 +80,39 @@ export class Runner {
     return device;
   }
 
-  /** Run, honouring cache_ttl_ms (never for configure, and never for streaming). */
+  /**
+   * Run, honouring cache_ttl_ms (never for configure, and never for streaming). A result that
+   * is sent as one message (Run, RunMany: no onChunk) must fit grpc.maxSendMessageBytes.
+   */
   async run(run: ValidRun, ctx: CallContext, hooks: StreamHooks = {}): Promise<RunResult> {
+    const result = await this.#run(run, ctx, hooks);
+    if (!hooks.onChunk) this.#assertReplyFits(result, ctx);
+    return result;
+  }
+
+  /**
+   * Refuse a reply grpc-js would refuse, with our code and a message naming the device and
+   * both sizes, instead of grpc-js's own text, an "ok" audit line and an OK metric.
+   */
+  #assertReplyFits(r: RunResult, ctx: CallContext): void {
+    if (!Number.isFinite(this.#maxReplyBytes)) return;
+    const size = replySizeBound(r);
+    if (size <= this.#maxReplyBytes) return;
+    const err = new WarmpoolError(
+      'OUTPUT_TOO_LARGE',
+      `device "${r.device}": the reply would be about ${size} bytes, over the ${this.#maxReplyBytes} bytes allowed ` +
+        `(grpc.maxSendMessageBytes less headroom); use RunStream for larger outputs, or fewer commands per call`,
+      { device: r.device },
+    );
+    this.#audit.record({
+      caller: ctx.caller.name, device: r.device, rpc: ctx.rpc, command: r.results.map((c) => c.command).join(' ; '), sessionId: r.session.id,
+      durationMs: 0, outcome: 'error', error: err.message,
+    });
+    this.#logger.warn({ device: r.device, rpc: ctx.rpc, replyBytes: size, limit: this.#maxReplyBytes }, 'reply too large; refused with RESOURCE_EXHAUSTED');
+    throw err;
+  }
+
+  async #run(run: ValidRun, ctx: CallContext, hooks: StreamHooks): Promise<RunResult> {
     const device = this.device(run);
     if (run.configure) {
       // Configuration changes what show commands print: forget this device's cached results.
@@ -87,6 +141,9 @@ export class Runner {
     hooks.onSession?.(lease.info);
     const perCommand = run.commandTimeoutMs > 0 ? run.commandTimeoutMs : device.ssh.commandTimeoutMs;
     let discard = false;
+    // Which command a failure belongs to, and since when it ran (for audit and command_duration).
+    let done = 0;
+    let commandStarted = performance.now();
     try {
       const outcomes = await lease.session.runBatch({
         commands: run.commands,
@@ -109,13 +166,20 @@ export class Runner {
             ...(o.error ? { error: o.error } : {}), ...(this.#audit.includeOutput ? { output: o.output } : {}),
           });
           hooks.onResult?.(i, o);
+          done = i + 1;
+          commandStarted = performance.now();
         },
       });
       return { device: device.id, results: outcomes.map((o) => ({ ...o, cached: false })), session: lease.info };
     } catch (err) {
       discard = lease.session.dirty || !isWarmpoolError(err, 'CHANNEL_OPEN_FAILED');
-      this.#metrics.command('ssh', 'error', 0);
-      this.#audit.record({ caller: ctx.caller.name, device: device.id, rpc: ctx.rpc, command: run.commands.join(' ; '), sessionId: lease.info.id, durationMs: 0, outcome: 'error', error: describeError(err) });
+      const ms = performance.now() - commandStarted;
+      this.#metrics.command('ssh', 'error', ms / 1000);
+      // The command that was running when it failed; the whole batch when it failed around the
+      // commands (leaving configuration mode after the last one).
+      const command = run.commands[done] ?? run.commands.join(' ; ');
+      this.#audit.record({ caller: ctx.caller.name, device: device.id, rpc: ctx.rpc, command, sessionId: lease.info.id, durationMs: ms, outcome: 'error', error: describeError(err) });
+      if (isWarmpoolError(err, 'OUTPUT_TOO_LARGE')) this.#logger.warn({ device: device.id, rpc: ctx.rpc, caller: ctx.caller.name, err: err.message }, 'command output too large; session replaced');
       // A command that ran out of the call's own deadline is the caller's DEADLINE_EXCEEDED.
       if (isWarmpoolError(err, 'COMMAND_TIMEOUT') && remaining() <= 0) throw deadlineError(device.id, 'while a command was running', err);
       throw err;

@@ -25,6 +25,8 @@ const STATUS_OF: Record<ErrorCode, Status> = {
   UNEXPECTED_PROMPT: Status.ABORTED,
   COMMAND_TIMEOUT: Status.DEADLINE_EXCEEDED,
   HTTP_BODY_TOO_LARGE: Status.RESOURCE_EXHAUSTED,
+  // A size limit, not a device fault: the same request fails again; RunStream carries any size.
+  OUTPUT_TOO_LARGE: Status.RESOURCE_EXHAUSTED,
   QUEUE_FULL: Status.RESOURCE_EXHAUSTED,
   ACQUIRE_TIMEOUT: Status.DEADLINE_EXCEEDED,
   DEADLINE_EXCEEDED: Status.DEADLINE_EXCEEDED,

@@ -18,6 +18,16 @@ export const MAX_TIMER_MS = 2_147_483_647;
 /** Largest byte count we accept for size limits (1 TiB): far above any sane value, still a safe integer. */
 export const MAX_BYTES = 2 ** 40;
 
+/**
+ * A size limit on what one reply carries (ssh.maxOutputBytes, http.maxResponseBytes) must stay
+ * below grpc.maxSendMessageBytes, or every output near the limit would pass our cap and then be
+ * refused by grpc-js with its own, device-less message. Returns a problem phrase or undefined.
+ */
+export function checkBelowSendLimit(value: number, sendLimit: number): string | undefined {
+  if (value < sendLimit) return undefined;
+  return `must be below grpc.maxSendMessageBytes (got ${value} >= ${sendLimit}): a reply carrying that much could not be sent; raise grpc.maxSendMessageBytes or lower this limit (RunStream carries outputs of any size)`;
+}
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function checkInt(v: unknown, min: number, max: number): string | undefined {

@@ -8,7 +8,7 @@ import { accessSync, constants as fsConstants, readFileSync, statSync } from 'no
 import { dirname, isAbsolute, resolve } from 'node:path';
 import convict from 'convict';
 import { WarmpoolError } from '../errors.js';
-import { isPlainObject, parseListen, showValue, suggest } from './checks.js';
+import { checkBelowSendLimit, isPlainObject, parseListen, showValue, suggest } from './checks.js';
 import { parseInventory } from './inventory.js';
 import { parseStructuredText } from './parse.js';
 import { buildConvictSchema, CONFIG_GROUPS, CONFIG_KEYS, formatInfo, type ConfigKey, type ConfigShape } from './schema.js';
@@ -252,6 +252,10 @@ function checkConsistency(c: AppConfig, originOf: (key: string) => Origin): void
   };
   const pool = c.defaults.pool;
   if (pool.min > pool.max) fail('defaults.pool.min', `must be <= defaults.pool.max (got min ${pool.min}, max ${pool.max})`);
+  for (const [key, value] of [['defaults.ssh.maxOutputBytes', c.defaults.ssh.maxOutputBytes], ['defaults.http.maxResponseBytes', c.defaults.http.maxResponseBytes]] as const) {
+    const problem = checkBelowSendLimit(value, c.grpc.maxSendMessageBytes);
+    if (problem !== undefined) fail(key, problem);
+  }
   if (c.breaker.openMs > c.breaker.maxOpenMs) fail('breaker.openMs', `must be <= breaker.maxOpenMs (got ${c.breaker.openMs} > ${c.breaker.maxOpenMs})`);
   const tls = c.grpc.tls;
   if ((tls.certFile === '') !== (tls.keyFile === '')) fail(tls.certFile === '' ? 'grpc.tls.certFile' : 'grpc.tls.keyFile', 'grpc.tls.certFile and grpc.tls.keyFile must be set together');

@@ -137,6 +137,7 @@ const sshDefaults: SchemaTree<AppConfig['defaults']['ssh']> = {
   appKeepaliveMs: leaf('duration-ms', 60_000, 'Send an application-level nudge (an empty line, prompt re-synced) on idle shell sessions this often, because devices close quiet vty lines despite SSH keepalives. 0 disables.'),
   healthCheckAfterMs: leaf('duration-ms', 30_000, 'Probe a session before lending it out when it has been idle longer than this. 0 probes every time.'),
   legacyAlgorithms: leaf('strict-boolean', false, 'Also offer CBC ciphers, diffie-hellman-group14-sha1 / group1-sha1 and ssh-rsa, for old devices. Weakens security; prefer setting it per device.'),
+  maxOutputBytes: leaf('bytes', 4 * MiB, 'Largest output of one command in a Run/RunMany reply (exec: stdout, and stderr counted separately; shell: the cleaned output). Past it the command fails with RESOURCE_EXHAUSTED, reading stops and the session is replaced. RunStream is not capped (only the command timeout applies). Must be below grpc.maxSendMessageBytes.'),
 };
 
 const httpDefaults: SchemaTree<AppConfig['defaults']['http']> = {

@@ -32,6 +32,12 @@ export interface SshSettings {
   healthCheckAfterMs: number;
   /** Opt in to CBC ciphers, group14-sha1 / group1-sha1 kex and ssh-rsa for old devices. */
   legacyAlgorithms: boolean;
+  /**
+   * Largest output one command may return in a Run/RunMany reply (exec stdout, or stderr, or the
+   * cleaned shell output), bytes. Past it the command fails with OUTPUT_TOO_LARGE and the session
+   * is discarded. Streaming (RunStream) is not capped.
+   */
+  maxOutputBytes: number;
 }
 
 export interface HostKeyPolicy {

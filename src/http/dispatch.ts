@@ -37,7 +37,7 @@ export class AfterResponseError extends Error {
 }
 
 function tooLarge(device: string, limit: number): WarmpoolError {
-  return new WarmpoolError('HTTP_BODY_TOO_LARGE', `device ${device}: HTTP response body larger than the limit of ${limit} bytes`, { device });
+  return new WarmpoolError('HTTP_BODY_TOO_LARGE', `device "${device}": HTTP response body exceeded http.maxResponseBytes (${limit} bytes)`, { device });
 }
 
 export function dispatchOnce(dispatcher: Dispatcher, req: OnceRequest): Promise<OnceResponse> {

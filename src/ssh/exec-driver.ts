@@ -6,6 +6,7 @@ import { WarmpoolError, describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { ChannelLimiter } from './channel-limiter.js';
 import { connectSsh, type ConnectOptions, type SshConnection } from './connect.js';
+import { outputTooLarge } from './output-limit.js';
 import type { BatchRequest, CommandOutcome, DeviceSession } from './types.js';
 
 /**
@@ -14,12 +15,17 @@ import type { BatchRequest, CommandOutcome, DeviceSession } from './types.js';
  * Output contract (decided here, relied on by api/):
  * - `output` is the command's stdout only, decoded as UTF-8 once at the end (so a
  *   multi-byte character split across packets is never mangled), with `\r\n` → `\n`.
- *   Never truncated.
+ *   Never truncated: past `ssh.maxOutputBytes` bytes the command fails with OUTPUT_TOO_LARGE
+ *   instead, the channel is closed at once (reading stops, memory stays bounded by the cap)
+ *   and the session is dirty (replaced by the pool).
+ * - Streaming (`onChunk`): stdout goes to the consumer only and is not kept, so `output` is ''
+ *   and no size cap applies (only the command timeout). Streaming carries stdout only.
  * - stderr is collected separately and, when non-empty, becomes `error` (trimmed; only its
  *   last 64 KiB characters when larger). It is NOT appended to `output`: callers that parse
  *   output must not see diagnostics mixed in. A failed command with empty stderr gets
- *   `error: "exit status N"`.
- *   Streaming (`onChunk`) carries stdout only, for the same reason.
+ *   `error: "exit status N"`. Only stderr's last STDERR_TAIL_BYTES are ever held; without
+ *   streaming, stderr past `ssh.maxOutputBytes` (counted apart from stdout) fails the command
+ *   like stdout does, so `cmd 2>&1`-style floods cannot run on until the timeout.
  * - `exitStatus` is the remote status; a command killed by a signal reports 128+n (as a
  *   shell would) or -1 for a signal this platform does not know, and `error` names the signal.
  *   A channel that closes without any exit status reports -1.
@@ -70,13 +76,48 @@ function signalStatus(name: string): number {
 
 /** stderr is a diagnostic summary, not payload: keep the end of very large stderr (where the error usually is). */
 export const MAX_STDERR_CHARS = 64 * 1024;
+/** stderr bytes held while a command runs: enough for MAX_STDERR_CHARS characters of up to 4 bytes each. */
+export const STDERR_TAIL_BYTES = 4 * MAX_STDERR_CHARS;
 
-function summariseStderr(buf: Buffer): string {
-  let text = buf.toString('utf8').replace(/\r\n/g, '\n').trim();
-  if (text.length > MAX_STDERR_CHARS) {
-    text = `[${text.length - MAX_STDERR_CHARS} earlier characters of stderr omitted]\n${text.slice(-MAX_STDERR_CHARS)}`;
+/** Keeps only the last STDERR_TAIL_BYTES of a byte stream, and counts everything. */
+class TailBuffer {
+  readonly #parts: Buffer[] = [];
+  #held = 0;
+  total = 0;
+
+  push(buf: Buffer): void {
+    this.total += buf.length;
+    this.#parts.push(buf);
+    this.#held += buf.length;
+    while (this.#parts.length > 1 && this.#held - (this.#parts[0] as Buffer).length >= STDERR_TAIL_BYTES) {
+      this.#held -= (this.#parts.shift() as Buffer).length;
+    }
   }
-  return text;
+
+  /** The held tail, starting at a character boundary when earlier bytes were dropped. */
+  tail(): Buffer {
+    let buf = Buffer.concat(this.#parts, this.#held);
+    if (buf.length > STDERR_TAIL_BYTES) buf = buf.subarray(buf.length - STDERR_TAIL_BYTES);
+    if (buf.length < this.total) {
+      let i = 0;
+      while (i < buf.length && i < 4 && ((buf[i] as number) & 0xc0) === 0x80) i++; // UTF-8 continuation bytes
+      buf = buf.subarray(i);
+    }
+    return buf;
+  }
+}
+
+function summariseStderr(errOut: TailBuffer): string {
+  const tail = errOut.tail();
+  let omitted = errOut.total - tail.length;
+  let text = tail.toString('utf8').replace(/\r\n/g, '\n');
+  if (text.length > MAX_STDERR_CHARS) {
+    const cut = text.slice(0, text.length - MAX_STDERR_CHARS);
+    omitted += Buffer.byteLength(cut);
+    text = text.slice(-MAX_STDERR_CHARS);
+  }
+  text = text.trim();
+  return omitted > 0 ? `[${omitted} earlier bytes of stderr omitted]\n${text}` : text;
 }
 
 function isChannelOpenFailure(err: Error): boolean {
@@ -359,8 +400,18 @@ export class ExecSession implements DeviceSession {
   ): void {
     const id = this.device.id;
     const command = req.commands[index] as string;
+    // Streaming hands stdout to the consumer and keeps none of it; otherwise at most `cap` bytes are held.
+    const streaming = req.onChunk !== undefined;
+    const cap = this.device.ssh.maxOutputBytes;
     const out: Buffer[] = [];
-    const errOut: Buffer[] = [];
+    let outBytes = 0;
+    const errOut = new TailBuffer();
+    let overflowed = false;
+    const overflow = (what: string) => {
+      overflowed = true;
+      // finish() kills and closes the channel and marks the session dirty: reading stops here.
+      finish(outputTooLarge(id, command, cap, what));
+    };
     let exitCode: number | undefined;
     let exitSignal: string | undefined;
     let streamFailed = false;
@@ -390,11 +441,16 @@ export class ExecSession implements DeviceSession {
     };
 
     ch.on('data', (d: Buffer) => {
+      if (overflowed || streamFailed) return;
+      if (normaliser) return deliver(normaliser.push(d));
+      outBytes += d.length;
+      if (outBytes > cap) return overflow('output');
       out.push(d);
-      if (normaliser) deliver(normaliser.push(d));
     });
     ch.stderr.on('data', (d: Buffer) => {
+      if (overflowed || streamFailed) return;
       errOut.push(d);
+      if (!streaming && errOut.total > cap) overflow('stderr');
     });
     ch.on('exit', (code: number | null, signal?: string) => {
       if (typeof code === 'number') exitCode = code;
@@ -404,7 +460,7 @@ export class ExecSession implements DeviceSession {
       /* surfaced through close / connection end */
     });
     ch.once('close', () => {
-      if (streamFailed) return;
+      if (streamFailed || overflowed) return;
       // When the whole connection went down, ssh2 closes its channels too; let the
       // connection-end path (which runs first) or this deferred check report it.
       setImmediate(() => {
@@ -412,7 +468,7 @@ export class ExecSession implements DeviceSession {
           return onLost(new Error('connection ended'));
         }
         if (normaliser) deliver(normaliser.end());
-        const stderr = summariseStderr(Buffer.concat(errOut));
+        const stderr = summariseStderr(errOut);
         let exitStatus: number;
         let error = stderr;
         if (exitCode !== undefined) exitStatus = exitCode;
@@ -424,9 +480,17 @@ export class ExecSession implements DeviceSession {
           error = ['the channel closed without an exit status', stderr].filter(Boolean).join(': ');
         }
         if (!error && exitStatus !== 0) error = `exit status ${exitStatus}`;
+        let output: string;
+        try {
+          output = streaming ? '' : Buffer.concat(out, outBytes).toString('utf8').replace(/\r\n/g, '\n');
+        } catch {
+          // ERR_STRING_TOO_LONG (a cap configured near 512 MiB): a failed call, never a crash.
+          return finish(outputTooLarge(id, command, cap));
+        }
+        out.length = 0;
         finish(undefined, {
           command,
-          output: Buffer.concat(out).toString('utf8').replace(/\r\n/g, '\n'),
+          output,
           exitStatus,
           failed: exitStatus !== 0,
           error,

@@ -11,6 +11,7 @@ import type { ClientChannel } from 'ssh2';
 import type { DeviceSpec } from '../config/types.js';
 import { WarmpoolError, describeError, type ErrorCode } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
+import { lineTooLong, outputTooLarge } from './output-limit.js';
 import type { BatchRequest, CommandOutcome, DeviceSession } from './types.js';
 import type { SshConnection } from './connect.js';
 import { renderLine, StreamCleaner } from './cleaner.js';
@@ -54,7 +55,10 @@ interface ReadResult {
 interface Waiter {
   opts: ReadOptions;
   cleaner: StreamCleaner;
+  /** Cleaned output kept for the result; stays empty when streaming (the consumer has it). */
   chunks: string[];
+  /** UTF-8 bytes in `chunks`, checked against ssh.maxOutputBytes as they arrive. */
+  bytes: number;
   resolve: (r: ReadResult) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
@@ -186,6 +190,7 @@ export class ShellSession implements DeviceSession {
         opts,
         cleaner: new StreamCleaner({ command: opts.command, pagerPatterns: this.profile.pagerPatterns, errorPatterns: this.profile.errorPatterns }),
         chunks: [],
+        bytes: 0,
         resolve,
         reject,
         timer: setTimeout(() => this.fail(w, 'COMMAND_TIMEOUT', `device ${this.device.id}: no prompt within ${opts.timeoutMs} ms waiting for ${opts.what}`), opts.timeoutMs),
@@ -237,15 +242,48 @@ export class ShellSession implements DeviceSession {
       // Output ends with the line that matched `expect`; what follows (usually the
       // prompt) is kept for the next read so the session stays in step with the device.
       if (end >= 0) lines = lines.slice(0, end);
-      w.chunks.push(lines);
-      if (w.opts.onChunk) this.deliver(w, lines);
+      if (!this.keep(w, lines)) return;
       if (end >= 0) {
         this.carry = w.cleaner.pending;
         this.finish(w, 'expect', '');
         return;
       }
     }
+    // An unterminated line is held whole (even when streaming) until its line break or prompt.
+    if (w.cleaner.pending.length > this.device.ssh.maxOutputBytes) {
+      this.overflow(w, lineTooLong(this.device.id, w.opts.command, this.device.ssh.maxOutputBytes).message);
+      return;
+    }
     this.checkTail(w);
+  }
+
+  /**
+   * Hand cleaned text to the consumer (streaming: nothing is kept), or keep it for the result
+   * while it fits ssh.maxOutputBytes. Returns false when the cap was passed (the read failed).
+   */
+  private keep(w: Waiter, text: string): boolean {
+    if (w.opts.onChunk) {
+      this.deliver(w, text);
+      return true;
+    }
+    w.bytes += Buffer.byteLength(text);
+    const cap = this.device.ssh.maxOutputBytes;
+    if (w.bytes > cap) {
+      this.overflow(w, outputTooLarge(this.device.id, w.opts.command, cap).message);
+      return false;
+    }
+    w.chunks.push(text);
+    return true;
+  }
+
+  /**
+   * Past the cap: fail the read, then close the session at once so the device stops sending
+   * (what it still sends is never read) and memory stays bounded. The pool replaces it.
+   */
+  private overflow(w: Waiter, message: string): void {
+    this.fail(w, 'OUTPUT_TOO_LARGE', message);
+    w.chunks.length = 0;
+    void this.close();
   }
 
   private deliver(w: Waiter, data: string): void {
@@ -335,11 +373,25 @@ export class ShellSession implements DeviceSession {
     // After an `expect` match inside complete lines, the pending text belongs to the next read (carry).
     const rest = ended === 'expect' && line === '' ? '' : w.cleaner.finish(ended === 'prompt' ? line : '');
     if (rest) {
-      w.chunks.push(rest);
-      if (w.opts.onChunk) this.deliver(w, rest);
+      // The waiter is already detached: a failure from here on must reject it itself.
+      w.done = false;
+      const kept = this.keep(w, rest);
+      w.done = true;
+      if (!kept) return;
     }
     if (ended === 'prompt') this.prompt = line;
-    const result: ReadResult = { output: w.chunks.length === 1 ? (w.chunks[0] as string) : w.chunks.join(''), ended, line, error: w.cleaner.error };
+    let output: string;
+    try {
+      output = w.chunks.length === 1 ? (w.chunks[0] as string) : w.chunks.join('');
+    } catch {
+      // ERR_STRING_TOO_LONG (a cap configured near 512 MiB): answer the call, never leave it hanging.
+      w.chunks.length = 0;
+      w.done = false;
+      this.overflow(w, outputTooLarge(this.device.id, w.opts.command, this.device.ssh.maxOutputBytes).message);
+      return;
+    }
+    w.chunks.length = 0;
+    const result: ReadResult = { output, ended, line, error: w.cleaner.error };
     if (w.pending) {
       void w.pending.then(() => w.resolve(result));
     } else {

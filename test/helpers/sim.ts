@@ -32,6 +32,7 @@ export const testSshSettings: SshSettings = {
   appKeepaliveMs: 0,
   healthCheckAfterMs: 0,
   legacyAlgorithms: false,
+  maxOutputBytes: 4 * 1024 * 1024,
 };
 
 /** Starts a simulator and closes it in the test's teardown. */

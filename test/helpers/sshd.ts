@@ -192,6 +192,7 @@ export function testDevice(over: Partial<DeviceSpec> & { host: string; port: num
       appKeepaliveMs: 0,
       healthCheckAfterMs: 30000,
       legacyAlgorithms: false,
+      maxOutputBytes: 4 * 1024 * 1024,
       ...ssh,
     },
     source: 'file',

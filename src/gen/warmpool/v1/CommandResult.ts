@@ -10,6 +10,8 @@ export interface CommandResult {
   'command'?: (string);
   /**
    * Only what the command printed: no echo, prompt, pager artefacts or ANSI escapes; line ends are \n.
+   * At most ssh.maxOutputBytes (default 4 MiB): a larger output fails the call with RESOURCE_EXHAUSTED.
+   * Empty in RunStream results: the OutputChunk events already carried the output (of any size).
    */
   'output'?: (string);
   /**
@@ -41,6 +43,8 @@ export interface CommandResult__Output {
   'command': (string);
   /**
    * Only what the command printed: no echo, prompt, pager artefacts or ANSI escapes; line ends are \n.
+   * At most ssh.maxOutputBytes (default 4 MiB): a larger output fails the call with RESOURCE_EXHAUSTED.
+   * Empty in RunStream results: the OutputChunk events already carried the output (of any size).
    */
   'output': (string);
   /**
