@@ -4,9 +4,12 @@
  */
 import { WarmpoolError } from '../errors.js';
 
-/** A command's text for a message: quoted, and cut so a long command cannot flood the line. */
+/**
+ * A command's text for a message: in double quotes as typed (commands never hold line breaks,
+ * validation refuses them), cut so a long command cannot flood the line.
+ */
 export function quoteCommand(command: string): string {
-  return JSON.stringify(command.length > 120 ? `${command.slice(0, 117)}...` : command);
+  return `"${command.length > 120 ? `${command.slice(0, 117)}...` : command}"`;
 }
 
 /** OUTPUT_TOO_LARGE for a command whose output (or stderr) passed ssh.maxOutputBytes. */
