@@ -17,6 +17,7 @@ import { startSimDevice } from '../src/sim/ssh-device.js';
 import { numberedLinesText } from '../src/sim/platforms.js';
 import { startTestDaemon, simSpec, m, type TestDaemon } from './helpers/daemon.js';
 import { sshdDevice, startSshd } from './helpers/sshd.js';
+import { batch, openSimShell, startSim, testSshSettings } from './helpers/sim.js';
 import { captureLogger, httpDevice } from './http-fixtures.js';
 import { parseExposition, sampleValue } from './metrics-fixtures.js';
 
@@ -227,6 +228,15 @@ t.test('a Run reply larger than grpc.maxSendMessageBytes fails with RESOURCE_EXH
   t.equal(got.length, 1);
   t.equal(got[0].error.code, status.RESOURCE_EXHAUSTED, 'RunMany reports the oversize device as a per-device RESOURCE_EXHAUSTED');
   t.match(got[0].error.message, /^device "r3": the reply would be about \d+ bytes/);
+});
+
+t.test('shell mode: one line longer than the cap without a line break is refused, not held without bound', async (t) => {
+  const sim = await startSim(t, { platform: 'cisco_ios', hostname: 'r4', motd: 'x'.repeat(50_000) });
+  const err = await rejection(openSimShell(t, sim, { ssh: { ...testSshSettings, maxOutputBytes: 10_000 } }));
+  t.equal(err.code, 'OUTPUT_TOO_LARGE');
+  t.match(err.message, /^device "sim-cisco_ios-\d+": output of "" has a line longer than ssh\.maxOutputBytes \(10000 bytes\) without a line break$/);
+  const s = await openSimShell(t, sim, { ssh: { ...testSshSettings, maxOutputBytes: 100_000 } });
+  t.equal((await s.runBatch(batch(['show clock'])))[0]?.failed, false, 'with a cap above the line the same device logs in');
 });
 
 async function httpServer(t: Any, handler: Parameters<typeof createServer>[1]): Promise<string> {
