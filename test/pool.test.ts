@@ -365,6 +365,28 @@ t.test('a failed connect with a session in use: waiters queue for the release, a
   await pool.close();
 });
 
+t.test('with the circuit open, waiters still queue for a session in use; only a pool with no session fails them fast', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ max: 2, acquireTimeoutMs: 60_000 });
+  const held = settle(pool.acquire());
+  await clock.tick(0);
+  factory.plan = [refused(), refused(), refused()];
+  const w = settle(pool.acquire());
+  for (let i = 0; i < 100 && pool.stats().circuit !== 'open'; i++) await clock.tick(10); // three refused connects, one per backoff
+  t.equal(factory.calls, 4);
+  t.equal(pool.stats().circuit, 'open');
+  t.notOk(w.done, 'the breaker stops connects, not the queue for the session in use');
+  (held.value as Lease<FakeSession>).release();
+  await flush();
+  t.ok(w.value, 'served on release');
+  (w.value as Lease<FakeSession>).release({ discard: true });
+  await clock.tick(0);
+  t.equal(pool.stats().idle + pool.stats().busy, 0, 'no session left');
+  const late = await pool.acquire().catch((e: unknown) => e);
+  t.ok(isWarmpoolError(late, 'CIRCUIT_OPEN'), 'with no session, a caller fails fast');
+  t.equal(factory.calls, 4);
+  await pool.close();
+});
+
 t.test('a connect that times out before acquireTimeoutMs hands its waiter the connect error when it happens', async (t) => {
   const { pool, clock, factory } = makeTestPool({ max: 1, acquireTimeoutMs: 5000 });
   factory.openDelayMs = 1000;

@@ -446,7 +446,8 @@ export class DevicePool<S extends Session> implements BudgetClient {
       (this.#waiters.size > this.#connecting || (this.#started && this.#live() < s.min))) {
       if (this.#breaker.state === 'open') {
         // Fail fast: nobody should wait out a connect timeout for a device known to be down.
-        this.#failUncovered(this.#breaker.openError());
+        // Sessions in use still serve the queue when released: the breaker stops connects, not that.
+        if (this.#established() === 0) this.#failUncovered(this.#breaker.openError());
         this.#armRetry(now + Math.max(1, this.#breaker.openUntil - this.#clock.wallNow()), now);
         break;
       }
@@ -469,7 +470,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
         this.#breaker.check(); // half-open: the first open is the probe, the rest fail fast
       } catch (err) {
         this.#budget.give();
-        this.#failUncovered(err);
+        if (this.#established() === 0) this.#failUncovered(err);
         break;
       }
       this.#connecting++;
