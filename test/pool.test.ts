@@ -303,17 +303,33 @@ t.test('max is never exceeded: a closing session still holds its slot until clos
 const connectTimeout = (): WarmpoolError =>
   new WarmpoolError('CONNECT_TIMEOUT', 'device sw1: connect to 10.0.0.1:22 timed out after 1000 ms (ssh.connectTimeoutMs) during the handshake phase', { device: 'sw1' });
 
-t.test('a refused connect with no session in the pool is retried once at once; the retry serves the waiter', async (t) => {
-  const { pool, clock, factory, events } = makeTestPool({ max: 1, acquireTimeoutMs: 5000 });
-  factory.plan = [refused()];
+const quickFailures = {
+  CONNECT_REFUSED: refused,
+  CONNECTION_LOST: (): WarmpoolError => new WarmpoolError('CONNECTION_LOST', 'device sw1: 10.0.0.1:22 closed the connection before the SSH handshake', { device: 'sw1' }),
+};
+for (const [code, make] of Object.entries(quickFailures)) {
+  t.test(`a ${code} connect with no session in the pool is retried once at once; the retry serves the waiter`, async (t) => {
+    const { pool, clock, factory, events } = makeTestPool({ max: 1, acquireTimeoutMs: 5000 });
+    factory.plan = [make()];
+    const a = settle(pool.acquire());
+    await clock.tick(0);
+    t.equal(factory.calls, 2, 'retried without a backoff delay');
+    t.ok(a.value, 'served by the retry, at the same instant');
+    t.equal((a.value as Lease<FakeSession>).info.waitMs, 0);
+    t.match(pool.stats(), { failedConnectsTotal: 1, circuit: 'closed' });
+    t.same(events.slice(0, 3), ['opened:sw1:failure', 'opened:sw1:success', 'acquired:sw1']);
+    (a.value as Lease<FakeSession>).release();
+    await pool.close();
+  });
+}
+
+t.test('an unreachable host is not retried at once: the waiter gets the error from the first connect', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ max: 1, acquireTimeoutMs: 5000 });
+  factory.plan = [new WarmpoolError('HOST_UNREACHABLE', 'device sw1: 10.0.0.1:22 is unreachable (EHOSTUNREACH)', { device: 'sw1' })];
   const a = settle(pool.acquire());
   await clock.tick(0);
-  t.equal(factory.calls, 2, 'retried without a backoff delay');
-  t.ok(a.value, 'served by the retry, at the same instant');
-  t.equal((a.value as Lease<FakeSession>).info.waitMs, 0);
-  t.match(pool.stats(), { failedConnectsTotal: 1, circuit: 'closed' });
-  t.same(events.slice(0, 3), ['opened:sw1:failure', 'opened:sw1:success', 'acquired:sw1']);
-  (a.value as Lease<FakeSession>).release();
+  t.equal(factory.calls, 1);
+  t.ok(isWarmpoolError(a.error, 'HOST_UNREACHABLE'));
   await pool.close();
 });
 
