@@ -91,3 +91,25 @@ t.test('an abandoned probe slot frees itself after maxOpenMs', async (t) => {
   clock.advance(8000);
   t.doesNotThrow(() => b.check());
 });
+
+t.test('openError builds the fail-fast error without taking the half-open probe', async (t) => {
+  const { b, clock } = make();
+  for (let i = 0; i < 3; i++) b.failure(refused);
+  const open = b.openError();
+  t.ok(isWarmpoolError(open, 'CIRCUIT_OPEN'));
+  t.match(open.message, /^sw1: circuit open until 2026-01-01T00:00:01\.000Z; last error: sw1: connection refused$/);
+  clock.advance(1000);
+  t.equal(b.state, 'half_open');
+  // Asked for the error only (to fail waiters), many times: the probe slot must stay free, or
+  // nobody would make the trial connect until the slot expired after maxOpenMs.
+  for (let i = 0; i < 3; i++) b.openError();
+  t.doesNotThrow(() => b.check(), 'the probe slot is still free for the caller that will connect');
+  t.match(b.openError().message, /a probe connection is in progress/);
+  t.throws(() => b.check(), /a probe connection is in progress/);
+});
+
+t.test('openError keeps the code of a permanent error', async (t) => {
+  const { b } = make();
+  b.trip(new WarmpoolError('HOST_KEY_MISMATCH', 'sw1: host key verification failed'));
+  t.ok(isWarmpoolError(b.openError(), 'HOST_KEY_MISMATCH'));
+});

@@ -43,8 +43,11 @@ for (const seed of [1, 2, 3, 4]) {
     // Also checked at the instant each open starts, not only between steps.
     const open = factory.open.bind(factory);
     let violations = 0;
+    /** The device refuses connections until then (an outage of a random length). */
+    let downUntil = 0;
     factory.open = (signal: AbortSignal) => {
       if (total() > max) violations++;
+      if (clock.now() < downUntil) factory.plan.unshift(new WarmpoolError('CONNECT_REFUSED', 'refused'));
       return open(signal);
     };
 
@@ -82,8 +85,10 @@ for (const seed of [1, 2, 3, 4]) {
         if (r === 0) l.session.dirty = true;
         l.release(r === 1 ? { discard: true } : undefined);
       } else if (op < 70) {
-        // Occasional bursts of connect failures: enough to open the breaker now and then.
-        if (factory.plan.length === 0 && rnd() < 0.2) factory.plan.push(new WarmpoolError('CONNECT_REFUSED', 'refused'));
+        // Occasional outages: every connect made during one is refused, enough to open the
+        // breaker now and then. (An outage is a time window, not "the next connect fails":
+        // callers fail fast while nothing can serve them, so the next connect may come late.)
+        if (clock.now() >= downUntil && rnd() < 0.2) downUntil = clock.now() + 1 + pick(400);
       } else if (op < 75 && aborts.length > 0) {
         aborts.splice(pick(aborts.length), 1)[0]!.abort();
       } else if (op < 78) {
@@ -101,6 +106,7 @@ for (const seed of [1, 2, 3, 4]) {
 
     // Wind down: stop failing, release everything, let all timers and closes run.
     factory.plan.length = 0;
+    downUntil = 0;
     const releaseAll = (): void => {
       for (const l of held) {
         inUse.delete(l.session);

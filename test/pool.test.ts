@@ -300,47 +300,177 @@ t.test('max is never exceeded: a closing session still holds its slot until clos
   await closing;
 });
 
-t.test('a transient open failure is retried after backoff within the waiter deadline', async (t) => {
-  const { pool, clock, factory, events } = makeTestPool({ max: 1, acquireTimeoutMs: 5000 });
-  factory.plan = [refused()];
+const connectTimeout = (): WarmpoolError =>
+  new WarmpoolError('CONNECT_TIMEOUT', 'device sw1: connect to 10.0.0.1:22 timed out after 1000 ms (ssh.connectTimeoutMs) during the handshake phase', { device: 'sw1' });
+
+const quickFailures = {
+  CONNECT_REFUSED: refused,
+  CONNECTION_LOST: (): WarmpoolError => new WarmpoolError('CONNECTION_LOST', 'device sw1: 10.0.0.1:22 closed the connection before the SSH handshake', { device: 'sw1' }),
+};
+for (const [code, make] of Object.entries(quickFailures)) {
+  t.test(`a ${code} connect with no session in the pool is retried once at once; the retry serves the waiter`, async (t) => {
+    const { pool, clock, factory, events } = makeTestPool({ max: 1, acquireTimeoutMs: 5000 });
+    factory.plan = [make()];
+    const a = settle(pool.acquire());
+    await clock.tick(0);
+    t.equal(factory.calls, 2, 'retried without a backoff delay');
+    t.ok(a.value, 'served by the retry, at the same instant');
+    t.equal((a.value as Lease<FakeSession>).info.waitMs, 0);
+    t.match(pool.stats(), { failedConnectsTotal: 1, circuit: 'closed' });
+    t.same(events.slice(0, 3), ['opened:sw1:failure', 'opened:sw1:success', 'acquired:sw1']);
+    (a.value as Lease<FakeSession>).release();
+    await pool.close();
+  });
+}
+
+t.test('an unreachable host is not retried at once: the waiter gets the error from the first connect', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ max: 1, acquireTimeoutMs: 5000 });
+  factory.plan = [new WarmpoolError('HOST_UNREACHABLE', 'device sw1: 10.0.0.1:22 is unreachable (EHOSTUNREACH)', { device: 'sw1' })];
   const a = settle(pool.acquire());
   await clock.tick(0);
   t.equal(factory.calls, 1);
-  t.notOk(a.done, 'the waiter is not failed by one transient failure');
-  t.match(pool.stats(), { failedConnectsTotal: 1, circuit: 'closed' });
-  await clock.tick(300); // backoff first delay is in [100, 300]
-  t.equal(factory.calls, 2);
-  t.ok(a.value, 'served by the retry');
-  t.same(events.slice(0, 3), ['opened:sw1:failure', 'opened:sw1:success', 'acquired:sw1']);
-  (a.value as Lease<FakeSession>).release();
+  t.ok(isWarmpoolError(a.error, 'HOST_UNREACHABLE'));
   await pool.close();
 });
 
-t.test('a waiter whose deadline ends before the retry fails now with the connect error', async (t) => {
-  const { pool, clock, factory } = makeTestPool({ max: 1 });
-  factory.plan = [refused()];
-  const a = settle(pool.acquire({ deadline: clock.now() + 50 }));
+t.test('a refused connect and its retry with no session in the pool: the waiter gets the connect error at once', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ max: 1, acquireTimeoutMs: 60_000 });
+  factory.plan = [refused(), refused()];
+  const a = settle(pool.acquire());
   await clock.tick(0);
-  t.ok(isWarmpoolError(a.error, 'CONNECT_REFUSED'), 'fails with the real cause, not a later timeout');
+  t.equal(factory.calls, 2, 'one immediate retry, no more');
+  t.ok(isWarmpoolError(a.error, 'CONNECT_REFUSED'), 'the real cause, now — not a retry loop until the breaker opens');
+  t.match((a.error as Error).message, /sw1: connection refused/);
+  t.equal(pool.stats().circuit, 'closed', 'two failures are below the threshold (3)');
+
+  // During the reconnect backoff, a new caller fails at once with the last error: no connect is
+  // made for it, and it does not wait for the backoff to end.
+  const b = settle(pool.acquire());
+  await flush();
+  t.ok(isWarmpoolError(b.error, 'CONNECT_REFUSED'), 'fails at once during the backoff');
+  t.match((b.error as Error).message, /^sw1: connection refused \(0 ms ago; the next connect attempt is after the reconnect backoff, in \d+ ms\)$/);
+  t.equal(factory.calls, 2, 'no connect attempt for it');
+  t.match(pool.stats(), { waiting: 0, connecting: 0 });
+
+  // After the backoff a caller makes a new attempt, which succeeds: the device is back.
+  await clock.tick(1000); // backoff: 100 .. 1000 ms
+  const c = settle(pool.acquire());
+  await clock.tick(0);
+  t.equal(factory.calls, 3);
+  t.ok(c.value, 'served once the backoff is over');
+  (c.value as Lease<FakeSession>).release();
   await pool.close();
 });
 
-t.test('breaker: after threshold failures all waiters fail fast; one half-open probe; success closes', async (t) => {
-  const { pool, clock, factory, events } = makeTestPool({ max: 2, acquireTimeoutMs: 60_000 },
-    { breaker: { failureThreshold: 3, openMs: 10_000, maxOpenMs: 80_000 } });
-  factory.plan = [refused(), refused(), refused(), refused()];
+t.test('a failed connect with a session in use: waiters queue for the release, as in any busy pool', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ max: 2, acquireTimeoutMs: 60_000 });
+  const held = settle(pool.acquire());
+  await clock.tick(0);
+  factory.plan = [refused(), refused()];
+  const w = settle(pool.acquire());
+  const short = settle(pool.acquire({ deadline: clock.now() + 50 }));
+  await clock.tick(0);
+  t.equal(factory.calls, 2, 'one open per waiter, each refused');
+  t.notOk(w.done, 'a healthy pool: the waiter keeps waiting for a release or the retry');
+  t.ok(isWarmpoolError(short.error, 'CONNECT_REFUSED'), 'a waiter whose deadline ends before the retry fails now with the connect error');
+  (held.value as Lease<FakeSession>).release();
+  await flush();
+  t.ok(w.value, 'served by the released session');
+  t.equal((w.value as Lease<FakeSession>).session, (held.value as Lease<FakeSession>).session);
+  (w.value as Lease<FakeSession>).release();
+  await pool.close();
+});
+
+t.test('with the circuit open, waiters still queue for a session in use; only a pool with no session fails them fast', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ max: 2, acquireTimeoutMs: 60_000 });
+  const held = settle(pool.acquire());
+  await clock.tick(0);
+  factory.plan = [refused(), refused(), refused()];
+  const w = settle(pool.acquire());
+  for (let i = 0; i < 100 && pool.stats().circuit !== 'open'; i++) await clock.tick(10); // three refused connects, one per backoff
+  t.equal(factory.calls, 4);
+  t.equal(pool.stats().circuit, 'open');
+  t.notOk(w.done, 'the breaker stops connects, not the queue for the session in use');
+  (held.value as Lease<FakeSession>).release();
+  await flush();
+  t.ok(w.value, 'served on release');
+  (w.value as Lease<FakeSession>).release({ discard: true });
+  await clock.tick(0);
+  t.equal(pool.stats().idle + pool.stats().busy, 0, 'no session left');
+  const late = await pool.acquire().catch((e: unknown) => e);
+  t.ok(isWarmpoolError(late, 'CIRCUIT_OPEN'), 'with no session, a caller fails fast');
+  t.equal(factory.calls, 4);
+  await pool.close();
+});
+
+t.test('a connect that times out before acquireTimeoutMs hands its waiter the connect error when it happens', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ max: 1, acquireTimeoutMs: 5000 });
+  factory.openDelayMs = 1000;
+  factory.plan = [connectTimeout()];
+  const a = settle(pool.acquire());
+  await clock.tick(999);
+  t.notOk(a.done);
+  await clock.tick(1);
+  t.ok(isWarmpoolError(a.error, 'CONNECT_TIMEOUT'), 'the connect error, at 1000 ms, not ACQUIRE_TIMEOUT at 5000 ms');
+  t.match((a.error as Error).message, /timed out after 1000 ms/);
+  t.equal(factory.calls, 1, 'a timeout is not retried at once');
+  await pool.close();
+});
+
+t.test('a failed connect fails one waiter while another connect is in flight; the others wait for that one', async (t) => {
+  const { pool, clock, factory } = makeTestPool({ max: 2, acquireTimeoutMs: 60_000 });
+  factory.openDelayMs = 1000;
+  factory.plan = [connectTimeout(), 'ok'];
   const a = settle(pool.acquire());
   const b = settle(pool.acquire());
-  await clock.tick(0); // 2 failures, one per waiter
-  t.notOk(a.done || b.done, 'below the threshold the waiters keep waiting');
-  await clock.tick(1000); // the retries fail too → the circuit opens
-  t.ok(isWarmpoolError(a.error, 'CIRCUIT_OPEN'), 'waiter fails fast once the circuit opens');
-  t.ok(isWarmpoolError(b.error, 'CIRCUIT_OPEN'));
-  t.match((a.error as Error).message, /sw1: circuit open until \d{4}-.*Z; last error: sw1: connection refused/);
+  const c = settle(pool.acquire());
+  await clock.tick(0);
+  t.equal(factory.calls, 2, 'max 2: two opens for three waiters');
+  await clock.tick(1000);
+  // The first open failed while the second was still in flight: one waiter (the last one that
+  // open still covered, b) gets the failure; a stays covered by the second open, which serves it.
+  t.ok(isWarmpoolError(b.error, 'CONNECT_TIMEOUT'), 'the failure goes to one waiter, at once');
+  t.ok(a.value, 'the head waiter is served by the open that succeeded');
+  t.notOk(c.done, 'the third keeps waiting: the device answers again');
+  t.equal(pool.stats().connecting, 1, 'a success ends the backoff: a new open is made for it');
+  await clock.tick(1000);
+  t.ok(c.value, 'served by that open');
+  (a.value as Lease<FakeSession>).release();
+  (c.value as Lease<FakeSession>).release();
+  await pool.close();
+});
+
+t.test('an acquire timeout while the connect is still running is CONNECT_TIMEOUT (UNAVAILABLE), not ACQUIRE_TIMEOUT', async (t) => {
+  // The connect timeout equals acquireTimeoutMs (both 10 s by default): the waiter's timer fires first.
+  const { pool, clock, factory } = makeTestPool({ max: 1, acquireTimeoutMs: 5000 });
+  factory.openDelayMs = 5000;
+  factory.plan = [connectTimeout()];
+  const a = settle(pool.acquire());
+  const d = settle(pool.acquire({ deadline: clock.now() + 3000 }));
+  await clock.tick(3000);
+  t.ok(isWarmpoolError(d.error, 'DEADLINE_EXCEEDED'), "the caller's own deadline stays DEADLINE_EXCEEDED");
+  t.match((d.error as Error).message, /connecting to the device had not finished/);
+  await clock.tick(2000);
+  t.ok(isWarmpoolError(a.error, 'CONNECT_TIMEOUT'), 'the device did not answer in time: UNAVAILABLE');
+  t.match((a.error as Error).message, /^sw1 \(ssh\): connecting to the device did not finish within acquireTimeoutMs 5000 \(waited 5000 ms/);
+  await pool.close();
+});
+
+t.test('breaker: after threshold failures the circuit opens; later callers fail fast; one half-open probe; success closes', async (t) => {
+  const { pool, clock, factory, events } = makeTestPool({ max: 2, acquireTimeoutMs: 60_000 },
+    { breaker: { failureThreshold: 3, openMs: 10_000, maxOpenMs: 80_000 } });
+  factory.plan = [refused(), refused(), refused()];
+  const a = settle(pool.acquire());
+  const b = settle(pool.acquire());
+  await clock.tick(0); // two opens, one immediate retry: three failures
+  t.ok(isWarmpoolError(a.error, 'CONNECT_REFUSED'), 'the waiters get the connect error itself');
+  t.ok(isWarmpoolError(b.error, 'CONNECT_REFUSED'));
+  t.equal(factory.calls, 3);
   t.equal(pool.stats().circuit, 'open');
   const callsWhenOpen = factory.calls;
   const c = await pool.acquire().catch((e: unknown) => e);
-  t.ok(isWarmpoolError(c, 'CIRCUIT_OPEN'));
+  t.ok(isWarmpoolError(c, 'CIRCUIT_OPEN'), 'a later caller fails fast');
+  t.match((c as Error).message, /sw1: circuit open until \d{4}-.*Z; last error: sw1: connection refused/);
   t.equal(factory.calls, callsWhenOpen, 'no connection attempt while open');
   await clock.tick(pool.stats().circuitOpenUntil - clock.wallNow());
   t.equal(pool.stats().circuit, 'half_open');
@@ -350,6 +480,7 @@ t.test('breaker: after threshold failures all waiters fail fast; one half-open p
   const other = settle(pool.acquire());
   await clock.tick(0);
   t.ok(isWarmpoolError(other.error, 'CIRCUIT_OPEN'), 'only one caller is let through as the probe');
+  t.match((other.error as Error).message, /a probe connection is in progress/);
   t.equal(factory.calls, callsWhenOpen + 1);
   await clock.tick(100);
   t.ok(probe.value, 'probe succeeded');
@@ -363,15 +494,23 @@ t.test('breaker: a failed half-open probe opens the circuit again', async (t) =>
   const { pool, clock, factory } = makeTestPool({ max: 1, acquireTimeoutMs: 60_000 });
   factory.plan = [refused(), refused(), refused(), refused()];
   const a = settle(pool.acquire());
-  for (let i = 0; i < 3; i++) await clock.tick(1000);
-  t.ok(isWarmpoolError(a.error, 'CIRCUIT_OPEN'));
+  await clock.tick(0); // a connect and its immediate retry
+  t.ok(isWarmpoolError(a.error, 'CONNECT_REFUSED'));
+  await clock.tick(1000); // past the backoff
+  const b = settle(pool.acquire());
+  await clock.tick(0); // the third failure opens the circuit
+  t.ok(isWarmpoolError(b.error, 'CONNECT_REFUSED'));
+  t.equal(pool.stats().circuit, 'open');
   await clock.tick(pool.stats().circuitOpenUntil - clock.wallNow() + 1000);
   const calls = factory.calls;
   const probe = settle(pool.acquire());
   await clock.tick(0);
   t.equal(factory.calls, calls + 1, 'one probe attempt');
-  t.ok(isWarmpoolError(probe.error, 'CIRCUIT_OPEN'), 'the probe failed and the circuit re-opened');
-  t.equal(pool.stats().circuit, 'open');
+  t.ok(isWarmpoolError(probe.error, 'CONNECT_REFUSED'), 'the probe caller gets the probe\'s own connect error');
+  t.equal(pool.stats().circuit, 'open', 'and the circuit re-opened');
+  const later = await pool.acquire().catch((e: unknown) => e);
+  t.ok(isWarmpoolError(later, 'CIRCUIT_OPEN'));
+  t.equal(factory.calls, calls + 1);
   await pool.close();
 });
 

@@ -1,6 +1,6 @@
 import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
-import { WarmpoolError } from '../errors.js';
+import { WarmpoolError, isWarmpoolError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { ApiMetrics, CallContext } from './context.js';
 import type { Guard } from './guard.js';
@@ -80,6 +80,19 @@ function begin(method: string, call: AnyCall, deps: HandlerDeps): { ctx: CallCon
   return { ac, ctx: { caller, rpc: method.slice(method.indexOf('/') + 1), signal: ac.signal, deadline: deadlineOf(call) } };
 }
 
+/**
+ * The error a call ends with. A call we aborted ourselves (the drain grace ran out) fails with
+ * the reason we aborted it for — DRAINING, i.e. UNAVAILABLE, which clients retry elsewhere —
+ * not with the CANCELLED the layers below build from the bare abort ("cancelled while waiting
+ * for the prompt"), which would blame the caller. Their message is kept: it names the device
+ * and what was interrupted.
+ */
+export function callError(err: unknown, signal: AbortSignal | undefined): unknown {
+  const reason: unknown = signal?.aborted ? signal.reason : undefined;
+  if (!(reason instanceof WarmpoolError) || reason.code === 'CANCELLED' || !isWarmpoolError(err, 'CANCELLED')) return err;
+  return new WarmpoolError(reason.code, `${err.message}: ${reason.message}`, { device: err.device ?? reason.device, cause: err });
+}
+
 function logFailure(deps: HandlerDeps, method: string, err: unknown, code: number): void {
   // Internal errors are logged with their stack; expected ones at debug to keep logs quiet under load.
   if (!(err instanceof WarmpoolError)) deps.logger.error({ err, method }, 'unexpected error in handler');
@@ -119,6 +132,7 @@ export function unary<Req, Res>(
       if (ac) deps.tracker.leave(ac);
       replySafely(deps, method, () => {
         if (err !== null) {
+          err = callError(err, ac?.signal);
           const se = toServiceError(err);
           logFailure(deps, method, err, se.code ?? 13);
           callback(se as grpc.ServiceError);
@@ -150,6 +164,7 @@ export function serverStream<Req, Res>(
       if (ac) deps.tracker.leave(ac);
       replySafely(deps, method, () => {
         if (err !== null) {
+          err = callError(err, ac?.signal);
           const se = toServiceError(err);
           logFailure(deps, method, err, se.code ?? 13);
           // A cancelled call has no one to tell.

@@ -38,6 +38,14 @@ export interface ValidateOptions {
 }
 
 const ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * Inline credentials where "" reads naturally as "none", and so means "not set", in the
+ * inventory file as over the API (where proto3 cannot tell "" from unset anyway). Netmiko users
+ * write `secret=""` for "enable has no password", `passphrase=""` for an unencrypted key, and
+ * `password=""` beside a key. The HTTP auth password and token are not here: their auth type
+ * requires them, so "" there is a mistake and is reported as one.
+ */
+const OPTIONAL_SECRETS = new Set(['password', 'privateKey', 'passphrase', 'enableSecret']);
 const LABEL_KEY_RE = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$/;
 const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 // 32 bytes of SHA-256, base64 without padding, as `ssh-keygen -lf` prints it.
@@ -135,11 +143,15 @@ class DeviceValidator {
     return v;
   }
 
-  /** A credential: the value is never shown, whatever its type. */
-  secretValue(obj: Record<string, unknown>, path: string, max: number): Secret | undefined {
+  /**
+   * A credential: the value is never shown, whatever its type. With `emptyIsUnset`, "" means
+   * "not set" (see OPTIONAL_SECRETS) instead of being an error.
+   */
+  secretValue(obj: Record<string, unknown>, path: string, max: number, emptyIsUnset = false): Secret | undefined {
     const v = own(obj, path.split('.').pop() as string);
     if (!present(v)) return undefined;
     if (typeof v !== 'string') this.fail(path, `must be a string (got a value of type ${Array.isArray(v) ? 'list' : typeof v}; the value is not shown; quote it in YAML)`);
+    if (v === '' && emptyIsUnset) return undefined;
     if (v === '') this.fail(path, 'must not be empty');
     if (v.length > max) this.fail(path, `must be at most ${max} characters (the value is not shown)`);
     return Secret.fromValue(v);
@@ -170,7 +182,7 @@ class DeviceValidator {
 
   /** Exactly one of an inline value or a file, as a Secret. */
   secret(obj: Record<string, unknown>, inlinePath: string, filePath: string, max = 4096): Secret | undefined {
-    const inline = this.secretValue(obj, inlinePath, max);
+    const inline = this.secretValue(obj, inlinePath, max, OPTIONAL_SECRETS.has(inlinePath));
     const file = this.file(obj, filePath);
     if (inline !== undefined && file !== undefined) this.fail(filePath, `give either ${last(inlinePath)} or ${last(filePath)}, not both`);
     if (file !== undefined) return Secret.fromFile(file);
@@ -253,14 +265,15 @@ export function validateDevice(input: unknown, defaults: Defaults, source: 'file
 
   const password = v.secret(raw, 'password', 'passwordFile');
   const privateKey = v.secret(raw, 'privateKey', 'privateKeyFile', 65536);
-  if (present(own(raw, 'privateKey')) && !(own(raw, 'privateKey') as string).includes('-----BEGIN ')) {
+  if (privateKey !== undefined && privateKey.file === undefined && !(own(raw, 'privateKey') as string).includes('-----BEGIN ')) {
     v.fail('privateKey', 'must be a PEM or OpenSSH private key ("-----BEGIN ..."); the value is not shown');
   }
   const passphrase = v.secret(raw, 'passphrase', 'passphraseFile');
   if (passphrase !== undefined && privateKey === undefined) v.fail(present(own(raw, 'passphrase')) ? 'passphrase' : 'passphraseFile', 'is only used with privateKey or privateKeyFile');
   const enableSecret = v.secret(raw, 'enableSecret', 'enableSecretFile');
   if (password === undefined && privateKey === undefined) {
-    v.fail('password', 'a credential is required: set password, passwordFile, privateKey or privateKeyFile');
+    const empty = own(raw, 'password') === '' ? ' (an empty password counts as not set)' : '';
+    v.fail('password', `a credential is required: set password, passwordFile, privateKey or privateKeyFile${empty}`);
   }
 
   const hostKey = validateHostKey(v, v.group(raw, 'hostKey'));

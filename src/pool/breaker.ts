@@ -100,12 +100,22 @@ export class CircuitBreaker {
       this.#probeUntil = now + this.#maxOpenMs;
       return;
     }
+    throw this.openError();
+  }
+
+  /**
+   * The error for callers turned away while the circuit is not closed. Pure: unlike check(),
+   * it never takes the half-open probe slot. WHY separate: a caller that only wants the
+   * message (to fail waiters) must not claim the probe by accident — nobody would then make
+   * the trial connect, and recovery would stall until the slot expires (maxOpenMs).
+   */
+  openError(): WarmpoolError {
     const until = new Date(this.#openUntilWall).toISOString();
-    const probing = state === 'half_open' ? ' (a probe connection is in progress)' : '';
+    const probing = this.#state === 'half_open' && this.#clock.now() < this.#probeUntil ? ' (a probe connection is in progress)' : '';
     // WHY: a circuit opened by a wrong host key or refused login fails with that error's code
     // (FAILED_PRECONDITION), not CIRCUIT_OPEN (UNAVAILABLE): clients retry UNAVAILABLE, and
     // retrying cannot fix a credential or host-key problem.
-    throw new WarmpoolError(
+    return new WarmpoolError(
       this.#permanentCode ?? 'CIRCUIT_OPEN',
       `${this.#device}: circuit open until ${until}${probing}; last error: ${this.#lastError || 'none'}`,
       { device: this.#device },

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { PoolSettings, Protocol } from '../config/types.js';
-import { WarmpoolError, describeError, isPermanentConnectError } from '../errors.js';
+import { WarmpoolError, describeError, isPermanentConnectError, isWarmpoolError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { Backoff } from './backoff.js';
 import { CircuitBreaker } from './breaker.js';
@@ -105,6 +105,14 @@ class List<T extends Linked<T>> {
   }
 }
 
+/**
+ * A connect that failed at once (refused, or reset/closed before the SSH handshake), as opposed
+ * to a timeout: retrying it immediately costs nothing, and may find the device's server back.
+ */
+function isQuickFailure(err: unknown): boolean {
+  return isWarmpoolError(err, 'CONNECT_REFUSED') || isWarmpoolError(err, 'CONNECTION_LOST');
+}
+
 /** Calls fn, turning a synchronous throw into a rejection (drivers are outside our control). */
 function callAsync(fn: () => Promise<void>): Promise<void> {
   try {
@@ -178,6 +186,8 @@ export class DevicePool<S extends Session> implements BudgetClient {
   #busy = 0; // leased + being probed on borrow
   #keepalive = 0; // idle sessions out for an application keepalive
   #connecting = 0;
+  /** Opens past the connect limiter, i.e. actually talking to the device (a subset of #connecting). */
+  #dialing = 0;
   #closing = 0;
 
   #gen = 0;
@@ -194,6 +204,9 @@ export class DevicePool<S extends Session> implements BudgetClient {
   #sweepAt = 0;
   #emptyWaiters: (() => void)[] = [];
   #lastError = '';
+  /** The error of the last failed open, until an open succeeds: what callers get during the backoff. */
+  #lastFailure: unknown = undefined;
+  #lastFailureAt = 0;
 
   #createdTotal = 0;
   #closedTotal = 0;
@@ -353,6 +366,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
     this.#breaker.success();
     this.#backoff.reset();
     this.#retryAt = 0;
+    this.#lastFailure = undefined;
     this.#pump();
     return { closedIdle, closingBusy };
   }
@@ -432,11 +446,19 @@ export class DevicePool<S extends Session> implements BudgetClient {
       (this.#waiters.size > this.#connecting || (this.#started && this.#live() < s.min))) {
       if (this.#breaker.state === 'open') {
         // Fail fast: nobody should wait out a connect timeout for a device known to be down.
-        this.#failUncovered(this.#breakerError());
+        // Sessions in use still serve the queue when released: the breaker stops connects, not that.
+        if (this.#established() === 0) this.#failUncovered(this.#breaker.openError());
         this.#armRetry(now + Math.max(1, this.#breaker.openUntil - this.#clock.wallNow()), now);
         break;
       }
       if (now < this.#retryAt) {
+        // Reconnect backoff after a failed open. With no session that could be released to
+        // them and no open in flight, callers would only wait for the retry to fail the same
+        // way: give them the last connect error now (grpc-js fails calls in TRANSIENT_FAILURE
+        // the same way). With sessions in use they wait for a release, as in any busy pool.
+        if (this.#lastFailure !== undefined && this.#established() === 0 && this.#connecting === 0) {
+          this.#failUncovered(this.#backoffError(now));
+        }
         this.#armRetry(this.#retryAt, now);
         break;
       }
@@ -448,7 +470,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
         this.#breaker.check(); // half-open: the first open is the probe, the rest fail fast
       } catch (err) {
         this.#budget.give();
-        this.#failUncovered(err);
+        if (this.#established() === 0) this.#failUncovered(err);
         break;
       }
       this.#connecting++;
@@ -504,9 +526,11 @@ export class DevicePool<S extends Session> implements BudgetClient {
     let session: S;
     try {
       await this.#limiter.acquire(signal);
+      this.#dialing++;
       try {
         session = await factory.open(signal);
       } finally {
+        this.#dialing--;
         this.#limiter.release();
       }
     } catch (err) {
@@ -524,6 +548,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
     this.#backoff.reset();
     this.#retryAt = 0;
     this.#lastError = ''; // a stale error would mislead timeout messages and stats
+    this.#lastFailure = undefined;
     this.#observer.sessionOpened?.(this.device, this.protocol, 'success', (now - started) / 1000);
     const lifetime = this.#settings.maxLifetimeMs > 0
       ? this.#settings.maxLifetimeMs * (1 - this.#jitter * this.#random()) : Infinity;
@@ -552,10 +577,26 @@ export class DevicePool<S extends Session> implements BudgetClient {
       return;
     }
     this.#breaker.failure(err);
+    const firstFailure = this.#backoff.attempts === 0;
     this.#retryAt = now + this.#backoff.next();
-    // Waiters whose deadline ends before the retry cannot be helped by it: tell them why now
-    // rather than with a bare timeout later. The others keep waiting for the retry.
-    this.#failUncovered(err, this.#retryAt);
+    this.#lastFailure = err;
+    this.#lastFailureAt = now;
+    if (this.#established() > 0) {
+      // Sessions are in use and will come back: the waiters queue behind them as usual. Only
+      // those whose deadline ends before the retry are told why now, not by a bare timeout later.
+      this.#failUncovered(err, this.#retryAt);
+    } else if (firstFailure && isQuickFailure(err) && this.#waiters.size > this.#connecting) {
+      // One immediate retry for a refused or reset connect: a device restarting its SSH server
+      // or shedding a burst of logins (OpenSSH MaxStartups) often takes the next one. The
+      // backoff for later (background) reconnects stays.
+      this.#retryAt = now;
+    } else {
+      // Nothing can serve the waiter this open was for but another open, which would only be
+      // tried after the backoff: it gets this connect's error now (as in pg-pool), not a
+      // timeout. While other opens are in flight the rest wait for them (one may succeed);
+      // when none is left, every waiter not covered by one gets the error.
+      this.#failUncovered(err, Infinity, this.#connecting > 0 ? 1 : Infinity);
+    }
   }
 
   #probe(e: Entry<S>, w: Waiter<S>): void {
@@ -778,28 +819,46 @@ export class DevicePool<S extends Session> implements BudgetClient {
     w.timer = undefined;
     const waited = this.#waited(w);
     const last = this.#lastError ? `; last connect error: ${this.#lastError}` : '';
+    // With no session in use, the waiter was waiting for a connect to the device, not for a
+    // release: the device did not answer in time, which is UNAVAILABLE (CONNECT_TIMEOUT), not a
+    // saturated pool. This is the case when the connect timeout is not below acquireTimeoutMs;
+    // a shorter connect timeout hands the waiter the connect's own error (#openFailed).
+    const dialing = this.#dialing > 0 && this.#established() === 0;
     const err = w.callerDeadline
-      ? this.#err('DEADLINE_EXCEEDED', `caller deadline passed after waiting ${waited} ms for a session${last}`)
-      : this.#err('ACQUIRE_TIMEOUT', `no session within acquireTimeoutMs ${this.#settings.acquireTimeoutMs} (waited ${waited} ms; ` +
-        `busy ${this.#busy}, max ${this.#settings.max})${last}`);
+      ? this.#err('DEADLINE_EXCEEDED', `caller deadline passed after waiting ${waited} ms for a session` +
+        `${dialing ? ' (connecting to the device had not finished)' : ''}${last}`)
+      : dialing
+        ? this.#err('CONNECT_TIMEOUT', `connecting to the device did not finish within acquireTimeoutMs ${this.#settings.acquireTimeoutMs} ` +
+          `(waited ${waited} ms; a connect timeout below acquireTimeoutMs reports the connect's own error)${last}`)
+        : this.#err('ACQUIRE_TIMEOUT', `no session within acquireTimeoutMs ${this.#settings.acquireTimeoutMs} (waited ${waited} ms; ` +
+          `busy ${this.#busy}, max ${this.#settings.max})${last}`);
     this.#fail(w, err);
   }
 
   /**
    * Reject the waiters that no in-flight open will serve (the first #connecting waiters are
-   * "covered"); with `before`, only those whose deadline ends before that time.
+   * "covered"); with `before`, only those whose deadline ends before that time; at most `limit`.
    */
-  #failUncovered(err: unknown, before = Infinity): void {
+  #failUncovered(err: unknown, before = Infinity, limit = Infinity): void {
     let skip = this.#connecting;
-    for (let w = this.#waiters.head; w; ) {
+    for (let w = this.#waiters.head; w && limit > 0; ) {
       const next = w.next;
       if (skip > 0) skip--;
       else if (w.deadline < before) {
         this.#settle(w);
         w.reject(err);
+        limit--;
       }
       w = next;
     }
+  }
+
+  /** For callers arriving during the reconnect backoff: the last connect error, and when. */
+  #backoffError(now: number): unknown {
+    const last = this.#lastFailure;
+    if (!(last instanceof WarmpoolError)) return last;
+    return new WarmpoolError(last.code, `${last.message} (${Math.round(now - this.#lastFailureAt)} ms ago; ` +
+      `the next connect attempt is after the reconnect backoff, in ${Math.round(this.#retryAt - now)} ms)`, { device: this.device, cause: last });
   }
 
   #failAll(err: unknown): void {
@@ -814,15 +873,6 @@ export class DevicePool<S extends Session> implements BudgetClient {
 
   #waited(w: Waiter<S>): number {
     return Math.round(this.#clock.now() - w.enqueuedAt);
-  }
-
-  #breakerError(): unknown {
-    try {
-      this.#breaker.check();
-    } catch (err) {
-      return err;
-    }
-    return this.#err('CIRCUIT_OPEN', 'circuit open');
   }
 
   #drainingError(): WarmpoolError {

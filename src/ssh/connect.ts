@@ -192,7 +192,10 @@ export function connectSsh(device: DeviceSpec, opts: ConnectOptions = {}): Promi
     };
 
     const timer = setTimeout(() => {
-      fail(mk('CONNECT_TIMEOUT', `connect to ${where} timed out after ${device.ssh.connectTimeoutMs} ms during the ${phase} phase`));
+      // A device that accepts TCP and then says nothing (a hung sshd, a port forward to nowhere,
+      // a tarpit) is worth naming as such: it points at the device, not at the network.
+      const silent = phase === 'handshake' && sock.bytesRead === 0 ? ': the TCP connection was accepted but no SSH banner arrived' : '';
+      fail(mk('CONNECT_TIMEOUT', `connect to ${where} timed out after ${device.ssh.connectTimeoutMs} ms (ssh.connectTimeoutMs) during the ${phase} phase${silent}`));
     }, device.ssh.connectTimeoutMs);
     const onAbort = () => fail(mk('CANCELLED', `connect to ${where} cancelled during the ${phase} phase`));
     signal?.addEventListener('abort', onAbort, { once: true });
