@@ -16,8 +16,12 @@
  *   - The FIRST rule whose callers, rpcs and devices all match the request decides. Later rules
  *     are not consulted, even when the deciding rule denies (like a firewall's first match).
  *   - No matching rule: denied ("no rule allows caller x to call Run on core-sw1").
- *   - Within the deciding rule: a command matching any deny pattern (rule or preset) is refused;
- *     otherwise, if allow patterns exist, it must match one of them (rule AND preset).
+ *   - Within the deciding rule, per command: a control character (line break, ...) is refused
+ *     whenever the rule restricts commands at all; then a rule deny pattern refuses; then
+ *     `configure: false` (and presets that forbid configuration) refuse every command whose
+ *     intent (intent.ts, read from the command itself) is not 'read'; then each preset's
+ *     allow-list (presets.ts) must accept the raw command on the device's platform/mode; then,
+ *     if allow patterns exist, the command must match one of them.
  *     Omitted fields do not restrict, except through presets.
  *   - Command patterns are case-insensitive regexes matched against the command with leading
  *     and trailing whitespace removed and internal whitespace collapsed to one space (devices
@@ -28,7 +32,7 @@
 import { parse as parseYaml } from 'yaml';
 import { WarmpoolError } from '../errors.js';
 import type { Caller } from './caller.js';
-import { PRESETS, type Preset } from './presets.js';
+import { classifyFor, PRESETS, type CommandTarget, type Preset } from './presets.js';
 import { ReloadingFile, type ReloadingFileOptions } from './reloading-file.js';
 
 /** Every RPC name a rule may list (plus "*"). Add new RPCs here. */
@@ -42,6 +46,9 @@ export const KNOWN_RPCS: ReadonlySet<string> = new Set([
 export interface PolicyDevice {
   id: string;
   labels?: Record<string, string>;
+  /** Decides which command grammar applies (intent.ts grammarFor); unknown: the strictest. */
+  platform?: string | undefined;
+  mode?: string | undefined;
 }
 
 export interface AuthzRequest {
@@ -86,6 +93,13 @@ const RULE_KEYS = new Set(['callers', 'rpcs', 'devices', 'presets', 'commands', 
 export function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
+}
+
+/** C0 and C1 controls except tab, DEL, and the Unicode line/paragraph separators. */
+const CONTROL_CHAR = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/;
+
+function codePoint(ch: string): string {
+  return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 export function normalizeCommand(cmd: string): string {
@@ -204,15 +218,29 @@ function ruleDenies(rule: Rule, req: AuthzRequest): { what: string; why: string 
   if (req.privileged && rule.privileged === false) {
     return { what: 'use privileged (enable) mode', why: `denied by ${by} (privileged: false)` };
   }
+  const target: CommandTarget = { platform: req.device?.platform, mode: req.device?.mode };
+  const noConfigPreset = rule.presets.find((x) => !x.configure);
+  const restrictsCommands = rule.commandAllow !== undefined || rule.commandDeny.length > 0 || rule.presets.length > 0 || rule.configure === false;
   for (const raw of req.commands ?? []) {
     const cmd = normalizeCommand(raw);
     const what = `run '${redactCommand(raw)}'`;
+    // Patterns see the normalised command, but a device sees the raw one: a line break or other
+    // control character would smuggle a second command past them.
+    const control = restrictsCommands ? CONTROL_CHAR.exec(raw) : null;
+    if (control) return { what, why: `denied by ${by} (the command contains the control character ${codePoint(control[0])})` };
     const deny = rule.commandDeny.find((p) => p.re.test(cmd));
     if (deny) return { what, why: `denied by ${by} (commands.deny '${deny.source}')` };
-    for (const p of rule.presets) {
-      if (p.commandDeny.some((re) => re.test(cmd)) || !p.commandAllow.some((re) => re.test(cmd))) {
-        return { what, why: `denied by ${by} (preset ${p.name}: ${p.why})` };
+    // Configuration intent is read from the command itself, not from the request flags.
+    if (rule.configure === false || noConfigPreset) {
+      const c = classifyFor(target, raw);
+      if (c.intent !== 'read') {
+        const source = rule.configure === false ? 'configure: false' : `preset ${noConfigPreset!.name}`;
+        return { what, why: `denied by ${by} (${source}: ${c.reason})` };
       }
+    }
+    for (const p of rule.presets) {
+      const problem = p.commandProblem(raw, target);
+      if (problem !== undefined) return { what, why: `denied by ${by} (preset ${p.name}: ${problem})` };
     }
     if (rule.commandAllow && !rule.commandAllow.some((p) => p.re.test(cmd))) {
       return { what, why: `not allowed by ${by} (no commands.allow pattern matches)` };
