@@ -6,7 +6,7 @@
  *   - the program is named without a path and must be a key of EXEC_COMMANDS (case-sensitive);
  *   - every option must be listed for that program. Short options without a value may be
  *     bundled (`ls -la`); options with a value take it as the NEXT word (`head -n 20`, not
- *     `-n20`), long options only as exact words (`--all`, not `--al` or `--lines=5`);
+ *     `-n20`; bundled only as the last letter: `ps -eo pid`), long options only as exact words (`--all`, not `--al` or `--lines=5`);
  *     like GNU getopt, an option after an operand is still an option;
  *   - operands are checked per program: file operands must be absolute paths that pass
  *     `pathProblem` (no dot components, no secrets directories, no /dev, most of /proc denied).
@@ -216,9 +216,21 @@ export function execArgvProblem(argv: readonly string[]): string | undefined {
       if (!spec.long?.includes(a)) return `option '${a}' of ${name} is not allowed (allowed: ${allowedOptions()})`;
       seen.add(a);
     } else if (a.startsWith('-')) {
-      for (const letter of a.slice(1)) {
+      const letters = [...a.slice(1)];
+      // "-eo pid": flags bundled with one valued option LAST, whose value is the next word.
+      const last = letters.length > 1 ? spec.valued?.[`-${letters.at(-1)}`] : undefined;
+      if (last) letters.pop();
+      for (const letter of letters) {
         if (!spec.flags?.includes(letter)) return `option '-${letter}' of ${name} is not allowed (allowed: ${allowedOptions()})`;
         seen.add(`-${letter}`);
+      }
+      if (last) {
+        const opt = `-${a.at(-1)}`;
+        const v = args[++i];
+        if (v === undefined) return `option '${opt}' of ${name} needs a value`;
+        const problem = last(v);
+        if (problem) return `option '${opt}' of ${name}: ${problem}`;
+        seen.add(opt);
       }
     } else if (spec.bsd !== undefined) {
       for (const letter of a) {
