@@ -9,6 +9,11 @@ import { Policy } from '../src/auth/policy.js';
 import type { Caller } from '../src/auth/caller.js';
 import { EXEC_COMMANDS } from '../src/auth/exec-allowlist.js';
 import type { DeviceSpec, Platform, SessionMode } from '../src/config/types.js';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sshdDevice, startSshd } from './helpers/sshd.js';
+import { m, startTestDaemon } from './helpers/daemon.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 t.comment(`fast-check seed ${SEED} (replay with FUZZ_SEED=${SEED})`);
@@ -439,4 +444,78 @@ t.test('property: any prefix of a writing output filter is refused on IOS and Ju
   for (const [dev, word] of cases) {
     t.notOk(check(dev, `show version | ${word} x`).allowed, `${dev}: | ${word}`);
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// End to end: a real OpenSSH sshd as an exec-mode Linux device behind a real daemon.
+
+t.test('end to end: escapes that would write a file are refused by a real daemon in front of a real sshd', async (t) => {
+  const sshd = await startSshd();
+  t.teardown(() => sshd.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'warmpool-escape-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.match(dir, /^[A-Za-z0-9._/-]+$/, 'the target directory is a plain path, so only the escape syntax can be refused');
+  const policyFile = join(dir, 'policy.yaml');
+  writeFileSync(policyFile, [
+    'rules:',
+    '  - callers: ["anonymous"]',
+    '    devices: { ids: ["lnx"] }',
+    '    presets: [read-only]',
+    '  - callers: ["anonymous"]',
+    '    devices: { ids: ["lnx-open"] }',
+    '',
+  ].join('\n'));
+  const td = await startTestDaemon({
+    argv: ['--grpc.auth.policyFile', policyFile],
+    devices: [sshdDevice(sshd, { id: 'lnx' }), sshdDevice(sshd, { id: 'lnx-open' })],
+  });
+  t.teardown(() => td.stop());
+  const run = m(td.proxy, 'Run');
+  type RunResult = { results: Array<{ output: string; exit_status: number }> };
+
+  const sample = (f: string): string[] => [
+    `ls /tmp | find ${dir} -maxdepth 0 -exec touch ${f} {} +`,
+    `id | sort -o ${f}`,
+    `uname | uniq - ${f}`,
+    `id > ${f}`,
+    `uname -a >> ${f}`,
+    `ls ${dir} ; touch ${f}`,
+    `ls ${dir} && touch ${f}`,
+    `ls ${dir} || touch ${f}`,
+    `cat $(touch ${f})`,
+    `ls \`touch ${f}\``,
+    `touch ${f}`,
+    `tee ${f}`,
+    `find ${dir} -maxdepth 0 -exec touch ${f} ;`,
+    `sort -o ${f} /etc/hostname`,
+    `ss -D ${f}`,
+    `awk BEGIN{system("touch ${f}")}`,
+    `sed -n 1w${f} /etc/hostname`,
+    `xargs touch ${f}`,
+    `env touch ${f}`,
+    `ls ${dir}\u00a0;touch ${f}`,
+    `date -f ${f}`,
+    `hostname -F ${f}`,
+    `ip -b ${f}`,
+    `grep -r x ${dir} ; touch ${f}`,
+  ];
+  const commands = sample(join(dir, 'PWNED-X'));
+  t.ok(commands.length >= 20, `${commands.length} writing escapes sent through the daemon`);
+  for (const [i, template] of commands.entries()) {
+    const file = join(dir, `PWNED-${i}`);
+    const command = template.replaceAll(join(dir, 'PWNED-X'), file);
+    const err = (await td.call(run, { device: 'lnx', commands: [command] }).catch((e: unknown) => e)) as { code?: number; details?: string };
+    t.equal(err.code, 7, `PERMISSION_DENIED: ${esc(command)}`);
+    t.match(err.details ?? '', /^caller anonymous may not run '.*' on lnx: denied by rule 1 \(preset read-only: /s);
+    t.notOk(existsSync(file), `no file was written by ${esc(command)}`);
+  }
+  // Allowed reads run for real through the same path.
+  const ok = (await td.call(run, { device: 'lnx', commands: ['uname -s', `ls -la ${dir}`, 'id -u'] })) as RunResult;
+  t.equal(ok.results[0]!.output.trim(), 'Linux');
+  t.match(ok.results[1]!.output, /policy\.yaml/);
+  t.equal(ok.results.map((r) => r.exit_status).join(','), '0,0,0');
+  // The same escape does write through a device without the preset: the refusals above are the policy's doing.
+  const control = join(dir, 'CONTROL');
+  await td.call(run, { device: 'lnx-open', commands: [`id | sort -o ${control}`] });
+  t.ok(existsSync(control), 'without the preset, the escape writes the file');
 });

@@ -251,9 +251,9 @@ function classifyVerb(platform: CliPlatform, words: string[]): Classification {
   }
   if (best) {
     const [verb, intent] = best;
-    const how = verb === first ? 'is' : 'may abbreviate';
     const what = intent === 'configure' ? 'a configuration command' : 'a command that changes the device or the session';
-    return { intent, reason: `"${words[0]}" ${how} "${verb}", ${what}` };
+    const how = verb === first ? 'is' : `may abbreviate "${verb}",`;
+    return { intent, reason: `"${words[0]}" ${how} ${what}` };
   }
   if (t.read.has(first)) return { intent: 'read', reason: `"${words[0]}" is a read command` };
   return { intent: 'operational-change', reason: `"${words[0]}" is not a known read command on ${platform}` };
