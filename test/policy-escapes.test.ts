@@ -7,9 +7,10 @@ import t from 'tap';
 import fc from 'fast-check';
 import { Policy } from '../src/auth/policy.js';
 import type { Caller } from '../src/auth/caller.js';
-import { EXEC_COMMANDS } from '../src/auth/exec-allowlist.js';
+import { DENIED_PATH_PREFIXES, EXEC_COMMANDS } from '../src/auth/exec-allowlist.js';
+import { READ_KEYWORDS } from '../src/auth/cli-readonly.js';
 import type { DeviceSpec, Platform, SessionMode } from '../src/config/types.js';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sshdDevice, startSshd } from './helpers/sshd.js';
@@ -518,4 +519,17 @@ t.test('end to end: escapes that would write a file are refused by a real daemon
   const control = join(dir, 'CONTROL');
   await td.call(run, { device: 'lnx-open', commands: [`id | sort -o ${control}`] });
   t.ok(existsSync(control), 'without the preset, the escape writes the file');
+});
+
+t.test('docs/security.md lists exactly the programs and keywords the preset allows', async (t) => {
+  const doc = readFileSync(new URL('../docs/security.md', import.meta.url), 'utf8');
+  const exec = doc.slice(doc.indexOf('### Exec allow-list'), doc.indexOf('### Configuration intent'));
+  const documented = [...exec.matchAll(/^\| ((?:`[a-z]+`(?:, )?)+) \|/gm)].flatMap((row) => [...row[1]!.matchAll(/`([a-z]+)`/g)].map((x) => x[1]!));
+  t.same(documented.sort(), [...EXEC_COMMANDS.keys()].sort(), 'exec allow-list table');
+  for (const prefix of DENIED_PATH_PREFIXES) t.ok(exec.includes(`\`${prefix}\``), `denied path ${prefix} documented`);
+  const ro = doc.slice(doc.indexOf('### Read-only preset'), doc.indexOf('### Exec allow-list'));
+  for (const [platform, keywords] of Object.entries(READ_KEYWORDS)) {
+    const row = new RegExp(`^\\s*\\| \`${platform}\` \\| (.*?) \\|`, 'm').exec(ro)?.[1] ?? '';
+    t.same([...row.matchAll(/`([a-z0-9]+)`/g)].map((x) => x[1]), keywords, `${platform} keywords documented`);
+  }
 });
