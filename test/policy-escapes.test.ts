@@ -87,6 +87,11 @@ export const ESCAPES: Array<[EscapeClass, string, string]> = [
   ['metacharacter', 'generic', 'display (x)'],
   ['metacharacter', 'nxos', 'show version ; conf t'],
   ['metacharacter', 'ios', 'show version ; reload'],
+  ['metacharacter', 'ios', 'show ?'],
+  ['metacharacter', 'ios', 'show run | include ?'],
+  ['metacharacter', 'junos', 'show route ?'],
+  ['metacharacter', 'ios', 'show run\t'],
+  ['metacharacter', 'nxos', 'show\tversion'],
   // --- command substitution
   ['command-substitution', 'linux', 'cat $(id)'],
   ['command-substitution', 'linux', 'cat `id`'],
@@ -290,6 +295,8 @@ export const ESCAPES: Array<[EscapeClass, string, string]> = [
   ['network-fs', 'ios', 'dir ftp://10.0.0.1/'],
   ['network-fs', 'ios', 'more scp://u@10.0.0.1/x'],
   ['network-fs', 'eos', 'more https://10.0.0.1/x'],
+  ['network-fs', 'ios', 'show archive config differences nvram:startup-config tftp://10.0.0.1/x'],
+  ['network-fs', 'nxos', 'show file ftp://10.0.0.1/x'],
 ];
 
 t.test('every known escape is refused by the read-only preset', async (t) => {
@@ -376,11 +383,13 @@ t.test('property: allowed commands stay allowed with extra whitespace; whitespac
     const words = cmd.split(' ');
     return words.map((w, i) => (i === 0 ? `${gaps[0] ?? ''}${w}` : `${gaps[i % gaps.length] ?? ' '}${w}`)).join('');
   };
+  // Tabs only where a Unix shell splits words; a network CLI completes words on tab, so it is refused there.
+  const unix = (dev: string): boolean => dev.startsWith('linux') || dev === 'generic-exec';
   const gap = fc.array(fc.constantFrom(' ', '  ', '\t', ' \t '), { minLength: 1, maxLength: 6 });
   fc.assert(
     fc.property(fc.constantFrom(...LEGITIMATE), gap, ([dev, cmd], gaps) => {
-      const g = gaps.map((x, i) => (i === 0 ? x : x.length === 0 ? ' ' : x));
-      return check(dev, spaced(cmd, g)).allowed && check(dev, `  ${cmd}\t `).allowed;
+      const g = unix(dev) ? gaps : gaps.map((x) => x.replace(/\t/g, ' '));
+      return check(dev, spaced(cmd, g)).allowed && check(dev, `  ${cmd}${unix(dev) ? '\t' : ' '} `).allowed;
     }),
     { numRuns: 2000, seed: SEED },
   );

@@ -173,6 +173,22 @@ t.test('configure: false refuses configuration sent as plain commands, whatever 
   t.notOk(unknown.allowed, 'a device of unknown platform is judged strictly');
 });
 
+t.test('privileged: false refuses enable and sudo sent as plain commands', async (t) => {
+  const p = Policy.parse('rules:\n  - callers: ["*"]\n    privileged: false\n', 'p.yaml');
+  const who: Caller = { name: 'ops', via: 'token' };
+  const run = (platform: string, command: string) =>
+    p.check(who, { rpc: 'Run', device: { id: 'd', platform, mode: platform === 'linux' ? 'exec' : 'shell' }, commands: [command] });
+  for (const [platform, command] of [['cisco_ios', 'enable'], ['cisco_ios', 'en'], ['cisco_ios', 'ENA 15'], ['arista_eos', 'enable'], ['cisco_nxos', 'enable'],
+    ['linux', 'sudo id'], ['linux', 'su -'], ['linux', '/usr/bin/sudo id'], ['generic', 'enable']] as const) {
+    const d = run(platform, command);
+    t.notOk(d.allowed, `${platform}: ${command} refused`);
+    if (!d.allowed) t.match(d.message, 'denied by rule 1 (privileged: false: the command raises the privilege level)');
+  }
+  for (const [platform, command] of [['cisco_ios', 'show version'], ['cisco_ios', 'exit'], ['linux', 'id']] as const) {
+    t.ok(run(platform, command).allowed, `${platform}: ${command} allowed`);
+  }
+});
+
 t.test('commands with control characters are refused by every rule that restricts commands', async (t) => {
   const p = Policy.parse('rules:\n  - callers: ["*"]\n    commands: { allow: ["^show "] }\n', 'p.yaml');
   const who: Caller = { name: 'ops', via: 'token' };

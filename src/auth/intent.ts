@@ -258,3 +258,18 @@ function classifyVerb(platform: CliPlatform, words: string[]): Classification {
   if (t.read.has(first)) return { intent: 'read', reason: `"${words[0]}" is a read command` };
   return { intent: 'operational-change', reason: `"${words[0]}" is not a known read command on ${platform}` };
 }
+
+/** Programs that run a command as another (usually more privileged) user on a Unix host. */
+const UNIX_PRIVILEGE = new Set(['sudo', 'su', 'doas', 'pkexec', 'run0', 'sudoedit']);
+
+/**
+ * Whether the command raises the session's privilege level (`enable` and its abbreviations on a
+ * CLI, sudo/su on a Unix host), which `privileged: false` must refuse as plain commands too.
+ */
+export function raisesPrivilege(platform: string, command: string, mode?: string): boolean {
+  const first = command.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+  if (first === '') return false;
+  const grammar = grammarFor(platform, mode);
+  if (grammar.kind === 'argv') return UNIX_PRIVILEGE.has(first.replace(/^.*\//, ''));
+  return 'enable'.startsWith(first) || UNIX_PRIVILEGE.has(first);
+}

@@ -32,6 +32,7 @@
 import { parse as parseYaml } from 'yaml';
 import { WarmpoolError } from '../errors.js';
 import type { Caller } from './caller.js';
+import { raisesPrivilege } from './intent.js';
 import { classifyFor, PRESETS, type CommandTarget, type Preset } from './presets.js';
 import { ReloadingFile, type ReloadingFileOptions } from './reloading-file.js';
 
@@ -191,6 +192,12 @@ export class PolicyStore {
 
 const ALLOW_ALL = Policy.allowAll();
 
+/** An unknown platform is checked both as a CLI and as a Unix shell. */
+function raisesPrivilegeFor(target: CommandTarget, command: string): boolean {
+  if (target.platform !== undefined) return raisesPrivilege(target.platform, command, target.mode);
+  return raisesPrivilege('generic', command, 'shell') || raisesPrivilege('generic', command, 'exec');
+}
+
 function ruleMatches(rule: Rule, caller: Caller, req: AuthzRequest): boolean {
   if (!rule.callers.some((re) => re.test(caller.name))) return false;
   if (rule.rpcs !== 'all' && !rule.rpcs.has(req.rpc)) return false;
@@ -237,6 +244,10 @@ function ruleDenies(rule: Rule, req: AuthzRequest): { what: string; why: string 
         const source = rule.configure === false ? 'configure: false' : `preset ${noConfigPreset!.name}`;
         return { what, why: `denied by ${by} (${source}: ${c.reason})` };
       }
+    }
+    // Like configure: false, privileged: false is read from the command too ("enable", "en", sudo).
+    if (rule.privileged === false && raisesPrivilegeFor(target, raw)) {
+      return { what, why: `denied by ${by} (privileged: false: the command raises the privilege level)` };
     }
     for (const p of rule.presets) {
       const problem = p.commandProblem(raw, target);
