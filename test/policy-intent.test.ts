@@ -189,6 +189,19 @@ t.test('privileged: false refuses enable and sudo sent as plain commands', async
   }
 });
 
+t.test('interactive answer replies are checked like commands and never quoted', async (t) => {
+  const p = Policy.parse('rules:\n  - callers: ["*"]\n    configure: false\n', 'p.yaml');
+  const who: Caller = { name: 'ops', via: 'token' };
+  const device = { id: 'r1', platform: 'cisco_ios', mode: 'shell' };
+  const d = p.check(who, { rpc: 'Run', device, commands: ['show version'], answerReplies: ['conf t'] });
+  t.notOk(d.allowed, 'a reply that configures is refused');
+  if (!d.allowed) t.equal(d.message, 'caller ops may not send interactive answer 1 on r1: denied by rule 1 (configure: false: the reply is not a known read-only command)');
+  const secret = p.check(who, { rpc: 'Run', device, commands: ['show version'], answerReplies: ['hunter2-secret'] });
+  t.notOk(secret.allowed, 'an unknown reply (a confirmation, a password) is not a read');
+  if (!secret.allowed) t.equal(secret.message, 'caller ops may not send interactive answer 1 on r1: denied by rule 1 (configure: false: the reply is not a known read-only command)');
+  t.ok(Policy.parse('rules:\n  - callers: ["*"]\n', 'p.yaml').check(who, { rpc: 'Run', device, commands: ['copy a b'], answerReplies: ['y'] }).allowed);
+});
+
 t.test('commands with control characters are refused by every rule that restricts commands', async (t) => {
   const p = Policy.parse('rules:\n  - callers: ["*"]\n    commands: { allow: ["^show "] }\n', 'p.yaml');
   const who: Caller = { name: 'ops', via: 'token' };

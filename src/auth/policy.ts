@@ -56,6 +56,12 @@ export interface AuthzRequest {
   rpc: string;
   device?: PolicyDevice | undefined;
   commands?: readonly string[] | undefined;
+  /**
+   * Replies of interactive answers (RunRequest.answers), when the API layer supports them. They
+   * are typed into the session like commands, so they are checked like commands; a refused
+   * reply is never quoted (it may be secret).
+   */
+  answerReplies?: readonly string[] | undefined;
   configure?: boolean | undefined;
   /** Enable/privileged mode (RunRequest.privileged). */
   privileged?: boolean | undefined;
@@ -228,9 +234,14 @@ function ruleDenies(rule: Rule, req: AuthzRequest): { what: string; why: string 
   const target: CommandTarget = { platform: req.device?.platform, mode: req.device?.mode };
   const noConfigPreset = rule.presets.find((x) => !x.configure);
   const restrictsCommands = rule.commandAllow !== undefined || rule.commandDeny.length > 0 || rule.presets.length > 0 || rule.configure === false;
-  for (const raw of req.commands ?? []) {
+  const typed = [
+    ...(req.commands ?? []).map((raw) => ({ raw, what: `run '${redactCommand(raw)}'`, quiet: false })),
+    ...(req.answerReplies ?? []).map((raw, i) => ({ raw, what: `send interactive answer ${i + 1}`, quiet: true })),
+  ];
+  for (const { raw, what, quiet } of typed) {
+    // Reasons quote the command; a reply may be a password, so its reasons stay generic.
+    const say = (reason: string): string => (quiet ? 'the reply is not a known read-only command' : reason);
     const cmd = normalizeCommand(raw);
-    const what = `run '${redactCommand(raw)}'`;
     // Patterns see the normalised command, but a device sees the raw one: a line break or other
     // control character would smuggle a second command past them.
     const control = restrictsCommands ? CONTROL_CHAR.exec(raw) : null;
@@ -242,7 +253,7 @@ function ruleDenies(rule: Rule, req: AuthzRequest): { what: string; why: string 
       const c = classifyFor(target, raw);
       if (c.intent !== 'read') {
         const source = rule.configure === false ? 'configure: false' : `preset ${noConfigPreset!.name}`;
-        return { what, why: `denied by ${by} (${source}: ${c.reason})` };
+        return { what, why: `denied by ${by} (${source}: ${say(c.reason)})` };
       }
     }
     // Like configure: false, privileged: false is read from the command too ("enable", "en", sudo).
@@ -251,7 +262,7 @@ function ruleDenies(rule: Rule, req: AuthzRequest): { what: string; why: string 
     }
     for (const p of rule.presets) {
       const problem = p.commandProblem(raw, target);
-      if (problem !== undefined) return { what, why: `denied by ${by} (preset ${p.name}: ${problem})` };
+      if (problem !== undefined) return { what, why: `denied by ${by} (preset ${p.name}: ${say(problem)})` };
     }
     if (rule.commandAllow && !rule.commandAllow.some((p) => p.re.test(cmd))) {
       return { what, why: `not allowed by ${by} (no commands.allow pattern matches)` };
