@@ -208,6 +208,9 @@ t.test('commands with control characters are refused by every rule that restrict
   const d = p.check(who, { rpc: 'Run', device: { id: 'r1', platform: 'cisco_ios', mode: 'shell' }, commands: ['show version\u000bconf t'] });
   t.notOk(d.allowed);
   if (!d.allowed) t.match(d.message, 'contains the control character U+000B');
+  const ansi = p.check(who, { rpc: 'Run', device: { id: 'r1', platform: 'cisco_ios', mode: 'shell' }, commands: ['show version\u001b[2J'] });
+  if (!ansi.allowed) t.match(ansi.message, "may not run 'show version\\u001b[2J'", 'the message shows the control character escaped, never raw');
+  t.notOk(ansi.allowed);
   t.ok(p.check(who, { rpc: 'Run', device: { id: 'r1', platform: 'cisco_ios', mode: 'shell' }, commands: ['show\tversion'] }).allowed, 'tab is whitespace');
 });
 

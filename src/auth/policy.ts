@@ -119,7 +119,9 @@ export function redactCommand(cmd: string): string {
     /\b(password|passwd|secret|key|key-string|community|passphrase|pre-shared-key|psk|authentication-key|auth|priv|token)((?: [0-9])? )(\S+)/gi,
     '$1$2***',
   );
-  return masked.length > 120 ? `${masked.slice(0, 117)}...` : masked;
+  // Control characters would reach logs and terminals raw (ESC sequences): show them as \uXXXX.
+  const printable = masked.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return printable.length > 120 ? `${printable.slice(0, 117)}...` : printable;
 }
 
 export class Policy {
@@ -233,7 +235,8 @@ function ruleDenies(rule: Rule, req: AuthzRequest): { what: string; why: string 
   }
   const target: CommandTarget = { platform: req.device?.platform, mode: req.device?.mode };
   const noConfigPreset = rule.presets.find((x) => !x.configure);
-  const restrictsCommands = rule.commandAllow !== undefined || rule.commandDeny.length > 0 || rule.presets.length > 0 || rule.configure === false;
+  const restrictsCommands = rule.commandAllow !== undefined || rule.commandDeny.length > 0 || rule.presets.length > 0
+    || rule.configure === false || rule.privileged === false;
   const typed = [
     ...(req.commands ?? []).map((raw) => ({ raw, what: `run '${redactCommand(raw)}'`, quiet: false })),
     ...(req.answerReplies ?? []).map((raw, i) => ({ raw, what: `send interactive answer ${i + 1}`, quiet: true })),
