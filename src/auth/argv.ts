@@ -7,16 +7,17 @@
  * than what the policy looked at. Rather than parse shell syntax and hope to agree with bash,
  * zsh and busybox sh, read-only callers may only send plain words:
  *
- *   - words of `[A-Za-z0-9._/:=,@%+-]`, separated by spaces or tabs;
+ *   - words of `[A-Za-z0-9._/:=,@%+-]`, separated by spaces (not tabs: in a shell-mode session
+ *     an interactive shell completes on tab, so `cat /etc/sha<TAB>` would become /etc/shadow);
  *   - no word starting with `=` (zsh expands `=ls` to a path) and no bare `-` or `--`.
  *
- * With that alphabet every shell splits the command exactly as `split(/[ \t]+/)` does and
+ * With that alphabet every shell splits the command exactly as `split(/ +/)` does and
  * expands nothing, so the argv checked here is the argv the program receives.
  */
 
 /** The characters a read-only exec word may contain (documented in docs/security.md). */
 export const PLAIN_WORD = /^[A-Za-z0-9._/:=,@%+-]+$/;
-const PLAIN_CHAR = /[A-Za-z0-9._/:=,@%+\- \t]/;
+const PLAIN_CHAR = /[A-Za-z0-9._/:=,@%+\- ]/;
 
 export type ArgvResult = { ok: true; argv: string[] } | { ok: false; reason: string };
 
@@ -34,7 +35,7 @@ export function splitPlainArgv(command: string): ArgvResult {
       return { ok: false, reason: `character ${describeChar(ch)} is not allowed (read-only exec commands are plain words of [A-Za-z0-9._/:=,@%+-])` };
     }
   }
-  const argv = command.split(/[ \t]+/).filter((w) => w !== '');
+  const argv = command.split(/ +/).filter((w) => w !== '');
   if (argv.length === 0) return { ok: false, reason: 'empty command' };
   for (const w of argv) {
     if (w.startsWith('=')) return { ok: false, reason: `word '${w}' starts with '=' (a shell expansion in zsh)` };
