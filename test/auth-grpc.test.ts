@@ -39,7 +39,7 @@ async function startServer(tt: Tap, cfg: AppConfig['grpc'], opts: { certRefreshM
       try {
         // Request body: "device command" (one command) for the policy check.
         const [device = 'core-sw1', ...cmd] = call.request.toString().split(' ');
-        const caller = auth.guard(call, { rpc: 'Run', device: { id: device, labels: {} }, commands: [cmd.join(' ') || 'show version'] });
+        const caller = auth.guard(call, { rpc: 'Run', device: { id: device, labels: {}, platform: 'cisco_ios', mode: 'shell' }, commands: [cmd.join(' ') || 'show version'] });
         cb(null, Buffer.from(JSON.stringify(caller)));
       } catch (err) {
         const code = isWarmpoolError(err, 'UNAUTHENTICATED')
@@ -256,7 +256,7 @@ t.test('policy decisions reach the client as PERMISSION_DENIED with the reason',
   t.same((await call(port, { token: TOKEN_BILLING, body: 'core-sw1 show version' })).caller, { name: 'billing-svc', via: 'token' });
   const conf = await call(port, { token: TOKEN_BILLING, body: 'core-sw1 reload' });
   t.equal(conf.code, grpc.status.PERMISSION_DENIED);
-  t.equal(conf.details, "caller billing-svc may not run 'reload' on core-sw1: denied by rule 1 (preset read-only: only commands without side effects)");
+  t.equal(conf.details, "caller billing-svc may not run 'reload' on core-sw1: denied by rule 1 (preset read-only: \"reload\" is a command that changes the device or the session)");
   const other = await call(port, { token: TOKEN_OPS, body: 'core-sw1 show version' });
   t.equal(other.code, grpc.status.PERMISSION_DENIED);
   t.equal(other.details, 'no rule allows caller ops-1 to call Run on core-sw1');

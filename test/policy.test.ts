@@ -8,13 +8,13 @@ import type { Clock } from '../src/pool/clock.js';
 import { isWarmpoolError } from '../src/errors.js';
 
 /** A full DeviceSpec, as the inventory hands it to the API layer. */
-function device(id: string, labels: Record<string, string> = {}): DeviceSpec {
+function device(id: string, labels: Record<string, string> = {}, platform: DeviceSpec['platform'] = 'cisco_ios'): DeviceSpec {
   return {
     id,
     host: '127.0.0.1',
     port: 22,
-    platform: 'cisco_ios',
-    mode: 'shell',
+    platform,
+    mode: platform === 'linux' ? 'exec' : 'shell',
     username: 'netops',
     hostKey: { acceptAny: true },
     labels,
@@ -32,6 +32,10 @@ const core1 = device('core-sw1', { site: 'fra1', role: 'core' });
 const edge1 = device('edge-sw1', { site: 'ams1', role: 'edge' });
 const edge2 = device('edge-sw2', { site: 'fra1', role: 'edge' });
 const lab = device('lab-1', { site: 'lab' });
+const core2 = device('core-rtr2', { site: 'fra1' }, 'generic');
+const linux1 = device('lnx-1', { site: 'lab' }, 'linux');
+const nxos1 = device('nx-1', {}, 'cisco_nxos');
+const junos1 = device('mx-1', {}, 'juniper_junos');
 
 const POLICY = `
 rules:
@@ -64,14 +68,14 @@ t.test('caller x device x command matrix', async (t) => {
   const cases: Array<[Caller, AuthzRequest, string | null]> = [
     [billing, run(core1, 'show version'), null],
     [billing, run(edge2, 'show interfaces'), null], // by label site=fra1
-    [billing, run(core1, 'display version'), null],
+    [billing, run(core2, 'display version'), null],
     [billing, run(core1, '  SHOW   version  '), null], // case and whitespace are normalised
     [billing, run(edge1, 'show version'), 'no rule allows caller billing-svc to call Run on edge-sw1'],
     [billing, run(core1, 'show running-config'), "caller billing-svc may not run 'show running-config' on core-sw1: denied by rule 1 (commands.deny '^show run')"],
     [billing, run(core1, 'show run'), "caller billing-svc may not run 'show run' on core-sw1: denied by rule 1 (commands.deny '^show run')"],
     [billing, run(core1, 'ping 10.0.0.1'), "caller billing-svc may not run 'ping 10.0.0.1' on core-sw1: not allowed by rule 1 (no commands.allow pattern matches)"],
-    [billing, run(core1, 'configure terminal'), "caller billing-svc may not run 'configure terminal' on core-sw1: denied by rule 1 (preset read-only: only commands without side effects)"],
-    [billing, run(core1, 'show version', 'reload'), "caller billing-svc may not run 'reload' on core-sw1: denied by rule 1 (preset read-only: only commands without side effects)"],
+    [billing, run(core1, 'configure terminal'), "caller billing-svc may not run 'configure terminal' on core-sw1: denied by rule 1 (configure: false: \"configure\" is a configuration command)"],
+    [billing, run(core1, 'show version', 'reload'), "caller billing-svc may not run 'reload' on core-sw1: denied by rule 1 (configure: false: \"reload\" is a command that changes the device or the session)"],
     [billing, { rpc: 'Run', device: core1, commands: ['show version'], configure: true }, 'caller billing-svc may not use configure mode on core-sw1: denied by rule 1 (configure: false)'],
     [billing, { rpc: 'DrainDevice', device: core1 }, 'no rule allows caller billing-svc to call DrainDevice on core-sw1'],
     [ops, run(edge1, 'configure terminal', 'interface Gi0/1', 'shutdown'), null],
@@ -81,7 +85,9 @@ t.test('caller x device x command matrix', async (t) => {
     [ops, { rpc: 'DeleteDevice', device: edge1 }, null],
     [ops, run(core1, 'show version'), null], // rule 3
     [ops, run(lab, 'show ip route | include 10.'), null],
-    [ops, run(core1, 'conf t'), "caller ops-alice may not run 'conf t' on core-sw1: denied by rule 3 (preset read-only: only commands without side effects)"],
+    [ops, run(core1, 'conf t'), "caller ops-alice may not run 'conf t' on core-sw1: denied by rule 3 (preset read-only: \"conf\" may abbreviate \"configure\", a configuration command)"],
+    [ops, run(core1, 'show run | redirect flash:x'), "caller ops-alice may not run 'show run | redirect flash:x' on core-sw1: denied by rule 3 (preset read-only: \"| redirect\" writes, sends or runs something)"],
+    [ops, run(linux1, 'id | sort -o /tmp/x'), "caller ops-alice may not run 'id | sort -o /tmp/x' on lnx-1: denied by rule 3 (preset read-only: character '|' is not allowed (read-only exec commands are plain words of [A-Za-z0-9._/:=,@%+-]))"],
     [ops, { rpc: 'RunStream', device: core1, commands: ['show version'] }, 'no rule allows caller ops-alice to call RunStream on core-sw1'],
     [ops, { rpc: 'DeleteDevice', device: core1 }, 'no rule allows caller ops-alice to call DeleteDevice on core-sw1'],
     [stranger, run(core1, 'show version'), 'no rule allows caller stranger to call Run on core-sw1'],
@@ -115,17 +121,27 @@ t.test('deny patterns win over allow patterns', async (t) => {
 t.test('read-only preset', async (t) => {
   const p = Policy.parse('rules:\n  - callers: ["*"]\n    presets: [read-only]\n', 'p.yaml');
   const allowed = (req: AuthzRequest): boolean => p.check(billing, req).allowed;
-  const cmd = (c: string): boolean => allowed({ rpc: 'Run', device: core1, commands: [c] });
-  for (const c of ['show version', 'show running-config', 'display interface brief', 'get system status', 'ping 10.0.0.1',
-    'traceroute 10.0.0.1', 'dir flash:', 'more flash:notes.txt', 'show ip route | include 10.', 'show run | i hostname',
-    'show log | begin Nov', 'show interfaces | json', 'show version | display xml', 'uname -a', 'ls /tmp', 'cat /etc/os-release', 'hostname', 'date']) {
-    t.ok(cmd(c), `allows ${c}`);
-  }
-  for (const c of ['configure terminal', 'conf t', 'reload', 'write memory', 'copy run start', 'clear counters', 'terminal length 24',
-    'sh run', 'sh -c id', 'show run | redirect flash:x', 'show run | tee flash:x', 'show run | append flash:x', 'show configuration | save /tmp/x',
-    'show run > bootflash:x', 'cat /etc/passwd; rm -rf /', 'ls && reboot', 'cat $(id)', 'cat `id`', 'ls | sh', 'hostname evil', 'date -s 2020-01-01',
-    'request system reboot', 'delete flash:x', 'debug all', 'enable', 'exit']) {
-    t.notOk(cmd(c), `denies ${c}`);
+  const on = (d: DeviceSpec) => (c: string): boolean => allowed({ rpc: 'Run', device: d, commands: [c] });
+  const perDevice: Array<[DeviceSpec, string[], string[]]> = [
+    [core1,
+      ['show version', 'show running-config', 'ping 10.0.0.1', 'traceroute 10.0.0.1', 'dir flash:', 'more flash:notes.txt',
+        'show ip route | include 10.', 'show run | i hostname', 'show log | begin Nov', 'show run | section router bgp'],
+      ['configure terminal', 'conf t', 'reload', 'write memory', 'copy run start', 'clear counters', 'terminal length 24',
+        'sh run', 'show run | redirect flash:x', 'show run | tee flash:x', 'show run | append flash:x', 'show run > bootflash:x',
+        'delete flash:x', 'debug all', 'enable', 'exit', 'uname -a', 'display version', 'show interfaces | json']],
+    [core2, ['display interface brief', 'get system status', 'show version | include up', 'tracert 10.0.0.1'],
+      ['sh -c id', 'ls | sh', 'show x | find / -exec id', 'show x | sort -o /tmp/x', 'system-view', 'undo shutdown']],
+    [nxos1, ['show interfaces | json', 'show version | grep uptime', 'show log | last 10', 'ping6 ::1'],
+      ['show run > bootflash:x', 'show run | python', 'run bash id', 'bash', 'guestshell', 'show run ; conf t']],
+    [junos1, ['show version | display xml', 'show configuration | display set', 'show route | match 10.0 | count'],
+      ['show configuration | save /tmp/x', 'start shell', 'request system reboot', 'set cli screen-length 24', 'edit', 'configure']],
+    [linux1, ['uname -a', 'ls /tmp', 'cat /etc/os-release', 'hostname', 'date', 'ip -br addr show', 'ps aux', 'df -h', 'free -m'],
+      ['cat /etc/passwd; rm -rf /', 'ls && reboot', 'cat $(id)', 'cat `id`', 'ls | sh', 'hostname evil', 'date -s 2020-01-01',
+        'show version', 'sh -c id', 'cat ~/.ssh/id_rsa']],
+  ];
+  for (const [d, yes, no] of perDevice) {
+    for (const c of yes) t.ok(on(d)(c), `${d.platform}: allows ${c}`);
+    for (const c of no) t.notOk(on(d)(c), `${d.platform}: denies ${c}`);
   }
   t.notOk(allowed({ rpc: 'Run', device: core1, commands: ['show version'], configure: true }), 'denies configure mode');
   t.ok(allowed({ rpc: 'Http', device: core1, httpMethod: 'GET', httpPath: '/x' }), 'allows HTTP GET');

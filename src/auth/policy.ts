@@ -16,8 +16,12 @@
  *   - The FIRST rule whose callers, rpcs and devices all match the request decides. Later rules
  *     are not consulted, even when the deciding rule denies (like a firewall's first match).
  *   - No matching rule: denied ("no rule allows caller x to call Run on core-sw1").
- *   - Within the deciding rule: a command matching any deny pattern (rule or preset) is refused;
- *     otherwise, if allow patterns exist, it must match one of them (rule AND preset).
+ *   - Within the deciding rule, per command: a control character (line break, ...) is refused
+ *     whenever the rule restricts commands at all; then a rule deny pattern refuses; then
+ *     `configure: false` (and presets that forbid configuration) refuse every command whose
+ *     intent (intent.ts, read from the command itself) is not 'read'; then each preset's
+ *     allow-list (presets.ts) must accept the raw command on the device's platform/mode; then,
+ *     if allow patterns exist, the command must match one of them.
  *     Omitted fields do not restrict, except through presets.
  *   - Command patterns are case-insensitive regexes matched against the command with leading
  *     and trailing whitespace removed and internal whitespace collapsed to one space (devices
@@ -28,7 +32,8 @@
 import { parse as parseYaml } from 'yaml';
 import { WarmpoolError } from '../errors.js';
 import type { Caller } from './caller.js';
-import { PRESETS, type Preset } from './presets.js';
+import { raisesPrivilege } from './intent.js';
+import { classifyFor, PRESETS, type CommandTarget, type Preset } from './presets.js';
 import { ReloadingFile, type ReloadingFileOptions } from './reloading-file.js';
 
 /** Every RPC name a rule may list (plus "*"). Add new RPCs here. */
@@ -42,12 +47,21 @@ export const KNOWN_RPCS: ReadonlySet<string> = new Set([
 export interface PolicyDevice {
   id: string;
   labels?: Record<string, string>;
+  /** Decides which command grammar applies (intent.ts grammarFor); unknown: the strictest. */
+  platform?: string | undefined;
+  mode?: string | undefined;
 }
 
 export interface AuthzRequest {
   rpc: string;
   device?: PolicyDevice | undefined;
   commands?: readonly string[] | undefined;
+  /**
+   * Replies of interactive answers (RunRequest.answers), when the API layer supports them. They
+   * are typed into the session like commands, so they are checked like commands; a refused
+   * reply is never quoted (it may be secret).
+   */
+  answerReplies?: readonly string[] | undefined;
   configure?: boolean | undefined;
   /** Enable/privileged mode (RunRequest.privileged). */
   privileged?: boolean | undefined;
@@ -88,6 +102,13 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
+/** C0 and C1 controls except tab, DEL, and the Unicode line/paragraph separators. */
+const CONTROL_CHAR = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/;
+
+function codePoint(ch: string): string {
+  return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 export function normalizeCommand(cmd: string): string {
   return cmd.trim().replace(/\s+/g, ' ');
 }
@@ -98,7 +119,9 @@ export function redactCommand(cmd: string): string {
     /\b(password|passwd|secret|key|key-string|community|passphrase|pre-shared-key|psk|authentication-key|auth|priv|token)((?: [0-9])? )(\S+)/gi,
     '$1$2***',
   );
-  return masked.length > 120 ? `${masked.slice(0, 117)}...` : masked;
+  // Control characters would reach logs and terminals raw (ESC sequences): show them as \uXXXX.
+  const printable = masked.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return printable.length > 120 ? `${printable.slice(0, 117)}...` : printable;
 }
 
 export class Policy {
@@ -177,6 +200,12 @@ export class PolicyStore {
 
 const ALLOW_ALL = Policy.allowAll();
 
+/** An unknown platform is checked both as a CLI and as a Unix shell. */
+function raisesPrivilegeFor(target: CommandTarget, command: string): boolean {
+  if (target.platform !== undefined) return raisesPrivilege(target.platform, command, target.mode);
+  return raisesPrivilege('generic', command, 'shell') || raisesPrivilege('generic', command, 'exec');
+}
+
 function ruleMatches(rule: Rule, caller: Caller, req: AuthzRequest): boolean {
   if (!rule.callers.some((re) => re.test(caller.name))) return false;
   if (rule.rpcs !== 'all' && !rule.rpcs.has(req.rpc)) return false;
@@ -204,15 +233,39 @@ function ruleDenies(rule: Rule, req: AuthzRequest): { what: string; why: string 
   if (req.privileged && rule.privileged === false) {
     return { what: 'use privileged (enable) mode', why: `denied by ${by} (privileged: false)` };
   }
-  for (const raw of req.commands ?? []) {
+  const target: CommandTarget = { platform: req.device?.platform, mode: req.device?.mode };
+  const noConfigPreset = rule.presets.find((x) => !x.configure);
+  const restrictsCommands = rule.commandAllow !== undefined || rule.commandDeny.length > 0 || rule.presets.length > 0
+    || rule.configure === false || rule.privileged === false;
+  const typed = [
+    ...(req.commands ?? []).map((raw) => ({ raw, what: `run '${redactCommand(raw)}'`, quiet: false })),
+    ...(req.answerReplies ?? []).map((raw, i) => ({ raw, what: `send interactive answer ${i + 1}`, quiet: true })),
+  ];
+  for (const { raw, what, quiet } of typed) {
+    // Reasons quote the command; a reply may be a password, so its reasons stay generic.
+    const say = (reason: string): string => (quiet ? 'the reply is not a known read-only command' : reason);
     const cmd = normalizeCommand(raw);
-    const what = `run '${redactCommand(raw)}'`;
+    // Patterns see the normalised command, but a device sees the raw one: a line break or other
+    // control character would smuggle a second command past them.
+    const control = restrictsCommands ? CONTROL_CHAR.exec(raw) : null;
+    if (control) return { what, why: `denied by ${by} (the command contains the control character ${codePoint(control[0])})` };
     const deny = rule.commandDeny.find((p) => p.re.test(cmd));
     if (deny) return { what, why: `denied by ${by} (commands.deny '${deny.source}')` };
-    for (const p of rule.presets) {
-      if (p.commandDeny.some((re) => re.test(cmd)) || !p.commandAllow.some((re) => re.test(cmd))) {
-        return { what, why: `denied by ${by} (preset ${p.name}: ${p.why})` };
+    // Configuration intent is read from the command itself, not from the request flags.
+    if (rule.configure === false || noConfigPreset) {
+      const c = classifyFor(target, raw);
+      if (c.intent !== 'read') {
+        const source = rule.configure === false ? 'configure: false' : `preset ${noConfigPreset!.name}`;
+        return { what, why: `denied by ${by} (${source}: ${say(c.reason)})` };
       }
+    }
+    // Like configure: false, privileged: false is read from the command too ("enable", "en", sudo).
+    if (rule.privileged === false && raisesPrivilegeFor(target, raw)) {
+      return { what, why: `denied by ${by} (privileged: false: the command raises the privilege level)` };
+    }
+    for (const p of rule.presets) {
+      const problem = p.commandProblem(raw, target);
+      if (problem !== undefined) return { what, why: `denied by ${by} (preset ${p.name}: ${say(problem)})` };
     }
     if (rule.commandAllow && !rule.commandAllow.some((p) => p.re.test(cmd))) {
       return { what, why: `not allowed by ${by} (no commands.allow pattern matches)` };

@@ -2,49 +2,70 @@
  * Built-in policy presets. A preset narrows a rule; it never widens it: a request must satisfy
  * the preset AND the rule's own fields.
  *
- * `read-only`: commands without side effects on the device or on the pooled session.
- *   - A command must START with one of these full keywords (abbreviations such as "sh" are
- *     refused: "sh" is also the Linux shell): show, display, get, ping, traceroute, tracert,
- *     dir, more; on Linux-like devices also ls, cat, df, free, uname, uptime, whoami, id, and
- *     bare `hostname` / `date` (with arguments they change the system).
- *   - Refused anywhere in the command: `; & \` $ < >` (shell chaining, substitution and
- *     redirection; on NX-OS `show ... > bootflash:x` writes a file), and a `|` followed by
- *     anything but an output filter (include/exclude/begin/section/count/match/except/find/
- *     grep/egrep/no-more/json/xml/display/last/trim/head/tail/wc/sort/uniq and the usual
- *     i/inc/e/exc/b/beg/s/sec abbreviations). This blocks `| redirect`, `| tee`, `| append`,
- *     `| save` (IOS/NX-OS/EOS/Junos file writes) and piping into a Linux shell.
- *   - No configure mode, and HTTP only GET/HEAD.
- *   - No inventory or admin changes: PutDevice, DeleteDevice and DrainDevice are refused.
- *   `show running-config` stays allowed: it has no side effect. It does reveal configuration
- *   (password hashes, SNMP communities); add `commands.deny: ['^show run', '^more system:']` to
- *   the rule when that matters (deny patterns must cover abbreviations such as "show run").
+ * `read-only`: commands without side effects on the device or on the pooled session, decided by
+ * an ALLOW-LIST chosen by the device's platform and mode (intent.ts grammarFor):
+ *   - linux, and generic/unknown platforms in exec mode: the command is split into argv without a
+ *     shell grammar (argv.ts: plain words only, no metacharacters at all) and the program, each
+ *     option and each operand must be allowed (exec-allowlist.ts);
+ *   - IOS, NX-OS, EOS, Junos, and generic in shell mode: a read keyword (show, ping, ...) and
+ *     only known read-only output filters after `|` (cli-readonly.ts);
+ *   - a device of unknown platform and mode: both must accept the command;
+ *   - and the command's intent (intent.ts) must be 'read', whatever the request flags say.
+ *   No configure mode, HTTP only GET/HEAD, no PutDevice/DeleteDevice/DrainDevice.
+ * docs/security.md "Read-only preset" lists exactly what is allowed.
  */
+import { splitPlainArgv } from './argv.js';
+import { cliReadOnlyProblem } from './cli-readonly.js';
+import { execArgvProblem } from './exec-allowlist.js';
+import { classifyCommand, grammarFor, type Classification } from './intent.js';
+
+/** What the policy knows about the device a command is for. */
+export interface CommandTarget {
+  platform?: string | undefined;
+  mode?: string | undefined;
+}
+
 export interface Preset {
   name: string;
-  commandAllow: RegExp[];
-  commandDeny: RegExp[];
-  /** Short description used in PERMISSION_DENIED messages. */
+  /** Short description used in PERMISSION_DENIED messages for RPCs and HTTP. */
   why: string;
   configure: boolean;
   httpMethods: ReadonlySet<string>;
   deniedRpcs: ReadonlySet<string>;
+  /** Why the (raw, un-normalised) command is refused on this device, or undefined when allowed. */
+  commandProblem(command: string, target: CommandTarget): string | undefined;
 }
 
-const FILTERS =
-  'include|inc|i|exclude|exc|e|begin|beg|b|section|sec|s|count|cou|match|except|find|grep|egrep|no-more|json|xml|display|last|trim|head|tail|wc|sort|uniq';
+/** The intent of a command on a device; an unknown platform is judged as both a shell and a CLI (the worse wins). */
+export function classifyFor(target: CommandTarget, command: string): Classification {
+  if (target.platform !== undefined) return classifyCommand(target.platform, command, target.mode);
+  const asShell = classifyCommand('generic', command, 'exec');
+  return asShell.intent !== 'read' ? asShell : classifyCommand('generic', command, 'shell');
+}
+
+function argvProblem(command: string): string | undefined {
+  const split = splitPlainArgv(command);
+  return split.ok ? execArgvProblem(split.argv) : split.reason;
+}
+
+export function readOnlyCommandProblem(command: string, target: CommandTarget): string | undefined {
+  if (target.platform === undefined) {
+    return argvProblem(command) ?? cliReadOnlyProblem('generic', command) ?? undefined;
+  }
+  const g = grammarFor(target.platform, target.mode);
+  const problem = g.kind === 'argv' ? argvProblem(command) : cliReadOnlyProblem(g.platform, command);
+  if (problem !== undefined) return problem;
+  const c = classifyFor(target, command);
+  return c.intent === 'read' ? undefined : c.reason;
+}
 
 export const READ_ONLY: Preset = Object.freeze({
   name: 'read-only',
-  commandAllow: [
-    /^(show|display|get|ping|traceroute|tracert|dir|more)( |$)/i,
-    /^(ls|cat|df|free|uname|uptime|whoami|id)( |$)/i,
-    /^(hostname|date)$/i,
-  ],
-  commandDeny: [/[;&`$<>]/, new RegExp(`\\|(?!\\s*(${FILTERS})( |$))`, 'i')],
   why: 'only commands without side effects',
   configure: false,
   httpMethods: new Set(['GET', 'HEAD']),
   deniedRpcs: new Set(['PutDevice', 'DeleteDevice', 'DrainDevice']),
+  commandProblem: readOnlyCommandProblem,
 });
 
 export const PRESETS: ReadonlyMap<string, Preset> = new Map([[READ_ONLY.name, READ_ONLY]]);
