@@ -3,6 +3,7 @@ import { WarmpoolError } from '../errors.js';
 import type { RunRequest__Output } from '../gen/warmpool/v1/RunRequest.js';
 import type { RunManyRequest__Output } from '../gen/warmpool/v1/RunManyRequest.js';
 import type { HttpRequest__Output } from '../gen/warmpool/v1/HttpRequest.js';
+import { normalizeHttpPath } from '../http/path.js';
 
 /**
  * Request validation: every malformed request becomes INVALID_ARGUMENT naming the
@@ -133,7 +134,10 @@ export function validateRunMany(req: RunManyRequest__Output, limits: Limits): Va
 export interface ValidHttp {
   device: string;
   method: string;
+  /** The normalised request target (path + query): exactly what is sent under the base path. */
   path: string;
+  /** The normalised path without the query: what the policy's httpPaths patterns match. */
+  policyPath: string;
   headers: Record<string, string>;
   body: Buffer | undefined;
   timeoutMs: number;
@@ -145,9 +149,8 @@ export function validateHttp(req: HttpRequest__Output, limits: Limits): ValidHtt
   if (!HTTP_METHODS.has(method)) {
     throw invalid('method', `"${printable(req.method ?? '')}" is not one of ${[...HTTP_METHODS].join(', ')}`, device);
   }
-  const path = req.path ?? '';
-  if (!path.startsWith('/')) throw invalid('path', 'must start with "/"', device);
-  if (/[\r\n\u0000]/.test(path)) throw invalid('path', 'contains a control character', device);
+  // One normal form (http/path.ts): the policy checks it and the HTTP client sends it unchanged.
+  const normal = normalizeHttpPath(req.path ?? '', device);
   // No prototype: a header named "__proto__" is a header, not a way to reach Object.prototype.
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries(req.headers ?? {})) {
@@ -159,5 +162,5 @@ export function validateHttp(req: HttpRequest__Output, limits: Limits): ValidHtt
   if (body && body.length > limits.maxHttpBodyBytes) {
     throw invalid('body', `${body.length} bytes exceed the limit of ${limits.maxHttpBodyBytes}`, device);
   }
-  return { device, method, path, headers, body, timeoutMs: req.timeout_ms ?? 0 };
+  return { device, method, path: normal.target, policyPath: normal.path, headers, body, timeoutMs: req.timeout_ms ?? 0 };
 }

@@ -21,12 +21,14 @@
  *     Omitted fields do not restrict, except through presets.
  *   - Command patterns are case-insensitive regexes matched against the command with leading
  *     and trailing whitespace removed and internal whitespace collapsed to one space (devices
- *     accept "CONF  T" as "conf t"). HTTP path patterns are case-sensitive.
+ *     accept "CONF  T" as "conf t"). HTTP path patterns are case-sensitive and see the normalised
+ *     path without its query (http/path.ts), which is exactly the path sent to the device.
  *   - No policy file: every authenticated caller may do everything.
  * Regexes are compiled once at load; an invalid one is CONFIG_INVALID naming file and rule.
  */
 import { parse as parseYaml } from 'yaml';
 import { WarmpoolError } from '../errors.js';
+import { isNormalPath } from '../http/path.js';
 import type { Caller } from './caller.js';
 import { PRESETS, type Preset } from './presets.js';
 import { ReloadingFile, type ReloadingFileOptions } from './reloading-file.js';
@@ -52,6 +54,7 @@ export interface AuthzRequest {
   /** Enable/privileged mode (RunRequest.privileged). */
   privileged?: boolean | undefined;
   httpMethod?: string | undefined;
+  /** The normalised path without query (http/path.ts normalizeHttpPath().path): what is sent. */
   httpPath?: string | undefined;
 }
 
@@ -230,6 +233,9 @@ function ruleDenies(rule: Rule, req: AuthzRequest): { what: string; why: string 
   if (req.httpPath !== undefined) {
     const path = req.httpPath;
     const what = `send HTTP ${req.httpMethod?.toUpperCase() ?? 'request'} ${path}`;
+    // Patterns only mean something on the one normal form that is also sent (http/path.ts);
+    // anything else (a raw path, a query) is refused rather than matched: fail closed.
+    if (!isNormalPath(path)) return { what, why: `denied by ${by} (the path is not in normal form; this is a bug in the caller of the policy)` };
     const deny = rule.httpPathDeny.find((p) => p.re.test(path));
     if (deny) return { what, why: `denied by ${by} (httpPaths.deny '${deny.source}')` };
     if (rule.httpPathAllow && !rule.httpPathAllow.some((p) => p.re.test(path))) {
