@@ -12,6 +12,7 @@ import type { DeleteDeviceResponse } from '../gen/warmpool/v1/DeleteDeviceRespon
 import type { DeviceRegistry } from '../inventory/registry.js';
 import { deviceMsg, deviceToRaw } from './convert.js';
 import { unary, type HandlerDeps } from './handler.js';
+import { isAllowed } from './guard.js';
 import { fingerprintsFromKnownHosts, refuseFileReferences, validateCaPem, validateDeviceId } from './validate.js';
 import type { Device__Output } from '../gen/warmpool/v1/Device.js';
 
@@ -41,14 +42,8 @@ export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
       return deviceMsg(d);
     }),
     ListDevices: unary<ListDevicesRequest__Output, ListDevicesResponse>('Inventory/ListDevices', deps, async (req, ctx) => {
-      const visible = devices.list(req.labels ?? {}).filter((d) => {
-        try {
-          guard.authorize(ctx.caller, { rpc: ctx.rpc, device: d });
-          return true;
-        } catch {
-          return false;
-        }
-      });
+      // A device filtered out of the list is not a denial: checked without an audit event.
+      const visible = devices.list(req.labels ?? {}).filter((d) => isAllowed(guard, ctx.caller, { rpc: ctx.rpc, device: d }));
       return { devices: visible.map(deviceMsg) };
     }),
     DeleteDevice: unary<DeleteDeviceRequest__Output, DeleteDeviceResponse>('Inventory/DeleteDevice', deps, async (req, ctx) => {

@@ -29,6 +29,7 @@
 import { parse as parseYaml } from 'yaml';
 import { WarmpoolError } from '../errors.js';
 import { isNormalPath } from '../http/path.js';
+import { redactCommand as redactCommandText } from '../core/redact.js';
 import type { Caller } from './caller.js';
 import { PRESETS, type Preset } from './presets.js';
 import { ReloadingFile, type ReloadingFileOptions } from './reloading-file.js';
@@ -95,13 +96,9 @@ export function normalizeCommand(cmd: string): string {
   return cmd.trim().replace(/\s+/g, ' ');
 }
 
-/** A command as shown in a message: secrets after password/secret/key/community words masked, capped. */
+/** A command as shown in a message: whitespace collapsed, secrets masked (core/redact.ts), capped. */
 export function redactCommand(cmd: string): string {
-  const masked = normalizeCommand(cmd).replace(
-    /\b(password|passwd|secret|key|key-string|community|passphrase|pre-shared-key|psk|authentication-key|auth|priv|token)((?: [0-9])? )(\S+)/gi,
-    '$1$2***',
-  );
-  return masked.length > 120 ? `${masked.slice(0, 117)}...` : masked;
+  return redactCommandText(cmd, 120);
 }
 
 export class Policy {
