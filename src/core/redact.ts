@@ -95,55 +95,66 @@ function maskPairs(word: string): string {
   return changed ? out.join('') : word;
 }
 
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 13 || c === 11 || c === 12 || c === 0xa0;
+}
+
 function redactLine(line: string): string {
-  // Words and the whitespace between them, alternating; separators are kept as they were.
-  const parts = line.split(/(\s+)/);
-  const words: number[] = [];
-  for (let i = 0; i < parts.length; i++) if (parts[i] !== '' && !/^\s+$/.test(parts[i] as string)) words.push(i);
-  let changed = false;
-  for (let w = 0; w < words.length; w++) {
-    const idx = words[w] as number;
-    const word = parts[idx] as string;
-    const lower = word.toLowerCase();
-    const pairs = maskPairs(word);
-    if (pairs !== word) {
-      parts[idx] = pairs;
-      changed = true;
+  // Word boundaries in one pass over the character codes (no split, no RegExp).
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const n = line.length;
+  for (let i = 0; i < n; ) {
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
+    if (i >= n) break;
+    starts.push(i);
+    while (i < n && !isSpace(line.charCodeAt(i))) i++;
+    ends.push(i);
+  }
+  const word = (k: number): string => line.slice(starts[k], ends[k]);
+  /** [from, to, replacement], in order and not overlapping. */
+  const reps: Array<[number, number, string]> = [];
+  for (let w = 0; w < starts.length; w++) {
+    const wd = word(w);
+    const pairs = maskPairs(wd);
+    if (pairs !== wd) {
+      reps.push([starts[w] as number, ends[w] as number, pairs]);
       continue;
     }
+    const lower = wd.toLowerCase();
     let isKeyword = KEYWORDS.has(lower) || hasSecretSuffix(lower);
-    if (lower === 'basic') isKeyword = w > 0 && AUTH_HEADERS.has((parts[words[w - 1] as number] as string).toLowerCase());
-    if (lower === 'key' && w + 1 < words.length && KEY_SUBCOMMANDS.has((parts[words[w + 1] as number] as string).toLowerCase())) isKeyword = false;
+    if (lower === 'basic') isKeyword = w > 0 && AUTH_HEADERS.has(word(w - 1).toLowerCase());
+    if (lower === 'key' && w + 1 < starts.length && KEY_SUBCOMMANDS.has(word(w + 1).toLowerCase())) isKeyword = false;
     if (!isKeyword) continue;
-    // Skip modifiers; `level` takes its number with it; a cipher may be followed by a key size.
+    // Skip modifiers (at most 5); a cipher may be followed by a key size, `level` by its number.
     let v = w + 1;
-    while (v < words.length && v < w + 6 && isModifier((parts[words[v] as number] as string).toLowerCase())) v++;
-    if (v >= words.length) {
-      // Nothing but modifiers followed: the last of them was the value (`password 7` masks nothing useful,
-      // but `secret 12345` is a 5-digit secret and `secret 123` could be one too).
-      if (v > w + 1) v = words.length - 1;
+    while (v < starts.length && v < w + 6 && isModifier(word(v).toLowerCase())) v++;
+    if (v >= starts.length) {
+      // Nothing but modifiers followed: the last of them is the value (`secret 123` may be a secret).
+      if (v > w + 1) v = starts.length - 1;
       else continue;
     }
-    const vIdx = words[v] as number;
-    const value = parts[vIdx] as string;
+    const value = word(v);
     if (value === MASK) continue;
+    let end = v;
     if (value.startsWith('"') && !(value.length > 1 && value.endsWith('"'))) {
       // A quoted value with spaces: mask through the closing quote (or the end of the line).
-      let end = v;
-      while (end + 1 < words.length) {
+      while (end + 1 < starts.length) {
         end++;
-        if ((parts[words[end] as number] as string).endsWith('"')) break;
+        if (word(end).endsWith('"')) break;
       }
-      parts[vIdx] = MASK;
-      for (let k = vIdx + 1; k <= (words[end] as number); k++) parts[k] = '';
-      w = end;
-    } else {
-      parts[vIdx] = MASK;
-      w = v;
     }
-    changed = true;
+    reps.push([starts[v] as number, ends[end] as number, MASK]);
+    w = end;
   }
-  return changed ? parts.join('') : line;
+  if (reps.length === 0) return line;
+  let out = '';
+  let pos = 0;
+  for (const [from, to, text] of reps) {
+    out += line.slice(pos, from) + text;
+    pos = to;
+  }
+  return out + line.slice(pos);
 }
 
 /** Mask secret values in command text (any number of lines). O(text length). */
@@ -166,20 +177,20 @@ export function redactCommand(cmd: string, max = 120): string {
 export function redactQuoted(message: string): string {
   let out = '';
   let i = 0;
+  // The next position of each quote, searched again only once passed: without this, a text with
+  // many '"' and no "'" would rescan to its end for every pair (quadratic).
+  let dq = -2;
+  let sq = -2;
   while (i < message.length) {
-    const c = message[i] as string;
-    if (c !== '"' && c !== "'") {
-      out += c;
-      i++;
-      continue;
-    }
-    const end = message.indexOf(c, i + 1);
-    if (end === -1) {
-      out += redactSecrets(message.slice(i));
-      break;
-    }
-    out += c + redactSecrets(message.slice(i + 1, end)) + c;
-    i = end + 1;
+    if (dq !== -1 && dq < i) dq = message.indexOf('"', i);
+    if (sq !== -1 && sq < i) sq = message.indexOf("'", i);
+    const open = dq === -1 ? sq : sq === -1 ? dq : Math.min(dq, sq);
+    if (open === -1) return out + message.slice(i);
+    const q = message[open] as string;
+    const close = message.indexOf(q, open + 1);
+    if (close === -1) return out + message.slice(i, open) + redactSecrets(message.slice(open));
+    out += message.slice(i, open + 1) + redactSecrets(message.slice(open + 1, close)) + q;
+    i = close + 1;
   }
   return out;
 }
