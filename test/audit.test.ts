@@ -161,6 +161,7 @@ t.test('end to end: the audit file of a real daemon holds no secret, and holds t
       'rules:',
       '  - callers: ["billing"]',
       '    commands: { allow: ["^show "] }',
+      '    privileged: false',
       '    httpPaths: { allow: ["^/restconf/data/interfaces"] }',
       '  - callers: ["ops-*"]',
       '    commands: { deny: ["^reload"] }',
@@ -197,8 +198,10 @@ t.test('end to end: the audit file of a real daemon holds no secret, and holds t
   const denied2: Any = await td.call(run, { device: 'r1', commands: ['username eve password Sx37-deny'] }, as('billing')).catch((e) => e);
   const denied3: Any = await td.call(m(td.inventory, 'GetDevice'), { id: 'r1' }, as('stranger')).catch((e) => e);
   const denied4: Any = await td.call(m(td.proxy, 'Http'), { device: 'h1', method: 'GET', path: '/restconf/data/../data/secret?access_token=Sx38-q' }, as('billing')).catch((e) => e);
+  const denied5: Any = await td.call(run, { device: 'r1', commands: ['show clock'], privileged: true }, as('billing')).catch((e) => e);
+  t.match(denied5.details, /privileged \(enable\) mode.*rule 1 \(privileged: false\)/, 'the request\'s privileged flag reaches the policy');
   secrets.push('Sx36-deny', 'Sx37-deny', 'Sx38-q');
-  for (const d of [denied1, denied2, denied3, denied4]) {
+  for (const d of [denied1, denied2, denied3, denied4, denied5]) {
     t.equal(d.code, status.PERMISSION_DENIED, d.details);
     errors.push(d.details);
   }
@@ -221,8 +224,9 @@ t.test('end to end: the audit file of a real daemon holds no secret, and holds t
     { caller: 'billing', via: 'token', device: 'r1', rpc: 'Run', rule: 1, command: 'username eve password ***', error: /not allowed by rule 1/ },
     { caller: 'stranger', via: 'token', device: 'r1', rpc: 'GetDevice', rule: 0, error: /no rule allows caller stranger/ },
     { caller: 'billing', device: 'h1', rpc: 'Http', rule: 1, method: 'GET', path: '/restconf/data/secret' },
+    { caller: 'billing', device: 'r1', rpc: 'Run', rule: 1, privileged: true, command: 'show clock' },
   ]);
-  t.equal(denied.length, 4, 'each refused call is audited once');
+  t.equal(denied.length, 5, 'each refused call is audited once');
   t.ok(events.some((e) => e.outcome === 'allowed' && e.caller === 'ops-alice' && e.rule === 2 && e.rpc === 'Run'), 'allowed decisions carry the rule');
   t.ok(events.some((e) => e.outcome === 'allowed' && e.caller === 'billing' && e.rpc === 'Http' && e.path === '/restconf/data/interfaces'));
   const perCommand = events.filter((e) => e.rpc === 'Run' && (e.outcome === 'ok' || e.outcome === 'failed'));

@@ -36,7 +36,7 @@ export function deviceProxyHandlers(deps: DeviceProxyDeps): DeviceProxyHandlers 
   const { runner, guard, limits } = deps;
 
   const authorizeRun = (run: ValidRun, ctx: CallContext, device: DeviceSpec) =>
-    guard.authorize(ctx.caller, { rpc: ctx.rpc, device, commands: run.commands, configure: run.configure });
+    guard.authorize(ctx.caller, { rpc: ctx.rpc, device, commands: run.commands, configure: run.configure, privileged: run.privileged });
 
   return {
     Run: unary<RunRequest__Output, RunResponse>('DeviceProxy/Run', deps, async (req, ctx) => {
