@@ -219,3 +219,21 @@ t.test('end to end: the policy decides on exactly the path the device receives',
   t.ok(received.includes('/base/restconf/data/ifs?select=/../../secret'), 'the query is forwarded verbatim and ignored by path rules');
   t.ok(received.includes('/base/restconf/data/'), 'a trailing dot segment keeps its slash');
 });
+
+t.test('a timeout message shows the path with a token in its query masked', async (t) => {
+  const { makeClient, httpDevice } = await import('./http-fixtures.js');
+  const server = createServer(() => {
+    /* never answers */
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    server.closeAllConnections();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  const client = makeClient(httpDevice('slowq', { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+  t.teardown(() => client.destroy());
+  await t.rejects(client.request({ method: 'GET', path: '/x?access_token=Sx-query-token&a=1', headers: {}, timeoutMs: 100 }), {
+    code: 'DEADLINE_EXCEEDED',
+    message: 'device slowq: HTTP GET /x?access_token=***&a=1 exceeded the deadline of 100 ms',
+  });
+});

@@ -149,7 +149,7 @@ function checkUtf8(seg: string, device: string | undefined): void {
     throw refuse('contains percent-escapes that are not valid UTF-8 (e.g. an overlong "%C0%AE")', device);
   }
   const compat = text.normalize('NFKC');
-  if (/[/\\]/.test(compat) || /^\.{1,2}$/.test(compat) || /^\.+$/.test(compat)) {
+  if (/[/\\]/.test(compat) || /^\.+$/.test(compat)) {
     throw refuse(`segment "${seg.slice(0, 64)}" decodes to a character that servers may read as ".", "/" or "\\"`, device);
   }
 }
