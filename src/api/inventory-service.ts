@@ -58,8 +58,8 @@ export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
   };
 }
 
-function invalidField(field: string, problem: string): WarmpoolError {
-  return new WarmpoolError('INVALID_ARGUMENT', `${field}: ${problem}`, { field });
+function invalidField(field: string, problem: string, device: string): WarmpoolError {
+  return new WarmpoolError('INVALID_ARGUMENT', `device "${device}": ${field}: ${problem}`, { field, device });
 }
 
 /**
@@ -74,19 +74,19 @@ function apiDeviceSpec(m: Device__Output, deps: Pick<InventoryDeps, 'validateDev
   if (knownHosts !== '') {
     const hk = (raw.hostKey ?? {}) as Record<string, unknown>;
     if (hk.fingerprints !== undefined || hk.acceptAny !== undefined) {
-      throw invalidField('device.host_key.known_hosts', 'give exactly one of host_key.fingerprints, host_key.known_hosts or host_key.accept_any');
+      throw invalidField('device.host_key.known_hosts', 'give exactly one of host_key.fingerprints, host_key.known_hosts or host_key.accept_any', m.id);
     }
-    if (!m.host) throw invalidField('device.host', 'is required (host_key.known_hosts is looked up by it)');
-    raw.hostKey = { ...hk, fingerprints: fingerprintsFromKnownHosts(knownHosts, m.host, m.port ?? 0) };
+    if (!m.host) throw invalidField('device.host', 'is required (host_key.known_hosts is looked up by it)', m.id);
+    raw.hostKey = { ...hk, fingerprints: fingerprintsFromKnownHosts(knownHosts, m.host, m.port ?? 0, 'device.host_key.known_hosts', m.id) };
   }
   const spec = deps.validateDevice(raw, deps.defaults, 'api', 'request');
   const caPem = m.http?.tls?.ca_pem ?? '';
   if (caPem !== '') {
     const field = 'device.http.tls.ca_pem';
-    if (!spec.http) throw invalidField(field, 'is set but the device has no http.base_url');
-    if (!spec.http.baseUrl.startsWith('https:')) throw invalidField(field, 'is set but http.base_url is not https://');
-    if (spec.http.tls.insecureSkipVerify === true) throw invalidField(field, 'cannot be combined with http.tls.insecure_skip_verify (the CA would be ignored)');
-    spec.http = { ...spec.http, tls: { ...spec.http.tls, ca: validateCaPem(caPem, field) } };
+    if (!spec.http) throw invalidField(field, 'is set but the device has no http.base_url', m.id);
+    if (!spec.http.baseUrl.startsWith('https:')) throw invalidField(field, 'is set but http.base_url is not https://', m.id);
+    if (spec.http.tls.insecureSkipVerify === true) throw invalidField(field, 'cannot be combined with http.tls.insecure_skip_verify (the CA would be ignored)', m.id);
+    spec.http = { ...spec.http, tls: { ...spec.http.tls, ca: validateCaPem(caPem, field, m.id) } };
   }
   return spec;
 }

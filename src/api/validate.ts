@@ -190,20 +190,21 @@ const INLINE_INSTEAD: Record<string, string> = {
  * the operator's and may still name files. Walks the whole message, so a `*_file` field added to
  * the proto later is refused too.
  */
-export function refuseFileReferences(msg: object, prefix = 'device.'): void {
+export function refuseFileReferences(msg: object, prefix = 'device.', id = (msg as { id?: unknown }).id): void {
   for (const [key, value] of Object.entries(msg)) {
     const path = `${prefix}${key}`;
     if (path === 'device.labels') continue; // a map: its keys are data, not field names
     if (value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value)) {
-      refuseFileReferences(value as object, `${path}.`);
+      refuseFileReferences(value as object, `${path}.`, id);
     } else if (key.endsWith('_file') && typeof value === 'string' && value !== '') {
       const local = path.slice('device.'.length);
       const instead = INLINE_INSTEAD[local];
+      const device = typeof id === 'string' && id !== '' ? id : undefined;
       throw new WarmpoolError(
         'INVALID_ARGUMENT',
-        `${path}: file paths are not accepted over the API (they would let a caller probe or read the daemon's files); ` +
+        `${device ? `device "${device}": ` : ''}${path}: file paths are not accepted over the API (they would let a caller probe or read the daemon's files); ` +
           `${instead ? `send ${instead} inline, or define the device in the inventory file` : 'it has no inline form: define this device in the inventory file'}`,
-        { field: path },
+        { field: path, ...(device ? { device } : {}) },
       );
     }
   }
@@ -217,14 +218,14 @@ const MAX_CA_PEM_CHARS = 256 * 1024;
  * (OpenSSH's lookup name: `host`, or `[host]:port` off port 22; hashed entries included; a key
  * also marked @revoked is dropped; @cert-authority lines are not supported and ignored).
  */
-export function fingerprintsFromKnownHosts(text: string, host: string, port: number, field = 'device.host_key.known_hosts'): string[] {
-  if (text.length > MAX_KNOWN_HOSTS_CHARS) throw invalid(field, `is longer than ${MAX_KNOWN_HOSTS_CHARS} characters`);
+export function fingerprintsFromKnownHosts(text: string, host: string, port: number, field = 'device.host_key.known_hosts', device?: string): string[] {
+  if (text.length > MAX_KNOWN_HOSTS_CHARS) throw invalid(field, `is longer than ${MAX_KNOWN_HOSTS_CHARS} characters`, device);
   const name = knownHostsName(host, port || 22);
   const entries = parseKnownHosts(text).filter((e) => e.marker !== '@cert-authority' && hostFieldMatches(e.hosts, name));
   const revoked = new Set(entries.filter((e) => e.marker === '@revoked').map((e) => fingerprintSha256(e.blob)));
   const out = [...new Set(entries.filter((e) => e.marker === '').map((e) => fingerprintSha256(e.blob)))].filter((fp) => !revoked.has(fp));
   if (out.length === 0) {
-    throw invalid(field, `has no usable key for ${name} (expected lines "HOSTS KEYTYPE BASE64-KEY" as ssh-keyscan prints them; hashed host names are matched against ${name})`);
+    throw invalid(field, `has no usable key for ${name} (expected lines "HOSTS KEYTYPE BASE64-KEY" as ssh-keyscan prints them; hashed host names are matched against ${name})`, device);
   }
   return out;
 }
@@ -233,17 +234,17 @@ export function fingerprintsFromKnownHosts(text: string, host: string, port: num
  * Inline PEM CA bundle: one or more certificates, each of which must parse. Returns the text
  * as given. The message never quotes the PEM.
  */
-export function validateCaPem(pem: string, field = 'device.http.tls.ca_pem'): string {
-  if (pem.length > MAX_CA_PEM_CHARS) throw invalid(field, `is longer than ${MAX_CA_PEM_CHARS} characters`);
+export function validateCaPem(pem: string, field = 'device.http.tls.ca_pem', device?: string): string {
+  if (pem.length > MAX_CA_PEM_CHARS) throw invalid(field, `is longer than ${MAX_CA_PEM_CHARS} characters`, device);
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw invalid(field, 'must hold at least one PEM certificate ("-----BEGIN CERTIFICATE-----")');
+  if (blocks.length === 0) throw invalid(field, 'must hold at least one PEM certificate ("-----BEGIN CERTIFICATE-----")', device);
   blocks.forEach((b, i) => {
     try {
       new X509Certificate(b);
     } catch {
-      throw invalid(field, `certificate ${i + 1} of ${blocks.length} is not a valid X.509 certificate`);
+      throw invalid(field, `certificate ${i + 1} of ${blocks.length} is not a valid X.509 certificate`, device);
     }
   });
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw invalid(field, 'contains a private key; send only CA certificates (the value is not shown)');
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw invalid(field, 'contains a private key; send only CA certificates (the value is not shown)', device);
   return pem;
 }
