@@ -18,6 +18,7 @@ import { HttpClients } from './http/registry.js';
 import { loadProto } from './api/proto.js';
 import { createAudit } from './api/audit.js';
 import { CallTracker, type HandlerDeps } from './api/handler.js';
+import { auditedGuard } from './api/guard.js';
 import { Runner } from './api/run.js';
 import { deviceProxyHandlers, type HttpBackend } from './api/device-proxy.js';
 import { inventoryHandlers } from './api/inventory-service.js';
@@ -96,7 +97,8 @@ export class Daemon {
       'grpc.enable_channelz': 0,
     });
     const { grpcObj, def } = loadProto();
-    const deps: HandlerDeps = { guard: this.#auth, metrics: this.metrics, tracker: this.tracker, logger: this.logger };
+    // Every authorization decision is audited (denials included): api/guard.ts auditedGuard.
+    const deps: HandlerDeps = { guard: auditedGuard(this.#auth, audit), metrics: this.metrics, tracker: this.tracker, logger: this.logger };
     const v1 = grpcObj.warmpool.v1;
     this.#grpc.addService(v1.DeviceProxy.service, deviceProxyHandlers({
       ...deps, runner: this.runner, devices: this.devices, http: this.#httpBackend(), limits: config.limits,

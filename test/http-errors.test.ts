@@ -68,8 +68,8 @@ t.test('paths that could leave the base path or origin are refused before anythi
   const r = await client.request({ method: 'GET', path: '/v1/x/../y?q=%2Fa&b=1', headers: {}, timeoutMs: 1000 });
   t.equal(r.status, 404);
   t.equal(JSON.parse(r.body.toString()).path, '/api/v1/y', 'base path kept; a dot segment that stays inside it is allowed');
-  const k = await client.request({ method: 'GET', path: '/data/interface=Ethernet1%2F1', headers: {}, timeoutMs: 1000 });
-  t.equal(JSON.parse(k.body.toString()).path, '/api/data/interface=Ethernet1%2F1', 'encoded slash (RESTCONF keys) kept');
+  // An encoded slash is refused (http/path.ts): servers disagree on decoding it before routing.
+  await t.rejects(client.request({ method: 'GET', path: '/data/interface=Ethernet1%2F1', headers: {}, timeoutMs: 1000 }), { code: 'INVALID_ARGUMENT', field: 'path' });
 });
 
 t.test('methods outside the allow-list and header injection are refused', async (t) => {

@@ -29,7 +29,7 @@ function device(platform: Platform, mode: SessionMode = platform === 'linux' ? '
   return {
     id: `${platform}-${mode}`, host: '127.0.0.1', port: 22, platform, mode, username: 'u', hostKey: { acceptAny: true }, labels: {},
     pool: { min: 0, max: 1, idleTimeoutMs: 1, maxLifetimeMs: 1, acquireTimeoutMs: 1, maxWaiting: 1 },
-    ssh: { connectTimeoutMs: 1, keepaliveIntervalMs: 1, keepaliveCountMax: 1, commandTimeoutMs: 1, appKeepaliveMs: 0, healthCheckAfterMs: 0, legacyAlgorithms: false },
+    ssh: { connectTimeoutMs: 1, keepaliveIntervalMs: 1, keepaliveCountMax: 1, commandTimeoutMs: 1, appKeepaliveMs: 0, healthCheckAfterMs: 0, legacyAlgorithms: false, maxOutputBytes: 4 << 20 },
     source: 'file',
   };
 }

@@ -83,7 +83,7 @@ export function deviceMsg(d: DeviceSpec): Device {
             token_file: http.auth.type === 'bearer' ? (http.auth.token.file ?? '') : '',
           },
           tls: {
-            ca_file: http.tls.caFile ?? '', cert_file: http.tls.certFile ?? '', key_file: http.tls.keyFile ?? '',
+            ca_file: http.tls.caFile ?? '', ca_pem: http.tls.ca ?? '', cert_file: http.tls.certFile ?? '', key_file: http.tls.keyFile ?? '',
             server_name: http.tls.serverName ?? '', insecure_skip_verify: Boolean(http.tls.insecureSkipVerify),
           },
           max_connections: http.maxConnections, max_response_bytes: http.maxResponseBytes,
@@ -97,7 +97,9 @@ export function deviceMsg(d: DeviceSpec): Device {
 
 /**
  * Device message → the plain object shape of an inventory-file entry, so the API and
- * the file share one validator. Empty proto3 defaults mean "not given".
+ * the file share one validator. Empty proto3 defaults mean "not given". The inline-only
+ * fields (host_key.known_hosts, http.tls.ca_pem) and the refusal of *_file fields are
+ * handled by PutDevice (inventory-service.ts), not here.
  */
 export function deviceToRaw(m: Device__Output): Record<string, unknown> {
   const raw: Record<string, unknown> = {};

@@ -36,7 +36,7 @@ export function deviceProxyHandlers(deps: DeviceProxyDeps): DeviceProxyHandlers 
   const { runner, guard, limits } = deps;
 
   const authorizeRun = (run: ValidRun, ctx: CallContext, device: DeviceSpec) =>
-    guard.authorize(ctx.caller, { rpc: ctx.rpc, device, commands: run.commands, configure: run.configure });
+    guard.authorize(ctx.caller, { rpc: ctx.rpc, device, commands: run.commands, configure: run.configure, privileged: run.privileged });
 
   return {
     Run: unary<RunRequest__Output, RunResponse>('DeviceProxy/Run', deps, async (req, ctx) => {
@@ -92,7 +92,7 @@ export function deviceProxyHandlers(deps: DeviceProxyDeps): DeviceProxyHandlers 
         throw new WarmpoolError('INVALID_ARGUMENT', `device "${device.id}": has no http block in the inventory`, { device: device.id, field: 'device' });
       }
       if (!deps.http) throw new WarmpoolError('INTERNAL', 'HTTP sessions are not available in this build');
-      guard.authorize(ctx.caller, { rpc: ctx.rpc, device, httpMethod: r.method, httpPath: r.path });
+      guard.authorize(ctx.caller, { rpc: ctx.rpc, device, httpMethod: r.method, httpPath: r.policyPath });
       const left = ctx.deadline - Date.now();
       if (left <= 0) throw new WarmpoolError('DEADLINE_EXCEEDED', `device "${device.id}": the call's deadline passed before the request was sent`, { device: device.id });
       const timeoutMs = Math.min(r.timeoutMs > 0 ? r.timeoutMs : device.http.requestTimeoutMs, left);

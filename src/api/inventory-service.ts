@@ -12,7 +12,9 @@ import type { DeleteDeviceResponse } from '../gen/warmpool/v1/DeleteDeviceRespon
 import type { DeviceRegistry } from '../inventory/registry.js';
 import { deviceMsg, deviceToRaw } from './convert.js';
 import { unary, type HandlerDeps } from './handler.js';
-import { validateDeviceId } from './validate.js';
+import { isAllowed } from './guard.js';
+import { fingerprintsFromKnownHosts, refuseFileReferences, validateCaPem, validateDeviceId } from './validate.js';
+import type { Device__Output } from '../gen/warmpool/v1/Device.js';
 
 export interface InventoryDeps extends HandlerDeps {
   devices: DeviceRegistry;
@@ -29,7 +31,7 @@ export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
     PutDevice: unary<PutDeviceRequest__Output, Device>('Inventory/PutDevice', deps, async (req, ctx) => {
       if (!req.device) throw new WarmpoolError('INVALID_ARGUMENT', 'device: is required', { field: 'device' });
       validateDeviceId(req.device.id, 'device.id');
-      const spec = deps.validateDevice(deviceToRaw(req.device), deps.defaults, 'api', 'request');
+      const spec = apiDeviceSpec(req.device, deps);
       guard.authorize(ctx.caller, { rpc: ctx.rpc, device: spec });
       devices.put(spec);
       return deviceMsg(spec);
@@ -40,14 +42,8 @@ export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
       return deviceMsg(d);
     }),
     ListDevices: unary<ListDevicesRequest__Output, ListDevicesResponse>('Inventory/ListDevices', deps, async (req, ctx) => {
-      const visible = devices.list(req.labels ?? {}).filter((d) => {
-        try {
-          guard.authorize(ctx.caller, { rpc: ctx.rpc, device: d });
-          return true;
-        } catch {
-          return false;
-        }
-      });
+      // A device filtered out of the list is not a denial: checked without an audit event.
+      const visible = devices.list(req.labels ?? {}).filter((d) => isAllowed(guard, ctx.caller, { rpc: ctx.rpc, device: d }));
       return { devices: visible.map(deviceMsg) };
     }),
     DeleteDevice: unary<DeleteDeviceRequest__Output, DeleteDeviceResponse>('Inventory/DeleteDevice', deps, async (req, ctx) => {
@@ -60,4 +56,37 @@ export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
       return { deleted };
     }),
   };
+}
+
+function invalidField(field: string, problem: string, device: string): WarmpoolError {
+  return new WarmpoolError('INVALID_ARGUMENT', `device "${device}": ${field}: ${problem}`, { field, device });
+}
+
+/**
+ * A Device message from an API caller → DeviceSpec. File paths are refused first, before anything
+ * could stat or read them; the inline forms take their place: host_key.known_hosts (text) becomes
+ * pinned fingerprints, http.tls.ca_pem is the CA bundle itself.
+ */
+function apiDeviceSpec(m: Device__Output, deps: Pick<InventoryDeps, 'validateDevice' | 'defaults'>): DeviceSpec {
+  refuseFileReferences(m);
+  const raw = deviceToRaw(m);
+  const knownHosts = m.host_key?.known_hosts ?? '';
+  if (knownHosts !== '') {
+    const hk = (raw.hostKey ?? {}) as Record<string, unknown>;
+    if (hk.fingerprints !== undefined || hk.acceptAny !== undefined) {
+      throw invalidField('device.host_key.known_hosts', 'give exactly one of host_key.fingerprints, host_key.known_hosts or host_key.accept_any', m.id);
+    }
+    if (!m.host) throw invalidField('device.host', 'is required (host_key.known_hosts is looked up by it)', m.id);
+    raw.hostKey = { ...hk, fingerprints: fingerprintsFromKnownHosts(knownHosts, m.host, m.port ?? 0, 'device.host_key.known_hosts', m.id) };
+  }
+  const spec = deps.validateDevice(raw, deps.defaults, 'api', 'request');
+  const caPem = m.http?.tls?.ca_pem ?? '';
+  if (caPem !== '') {
+    const field = 'device.http.tls.ca_pem';
+    if (!spec.http) throw invalidField(field, 'is set but the device has no http.base_url', m.id);
+    if (!spec.http.baseUrl.startsWith('https:')) throw invalidField(field, 'is set but http.base_url is not https://', m.id);
+    if (spec.http.tls.insecureSkipVerify === true) throw invalidField(field, 'cannot be combined with http.tls.insecure_skip_verify (the CA would be ignored)', m.id);
+    spec.http = { ...spec.http, tls: { ...spec.http.tls, ca: validateCaPem(caPem, field, m.id) } };
+  }
+  return spec;
 }

@@ -1,8 +1,11 @@
+import { X509Certificate } from 'node:crypto';
 import type { AppConfig, SessionMode } from '../config/types.js';
 import { WarmpoolError } from '../errors.js';
 import type { RunRequest__Output } from '../gen/warmpool/v1/RunRequest.js';
 import type { RunManyRequest__Output } from '../gen/warmpool/v1/RunManyRequest.js';
 import type { HttpRequest__Output } from '../gen/warmpool/v1/HttpRequest.js';
+import { normalizeHttpPath } from '../http/path.js';
+import { fingerprintSha256, hostFieldMatches, knownHostsName, parseKnownHosts } from '../ssh/hostkey.js';
 
 /**
  * Request validation: every malformed request becomes INVALID_ARGUMENT naming the
@@ -133,7 +136,10 @@ export function validateRunMany(req: RunManyRequest__Output, limits: Limits): Va
 export interface ValidHttp {
   device: string;
   method: string;
+  /** The normalised request target (path + query): exactly what is sent under the base path. */
   path: string;
+  /** The normalised path without the query: what the policy's httpPaths patterns match. */
+  policyPath: string;
   headers: Record<string, string>;
   body: Buffer | undefined;
   timeoutMs: number;
@@ -145,9 +151,8 @@ export function validateHttp(req: HttpRequest__Output, limits: Limits): ValidHtt
   if (!HTTP_METHODS.has(method)) {
     throw invalid('method', `"${printable(req.method ?? '')}" is not one of ${[...HTTP_METHODS].join(', ')}`, device);
   }
-  const path = req.path ?? '';
-  if (!path.startsWith('/')) throw invalid('path', 'must start with "/"', device);
-  if (/[\r\n\u0000]/.test(path)) throw invalid('path', 'contains a control character', device);
+  // One normal form (http/path.ts): the policy checks it and the HTTP client sends it unchanged.
+  const normal = normalizeHttpPath(req.path ?? '', device);
   // No prototype: a header named "__proto__" is a header, not a way to reach Object.prototype.
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries(req.headers ?? {})) {
@@ -159,5 +164,87 @@ export function validateHttp(req: HttpRequest__Output, limits: Limits): ValidHtt
   if (body && body.length > limits.maxHttpBodyBytes) {
     throw invalid('body', `${body.length} bytes exceed the limit of ${limits.maxHttpBodyBytes}`, device);
   }
-  return { device, method, path, headers, body, timeoutMs: req.timeout_ms ?? 0 };
+  return { device, method, path: normal.target, policyPath: normal.path, headers, body, timeoutMs: req.timeout_ms ?? 0 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// PutDevice: no file paths from API callers, and the inline forms that replace them.
+
+/** What to send instead of each *_file field (proto names under `device.`). */
+const INLINE_INSTEAD: Record<string, string> = {
+  password_file: 'password',
+  private_key_file: 'private_key',
+  passphrase_file: 'passphrase',
+  enable_secret_file: 'enable_secret',
+  'host_key.known_hosts_file': 'host_key.fingerprints or host_key.known_hosts (the text)',
+  'http.auth.password_file': 'http.auth.password',
+  'http.auth.token_file': 'http.auth.token',
+  'http.tls.ca_file': 'http.tls.ca_pem',
+};
+
+/**
+ * Refuses every `*_file` field of a Device message, before anything looks at the filesystem.
+ * WHY: a path from a remote caller is a question to the daemon's host. Even when the file is only
+ * stat()ed, the reply says whether it exists; when it is read (a known_hosts file, a CA bundle,
+ * a password file sent to a host the caller picked) its content can leak. The inventory FILE is
+ * the operator's and may still name files. Walks the whole message, so a `*_file` field added to
+ * the proto later is refused too.
+ */
+export function refuseFileReferences(msg: object, prefix = 'device.', id = (msg as { id?: unknown }).id): void {
+  for (const [key, value] of Object.entries(msg)) {
+    const path = `${prefix}${key}`;
+    if (path === 'device.labels') continue; // a map: its keys are data, not field names
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && !Buffer.isBuffer(value)) {
+      refuseFileReferences(value as object, `${path}.`, id);
+    } else if (key.endsWith('_file') && typeof value === 'string' && value !== '') {
+      const local = path.slice('device.'.length);
+      const instead = INLINE_INSTEAD[local];
+      const device = typeof id === 'string' && id !== '' ? id : undefined;
+      throw new WarmpoolError(
+        'INVALID_ARGUMENT',
+        `${device ? `device "${device}": ` : ''}${path}: file paths are not accepted over the API (they would let a caller probe or read the daemon's files); ` +
+          `${instead ? `send ${instead} inline, or define the device in the inventory file` : 'it has no inline form: define this device in the inventory file'}`,
+        { field: path, ...(device ? { device } : {}) },
+      );
+    }
+  }
+}
+
+const MAX_KNOWN_HOSTS_CHARS = 64 * 1024;
+const MAX_CA_PEM_CHARS = 256 * 1024;
+
+/**
+ * Inline known_hosts text → the fingerprints of the keys it lists for this device's host name
+ * (OpenSSH's lookup name: `host`, or `[host]:port` off port 22; hashed entries included; a key
+ * also marked @revoked is dropped; @cert-authority lines are not supported and ignored).
+ */
+export function fingerprintsFromKnownHosts(text: string, host: string, port: number, field = 'device.host_key.known_hosts', device?: string): string[] {
+  if (text.length > MAX_KNOWN_HOSTS_CHARS) throw invalid(field, `is longer than ${MAX_KNOWN_HOSTS_CHARS} characters`, device);
+  const name = knownHostsName(host, port || 22);
+  const entries = parseKnownHosts(text).filter((e) => e.marker !== '@cert-authority' && hostFieldMatches(e.hosts, name));
+  const revoked = new Set(entries.filter((e) => e.marker === '@revoked').map((e) => fingerprintSha256(e.blob)));
+  const out = [...new Set(entries.filter((e) => e.marker === '').map((e) => fingerprintSha256(e.blob)))].filter((fp) => !revoked.has(fp));
+  if (out.length === 0) {
+    throw invalid(field, `has no usable key for ${name} (expected lines "HOSTS KEYTYPE BASE64-KEY" as ssh-keyscan prints them; hashed host names are matched against ${name})`, device);
+  }
+  return out;
+}
+
+/**
+ * Inline PEM CA bundle: one or more certificates, each of which must parse. Returns the text
+ * as given. The message never quotes the PEM.
+ */
+export function validateCaPem(pem: string, field = 'device.http.tls.ca_pem', device?: string): string {
+  if (pem.length > MAX_CA_PEM_CHARS) throw invalid(field, `is longer than ${MAX_CA_PEM_CHARS} characters`, device);
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw invalid(field, 'must hold at least one PEM certificate ("-----BEGIN CERTIFICATE-----")', device);
+  blocks.forEach((b, i) => {
+    try {
+      new X509Certificate(b);
+    } catch {
+      throw invalid(field, `certificate ${i + 1} of ${blocks.length} is not a valid X.509 certificate`, device);
+    }
+  });
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) throw invalid(field, 'contains a private key; send only CA certificates (the value is not shown)', device);
+  return pem;
 }

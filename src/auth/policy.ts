@@ -25,12 +25,15 @@
  *     Omitted fields do not restrict, except through presets.
  *   - Command patterns are case-insensitive regexes matched against the command with leading
  *     and trailing whitespace removed and internal whitespace collapsed to one space (devices
- *     accept "CONF  T" as "conf t"). HTTP path patterns are case-sensitive.
+ *     accept "CONF  T" as "conf t"). HTTP path patterns are case-sensitive and see the normalised
+ *     path without its query (http/path.ts), which is exactly the path sent to the device.
  *   - No policy file: every authenticated caller may do everything.
  * Regexes are compiled once at load; an invalid one is CONFIG_INVALID naming file and rule.
  */
 import { parse as parseYaml } from 'yaml';
 import { WarmpoolError } from '../errors.js';
+import { isNormalPath } from '../http/path.js';
+import { redactCommand as redactCommandText } from '../core/redact.js';
 import type { Caller } from './caller.js';
 import { raisesPrivilege } from './intent.js';
 import { classifyFor, PRESETS, type CommandTarget, type Preset } from './presets.js';
@@ -66,6 +69,7 @@ export interface AuthzRequest {
   /** Enable/privileged mode (RunRequest.privileged). */
   privileged?: boolean | undefined;
   httpMethod?: string | undefined;
+  /** The normalised path without query (http/path.ts normalizeHttpPath().path): what is sent. */
   httpPath?: string | undefined;
 }
 
@@ -113,15 +117,9 @@ export function normalizeCommand(cmd: string): string {
   return cmd.trim().replace(/\s+/g, ' ');
 }
 
-/** A command as shown in a message: secrets after password/secret/key/community words masked, capped. */
+/** A command as shown in a message: whitespace collapsed, secrets masked (core/redact.ts), capped. */
 export function redactCommand(cmd: string): string {
-  const masked = normalizeCommand(cmd).replace(
-    /\b(password|passwd|secret|key|key-string|community|passphrase|pre-shared-key|psk|authentication-key|auth|priv|token)((?: [0-9])? )(\S+)/gi,
-    '$1$2***',
-  );
-  // Control characters would reach logs and terminals raw (ESC sequences): show them as \uXXXX.
-  const printable = masked.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return printable.length > 120 ? `${printable.slice(0, 117)}...` : printable;
+  return redactCommandText(cmd, 120);
 }
 
 export class Policy {
@@ -283,6 +281,9 @@ function ruleDenies(rule: Rule, req: AuthzRequest): { what: string; why: string 
   if (req.httpPath !== undefined) {
     const path = req.httpPath;
     const what = `send HTTP ${req.httpMethod?.toUpperCase() ?? 'request'} ${path}`;
+    // Patterns only mean something on the one normal form that is also sent (http/path.ts);
+    // anything else (a raw path, a query) is refused rather than matched: fail closed.
+    if (!isNormalPath(path)) return { what, why: `denied by ${by} (the path is not in normal form; this is a bug in the caller of the policy)` };
     const deny = rule.httpPathDeny.find((p) => p.re.test(path));
     if (deny) return { what, why: `denied by ${by} (httpPaths.deny '${deny.source}')` };
     if (rule.httpPathAllow && !rule.httpPathAllow.some((p) => p.re.test(path))) {

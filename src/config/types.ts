@@ -67,6 +67,8 @@ export type HttpAuth =
 
 export interface HttpTls {
   caFile?: string;
+  /** Inline PEM CA bundle (devices added over the API, which may not name files). */
+  ca?: string;
   certFile?: string;
   keyFile?: string;
   serverName?: string;

@@ -25,6 +25,7 @@ import { AfterResponseError, dispatchOnce, type OnceResponse } from './dispatch.
 import { countsForBreaker, isRetryableBeforeResponse, mapHttpError, type ErrorContext } from './errors.js';
 import { buildTlsOptions } from './tls.js';
 import { checkMethod, cleanHeaders, isIdempotent, joinPath } from './url.js';
+import { redactSecrets } from '../core/redact.js';
 
 export interface HttpClientRequest {
   method: string;
@@ -181,10 +182,12 @@ export class DeviceHttpClient {
     // says which: the caller's deadline (DEADLINE_EXCEEDED) or the device being slow (COMMAND_TIMEOUT).
     const callerMs = req.timeoutMs > 0 ? req.timeoutMs : Infinity;
     const effectiveMs = Math.min(callerMs, this.#spec.requestTimeoutMs);
+    // The path as shown: a query may carry a token (`?access_token=...`), masked like a command.
+    const shown = redactSecrets(req.path);
     const timeoutError = () =>
       callerMs <= this.#spec.requestTimeoutMs
-        ? new WarmpoolError('DEADLINE_EXCEEDED', `device ${this.device}: HTTP ${method} ${req.path} exceeded the deadline of ${effectiveMs} ms`, { device: this.device })
-        : new WarmpoolError('COMMAND_TIMEOUT', `device ${this.device}: HTTP ${method} ${req.path} got no complete reply within ${effectiveMs} ms`, { device: this.device });
+        ? new WarmpoolError('DEADLINE_EXCEEDED', `device ${this.device}: HTTP ${method} ${shown} exceeded the deadline of ${effectiveMs} ms`, { device: this.device })
+        : new WarmpoolError('COMMAND_TIMEOUT', `device ${this.device}: HTTP ${method} ${shown} got no complete reply within ${effectiveMs} ms`, { device: this.device });
     const ac = new AbortController();
     const onCallerAbort = () => ac.abort(this.#cancelled(req.signal!));
     req.signal?.addEventListener('abort', onCallerAbort, { once: true });

@@ -24,6 +24,7 @@ function readPem(device: string, field: string, file: string): Buffer {
 export function buildTlsOptions(device: string, tls: HttpTls, logger: Logger): TlsConnectOptions {
   const out: TlsConnectOptions = { rejectUnauthorized: tls.insecureSkipVerify !== true };
   if (tls.caFile) out.ca = readPem(device, 'http.tls.caFile', tls.caFile);
+  else if (tls.ca) out.ca = tls.ca;
   if ((tls.certFile && !tls.keyFile) || (!tls.certFile && tls.keyFile)) {
     throw new WarmpoolError('CONFIG_INVALID', `device ${device}: http.tls.certFile and http.tls.keyFile must be set together`, {
       device,

@@ -7,6 +7,7 @@
  * header injection (CR/LF) are refused before anything is sent.
  */
 import { WarmpoolError } from '../errors.js';
+import { normalizeHttpPath } from './path.js';
 
 export const ALLOWED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 export type HttpMethod = (typeof ALLOWED_METHODS)[number];
@@ -17,8 +18,6 @@ const IDEMPOTENT = new Set<string>(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 export function isIdempotent(method: string): boolean {
   return IDEMPOTENT.has(method);
 }
-
-const MAX_PATH_LENGTH = 8192;
 
 function invalid(device: string, field: string, reason: string): WarmpoolError {
   return new WarmpoolError('INVALID_ARGUMENT', `device ${device}: invalid ${field}: ${reason}`, { device, field });
@@ -41,46 +40,14 @@ export function basePathOf(baseUrl: URL): string {
 /**
  * Joins the caller's `path` (with optional query) under the base path and returns the
  * request target for the device's origin, e.g. base `/api` + `/v1/x?a=1` → `/api/v1/x?a=1`.
+ * The path is first brought to its one normal form (path.ts: dot segments applied, `//`
+ * collapsed, unreserved escapes decoded); an already normal path (what the API validated and the
+ * policy checked) passes through unchanged, so the device receives exactly that string.
  * Throws INVALID_ARGUMENT (field `path`) for anything that could leave the base path or origin.
  */
 export function joinPath(device: string, baseUrl: URL, path: string): string {
-  if (typeof path !== 'string' || path.length === 0) throw invalid(device, 'path', 'must not be empty');
-  if (path.length > MAX_PATH_LENGTH) throw invalid(device, 'path', `longer than ${MAX_PATH_LENGTH} characters`);
-  // Control characters (CR/LF would split the request line), spaces, DEL and non-ASCII are never valid in a target.
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0020\u007f-\uffff]/.test(path)) throw invalid(device, 'path', 'contains a control character, space or non-ASCII character');
-  if (!path.startsWith('/')) throw invalid(device, 'path', 'must start with "/" (no scheme or host)');
-  if (path.startsWith('//')) throw invalid(device, 'path', 'must not start with "//" (protocol-relative URL)');
-  if (path.includes('\\')) throw invalid(device, 'path', 'must not contain a backslash');
-  if (path.includes('#')) throw invalid(device, 'path', 'must not contain a fragment ("#")');
-
-  const q = path.indexOf('?');
-  const pathPart = q === -1 ? path : path.slice(0, q);
-  const query = q === -1 ? '' : path.slice(q);
-
-  // Walk the segments, decoding each the way a lenient server might, and refuse any
-  // `..` that climbs above the base. Decoded `/` (%2F) is legitimate in RESTCONF keys
-  // (`Ethernet1%2F1`) and is kept encoded, but its pieces are checked too.
-  let depth = 0;
-  for (const raw of pathPart.split('/').slice(1)) {
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(raw);
-    } catch {
-      throw invalid(device, 'path', 'contains a malformed percent-encoding');
-    }
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(decoded)) throw invalid(device, 'path', 'contains an encoded control character');
-    for (const piece of decoded.split(/[/\\]/)) {
-      if (piece === '..') {
-        depth--;
-        if (depth < 0) throw invalid(device, 'path', 'must not climb above the base path ("..")');
-      } else if (piece !== '.' && piece !== '') {
-        depth++;
-      }
-    }
-  }
-  return `${basePathOf(baseUrl)}${pathPart}${query}`;
+  const n = normalizeHttpPath(path, device);
+  return `${basePathOf(baseUrl)}${n.target}`;
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and headers the client computes itself. */

@@ -21,12 +21,21 @@ export function keyTypeOf(keyBlob: Buffer): string {
   if (keyBlob.length < 4) return '';
   const len = keyBlob.readUInt32BE(0);
   if (len > 64 || 4 + len > keyBlob.length) return '';
-  return keyBlob.subarray(4, 4 + len).toString('latin1');
+  const name = keyBlob.subarray(4, 4 + len).toString('latin1');
+  // Only an algorithm-name shape: this string ends up in error messages.
+  return /^[A-Za-z0-9@._+-]+$/.test(name) ? name : '';
 }
 
-/** Why a presented host key was refused; the connect layer turns it into HOST_KEY_MISMATCH. */
+/**
+ * Why a presented host key was refused; the connect layer turns it into HOST_KEY_MISMATCH.
+ * WHY only fingerprints: a known_hosts file is read as text, and a message that quoted one of
+ * its fields (the key type, say) would print part of any line of any file the daemon can read
+ * that happens to have the shape "pattern word word". Fingerprints are hashes of decoded keys.
+ */
 export interface HostKeyRejection {
+  /** SHA256 fingerprint of the key the device presented. */
   presented: string;
+  /** Algorithm name inside the presented key ('' when it is not name-shaped). */
   keyType: string;
   /** Fingerprints we would have accepted (may be empty: nothing known for this host). */
   expected: string[];
@@ -60,19 +69,43 @@ export function parseKnownHosts(text: string): KnownHostsEntry[] {
     const [hosts, keyType, b64] = fields;
     if (!hosts || !keyType || !b64) continue;
     const blob = Buffer.from(b64, 'base64');
-    if (blob.length === 0) continue;
+    // A line is a key only if the blob is an SSH public key of the type the line declares;
+    // anything else (garbage, another file's text) is skipped as OpenSSH would.
+    if (blob.length === 0 || keyTypeOf(blob) !== keyType) continue;
     out.push({ marker, hosts, keyType, blob });
   }
   return out;
 }
 
-/** OpenSSH glob: `*` any run, `?` one character; hostnames compare case-insensitively. */
-function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(
-    '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
-    'i',
-  );
-  return re.test(name);
+/**
+ * OpenSSH glob: `*` any run, `?` one character; hostnames compare case-insensitively.
+ * WHY not a RegExp: inline known_hosts text comes from API callers (PutDevice), and `*a*a*a*...`
+ * as a backtracking regex is exponential. This is the classic greedy matcher that only returns to
+ * the last `*`: O(pattern × name) at worst.
+ */
+export function globMatch(pattern: string, name: string): boolean {
+  const p = pattern.toLowerCase();
+  const n = name.toLowerCase();
+  let pi = 0;
+  let ni = 0;
+  let star = -1;
+  let mark = 0;
+  while (ni < n.length) {
+    if (pi < p.length && (p[pi] === '?' || p[pi] === n[ni])) {
+      pi++;
+      ni++;
+    } else if (pi < p.length && p[pi] === '*') {
+      star = pi++;
+      mark = ni;
+    } else if (star !== -1) {
+      pi = star + 1;
+      ni = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.length && p[pi] === '*') pi++;
+  return pi === p.length;
 }
 
 function hashedMatch(entry: string, name: string): boolean {
@@ -148,7 +181,7 @@ export function makeHostVerifier(device: DeviceSpec, onMismatch: (r: HostKeyReje
       }
       const candidates = forHost.filter((e) => e.marker === '');
       if (candidates.some((e) => e.keyType === type && e.blob.equals(key))) return true;
-      const expected = candidates.map((e) => `${e.keyType} ${fingerprintSha256(e.blob)}`);
+      const expected = candidates.map((e) => fingerprintSha256(e.blob));
       return reject(
         key,
         expected,

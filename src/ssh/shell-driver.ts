@@ -11,6 +11,7 @@ import type { ClientChannel } from 'ssh2';
 import type { DeviceSpec } from '../config/types.js';
 import { WarmpoolError, describeError, type ErrorCode } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
+import { redactCommand } from '../core/redact.js';
 import { lineTooLong, outputTooLarge } from './output-limit.js';
 import type { BatchRequest, CommandOutcome, DeviceSession } from './types.js';
 import type { SshConnection } from './connect.js';
@@ -166,7 +167,7 @@ export class ShellSession implements DeviceSession {
     // 3. Paging off, so outputs arrive in one piece (the pager is still answered if this fails).
     for (const cmd of this.profile.pagingCommands) {
       this.write(cmd + '\n');
-      const r = await this.read({ command: cmd, timeoutMs: left(), signal, what: `the prompt after "${cmd}"` });
+      const r = await this.read({ command: cmd, timeoutMs: left(), signal, what: `the prompt after "${redactCommand(cmd)}"` });
       if (r.error) this.log.warn({ device: this.device.id, command: cmd, error: r.error }, 'paging command refused; answering pager prompts instead');
     }
     this.log.debug({ device: this.device.id, session: this.id, prompt: this.prompt }, 'shell ready');
@@ -448,7 +449,7 @@ export class ShellSession implements DeviceSession {
 
   private async command(cmd: string, timeoutMs: number, signal: AbortSignal | undefined, extra: Partial<ReadOptions> = {}): Promise<ReadResult> {
     this.write(cmd + '\n');
-    return this.read({ command: cmd, timeoutMs, signal, what: `the prompt after "${cmd}"`, ...extra });
+    return this.read({ command: cmd, timeoutMs, signal, what: `the prompt after "${redactCommand(cmd)}"`, ...extra });
   }
 
   private level(): ReturnType<typeof promptLevel> {

@@ -46,7 +46,8 @@ export interface Device {
   'has_private_key'?: (boolean);
   'has_enable_secret'?: (boolean);
   /**
-   * Write-only credentials: accepted by PutDevice, never returned.
+   * Write-only credentials: accepted by PutDevice, never returned. The *_file fields are for the
+   * inventory file: PutDevice refuses them (a caller must not name files on the daemon's host).
    */
   'password'?: (string);
   'password_file'?: (string);
@@ -97,7 +98,8 @@ export interface Device__Output {
   'has_private_key': (boolean);
   'has_enable_secret': (boolean);
   /**
-   * Write-only credentials: accepted by PutDevice, never returned.
+   * Write-only credentials: accepted by PutDevice, never returned. The *_file fields are for the
+   * inventory file: PutDevice refuses them (a caller must not name files on the daemon's host).
    */
   'password': (string);
   'password_file': (string);

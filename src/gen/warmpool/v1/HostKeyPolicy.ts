@@ -4,7 +4,8 @@
 
 
 /**
- * Host-key policy: exactly one of the three.
+ * Host-key policy: exactly one of fingerprints, known_hosts (PutDevice), known_hosts_file (inventory file only)
+ * or accept_any.
  */
 export interface HostKeyPolicy {
   /**
@@ -12,17 +13,25 @@ export interface HostKeyPolicy {
    */
   'fingerprints'?: (string)[];
   /**
-   * A known_hosts file on the daemon's filesystem.
+   * A known_hosts file on the daemon's filesystem. Inventory file only: PutDevice refuses it
+   * (INVALID_ARGUMENT); send fingerprints or known_hosts instead.
    */
   'known_hosts_file'?: (string);
   /**
    * Accept any host key (explicit opt-out; logged as a warning).
    */
   'accept_any'?: (boolean);
+  /**
+   * Inline OpenSSH known_hosts text (plain or hashed entries). Input only: PutDevice keeps the keys of
+   * the lines for the device's host name ("host", or "[host]:port" off port 22) as pinned fingerprints,
+   * which GetDevice then returns in `fingerprints`.
+   */
+  'known_hosts'?: (string);
 }
 
 /**
- * Host-key policy: exactly one of the three.
+ * Host-key policy: exactly one of fingerprints, known_hosts (PutDevice), known_hosts_file (inventory file only)
+ * or accept_any.
  */
 export interface HostKeyPolicy__Output {
   /**
@@ -30,11 +39,18 @@ export interface HostKeyPolicy__Output {
    */
   'fingerprints': (string)[];
   /**
-   * A known_hosts file on the daemon's filesystem.
+   * A known_hosts file on the daemon's filesystem. Inventory file only: PutDevice refuses it
+   * (INVALID_ARGUMENT); send fingerprints or known_hosts instead.
    */
   'known_hosts_file': (string);
   /**
    * Accept any host key (explicit opt-out; logged as a warning).
    */
   'accept_any': (boolean);
+  /**
+   * Inline OpenSSH known_hosts text (plain or hashed entries). Input only: PutDevice keeps the keys of
+   * the lines for the device's host name ("host", or "[host]:port" off port 22) as pinned fingerprints,
+   * which GetDevice then returns in `fingerprints`.
+   */
+  'known_hosts': (string);
 }

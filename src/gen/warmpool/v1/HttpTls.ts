@@ -4,17 +4,31 @@
 
 
 export interface HttpTls {
+  /**
+   * Inventory file only (as are cert_file and key_file): PutDevice refuses file paths; use ca_pem.
+   */
   'ca_file'?: (string);
   'cert_file'?: (string);
   'key_file'?: (string);
   'server_name'?: (string);
   'insecure_skip_verify'?: (boolean);
+  /**
+   * PEM CA bundle, inline: the CAs that sign the device certificate (instead of the system CAs).
+   */
+  'ca_pem'?: (string);
 }
 
 export interface HttpTls__Output {
+  /**
+   * Inventory file only (as are cert_file and key_file): PutDevice refuses file paths; use ca_pem.
+   */
   'ca_file': (string);
   'cert_file': (string);
   'key_file': (string);
   'server_name': (string);
   'insecure_skip_verify': (boolean);
+  /**
+   * PEM CA bundle, inline: the CAs that sign the device certificate (instead of the system CAs).
+   */
+  'ca_pem': (string);
 }
