@@ -3,8 +3,9 @@ import t from 'tap';
 import { ROOT } from './helpers/proc.js';
 
 /**
- * The Python client (clients/python) is tested by its own unittest suite, against a real
- * `warmpool demo` it starts (from src/ through tap's TS loader, so no build is needed). This file
+ * The Python client (clients/python) is tested by its own unittest suite, against real
+ * `warmpool demo` daemons it starts (from dist/ when the build is fresh, else from src/ through
+ * tap's TS loader: no build is needed; see clients/python/tests/demo_daemon.py). This file
  * runs that suite with Debian's python3 so `npm test` covers it, and fails with its output.
  * Needs: python3-grpcio, python3-protobuf, protobuf-compiler, protobuf-compiler-grpc (the last two
  * for the check that the committed stubs match proto/).

@@ -1,9 +1,10 @@
 """Start `warmpool demo` (the real daemon plus simulated devices) for the client tests.
 
-The daemon runs from the repository's TypeScript sources through tap's TS loader, as
-test/demo.test.ts runs it, so no build is needed; without that loader (an installed package)
-it falls back to the built dist/src/main.js. WARMPOOL_NODE names the node binary (the tap test
-passes its own), else `node` on PATH.
+Which daemon code runs: the built dist/src/main.js when it is at least as new as every file
+under src/ (CI builds before testing; starting from JavaScript is several times faster), else
+the TypeScript sources through tap's TS loader, as test/demo.test.ts runs them, so no build is
+needed. WARMPOOL_DEMO_FROM=src|dist forces one. WARMPOOL_NODE names the node binary (the tap
+test passes its own), else `node` on PATH.
 """
 from __future__ import annotations
 
@@ -18,18 +19,32 @@ from typing import List, Optional
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 TS_LOADER = os.path.join(ROOT, "node_modules", "@tapjs", "typescript", "dist", "esm", "import.mjs")
+DIST_MAIN = os.path.join(ROOT, "dist", "src", "main.js")
+
+
+def _dist_is_fresh() -> bool:
+    if not os.path.exists(DIST_MAIN):
+        return False
+    built = os.path.getmtime(DIST_MAIN)
+    for d, _, files in os.walk(os.path.join(ROOT, "src")):
+        for f in files:
+            if os.path.getmtime(os.path.join(d, f)) > built:
+                return False
+    return True
 
 
 def warmpool_command() -> List[str]:
     node = os.environ.get("WARMPOOL_NODE") or shutil.which("node")
     if not node:
         raise RuntimeError("node not found: set WARMPOOL_NODE or put node on PATH")
-    if os.path.exists(TS_LOADER):
-        return [node, f"--import={TS_LOADER}", os.path.join(ROOT, "src", "main.ts")]
-    dist = os.path.join(ROOT, "dist", "src", "main.js")
-    if os.path.exists(dist):
-        return [node, dist]
-    raise RuntimeError("neither node_modules (npm ci) nor dist/ (npm run build) exists in " + ROOT)
+    source = os.environ.get("WARMPOOL_DEMO_FROM") or ("dist" if _dist_is_fresh() else "src")
+    if source == "dist":
+        if not os.path.exists(DIST_MAIN):
+            raise RuntimeError(f"{DIST_MAIN} does not exist: run npm run build")
+        return [node, DIST_MAIN]
+    if not os.path.exists(TS_LOADER):
+        raise RuntimeError(f"{TS_LOADER} does not exist: run npm ci (or build dist/ and set WARMPOOL_DEMO_FROM=dist)")
+    return [node, f"--import={TS_LOADER}", os.path.join(ROOT, "src", "main.ts")]
 
 
 class DemoDaemon:
