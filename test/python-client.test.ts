@@ -8,7 +8,7 @@ import { ROOT } from './helpers/proc.js';
  * tap's TS loader: no build is needed; see clients/python/tests/demo_daemon.py). This file
  * runs that suite with Debian's python3 so `npm test` covers it, and fails with its output.
  * Needs: python3-grpcio, python3-protobuf, protobuf-compiler, protobuf-compiler-grpc (the last two
- * for the check that the committed stubs match proto/).
+ * for the check that the committed stubs match proto/), and openssl (the test PKI for mTLS).
  */
 const PYTHON = process.env.WARMPOOL_PYTHON ?? '/usr/bin/python3';
 const LIMIT_MS = 170_000;

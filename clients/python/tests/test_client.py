@@ -1,5 +1,5 @@
 """warmpool_client against a real daemon (`warmpool demo`: simulated IOS, EOS with an HTTP API,
-Junos and Linux devices), plus a local grpc server standing in for the daemon where the test has
+Junos and Linux devices, served over mTLS with tokens and a policy), plus a local grpc server standing in for the daemon where the test has
 to see what the client sent (headers) or script what the daemon answers (retries).
 
 Run: /usr/bin/python3 -m unittest discover -s clients/python/tests -v
@@ -32,6 +32,7 @@ from warmpool_client._gen.warmpool.v1 import (  # noqa: E402
     inventory_pb2_grpc,
 )
 from demo_daemon import DemoDaemon  # noqa: E402
+from pki import issue, make_ca  # noqa: E402
 
 TESTER_TOKEN = "tester-token-0123456789abcdef"
 READER_TOKEN = "reader-token-0123456789abcdef"
@@ -42,10 +43,18 @@ _tmp: Optional[tempfile.TemporaryDirectory] = None
 
 
 def setUpModule() -> None:
+    """One demo daemon for the whole module (starting one is the slow part): gRPC over TLS
+    requiring client certificates from its CA (mTLS), bearer tokens for two callers, and a policy.
+    A token names the caller; without one, the client certificate does ("py-client")."""
     global _daemon, _tmp
     _tmp = tempfile.TemporaryDirectory(prefix="warmpool-pyclient-")
-    tokens = os.path.join(_tmp.name, "tokens.yaml")
-    policy = os.path.join(_tmp.name, "policy.yaml")
+    d = _tmp.name
+    make_ca(d, "ca")
+    make_ca(d, "other-ca")
+    issue(d, "ca", "server", "localhost", "serverAuth", ["DNS:localhost", "IP:127.0.0.1"])
+    issue(d, "ca", "client", "py-client", "clientAuth", [])
+    issue(d, "other-ca", "stranger", "stranger", "clientAuth", [])
+    tokens, policy = pki("tokens.yaml"), pki("policy.yaml")
     with open(tokens, "w") as f:
         f.write(f"callers:\n  - name: tester\n    token: {TESTER_TOKEN}\n  - name: reader\n    token: {READER_TOKEN}\n")
     with open(policy, "w") as f:
@@ -55,8 +64,13 @@ def setUpModule() -> None:
             "    commands: { deny: ['^reload'] }\n"
             "  - callers: [reader]\n"
             "    rpcs: [ListDevices, GetDevice]\n"
+            "  - callers: [py-client]\n"
         )
-    _daemon = DemoDaemon("--grpc.auth.tokensFile", tokens, "--grpc.auth.policyFile", policy)
+    _daemon = DemoDaemon(
+        "--grpc.tls.certFile", pki("server.pem"), "--grpc.tls.keyFile", pki("server.key"),
+        "--grpc.tls.clientCaFile", pki("ca.pem"),
+        "--grpc.auth.tokensFile", tokens, "--grpc.auth.policyFile", policy,
+    )
 
 
 def tearDownModule() -> None:
@@ -67,9 +81,17 @@ def tearDownModule() -> None:
         raise AssertionError(f"warmpool demo exited with {code} after SIGTERM:\n{_daemon.output() if _daemon else ''}")
 
 
+def pki(name: str) -> str:
+    assert _tmp is not None
+    return os.path.join(_tmp.name, name)
+
+
 def client(token: Optional[str] = TESTER_TOKEN, **kw) -> Client:
+    """A client of the demo daemon: mTLS with the test CA's client certificate, plus `token`."""
     assert _daemon is not None
-    return Client(_daemon.address, token=token, timeout=CALL_TIMEOUT, **kw)
+    tls = dict(root_certificates=pki("ca.pem"), private_key=pki("client.key"), certificate_chain=pki("client.pem"))
+    tls.update(kw)
+    return Client(_daemon.address, token=token, timeout=CALL_TIMEOUT, **tls)
 
 
 class AgainstTheDemoDaemon(unittest.TestCase):
@@ -165,13 +187,12 @@ class AgainstTheDemoDaemon(unittest.TestCase):
         self.assertEqual(cm.exception.device, "demo-ios")
         self.assertIsInstance(cm.exception, errors.WarmpoolError)
 
-    def test_no_token_or_a_wrong_token_raises_unauthenticated(self) -> None:
-        for token in (None, "not-a-known-token-0123456789"):
-            with self.subTest(token=token), client(token=token) as c:
-                with self.assertRaises(errors.Unauthenticated) as cm:
-                    c.run("demo-ios", ["show version"])
-                self.assertEqual(cm.exception.code, grpc.StatusCode.UNAUTHENTICATED)
-                self.assertNotIn("not-a-known-token", str(cm.exception))
+    def test_an_unknown_token_raises_unauthenticated_even_with_a_valid_client_certificate(self) -> None:
+        with client(token="not-a-known-token-0123456789") as c:
+            with self.assertRaises(errors.Unauthenticated) as cm:
+                c.run("demo-ios", ["show version"])
+        self.assertEqual(cm.exception.code, grpc.StatusCode.UNAUTHENTICATED)
+        self.assertNotIn("not-a-known-token", str(cm.exception), "the daemon never echoes a token")
 
     def test_a_call_the_policy_refuses_raises_permission_denied(self) -> None:
         with client() as c:
@@ -182,6 +203,47 @@ class AgainstTheDemoDaemon(unittest.TestCase):
         with client(token=READER_TOKEN) as c:
             self.assertEqual(c.get_device("demo-ios").id, "demo-ios")
             with self.assertRaises(errors.PermissionDenied):
+                c.run("demo-ios", ["show version"])
+
+
+class OverMtls(unittest.TestCase):
+    def test_without_a_token_the_client_certificate_names_the_caller(self) -> None:
+        assert _daemon is not None
+        with Client(_daemon.address, root_certificates=pki("ca.pem"), private_key=pki("client.key"),
+                    certificate_chain=pki("client.pem"), timeout=60) as c:
+            self.assertIn("Cisco IOS", c.run("demo-ios", ["show version"]).results[0].output)
+
+    def test_pem_bytes_work_as_well_as_paths(self) -> None:
+        assert _daemon is not None
+        def read(name: str) -> bytes:
+            with open(pki(name), "rb") as f:
+                return f.read()
+        with Client(_daemon.address, root_certificates=read("ca.pem"), private_key=read("client.key"),
+                    certificate_chain=read("client.pem"), timeout=60) as c:
+            self.assertEqual(c.get_device("demo-eos").id, "demo-eos")
+
+    def test_no_token_and_no_or_a_foreign_client_certificate_raises_unauthenticated(self) -> None:
+        assert _daemon is not None
+        for kw in ({}, {"private_key": pki("stranger.key"), "certificate_chain": pki("stranger.pem")}):
+            with self.subTest(client_cert=bool(kw)):
+                # Tokens are configured too, so TLS lets the call through and the daemon decides.
+                with Client(_daemon.address, root_certificates=pki("ca.pem"), timeout=30, retries=0, **kw) as c:
+                    with self.assertRaises(errors.Unauthenticated) as cm:
+                        c.run("demo-ios", ["show version"])
+                    self.assertEqual(cm.exception.error_code, "UNAUTHENTICATED")
+                    self.assertIn("no caller credentials", cm.exception.details)
+
+    def test_a_server_certificate_from_another_ca_is_refused(self) -> None:
+        assert _daemon is not None
+        with Client(_daemon.address, root_certificates=pki("other-ca.pem"), private_key=pki("client.key"),
+                    certificate_chain=pki("client.pem"), timeout=30, retries=0) as c:
+            with self.assertRaises(errors.Unavailable):
+                c.run("demo-ios", ["show version"])
+
+    def test_plaintext_against_a_tls_daemon_fails_as_unavailable(self) -> None:
+        assert _daemon is not None
+        with Client(_daemon.address, timeout=30, retries=0) as c:
+            with self.assertRaises(errors.Unavailable):
                 c.run("demo-ios", ["show version"])
 
 
