@@ -68,7 +68,7 @@ export function deviceMsg(d: DeviceSpec): Device {
       connect_timeout_ms: d.ssh.connectTimeoutMs, keepalive_interval_ms: d.ssh.keepaliveIntervalMs,
       keepalive_count_max: d.ssh.keepaliveCountMax, command_timeout_ms: d.ssh.commandTimeoutMs,
       app_keepalive_ms: d.ssh.appKeepaliveMs, health_check_after_ms: d.ssh.healthCheckAfterMs,
-      legacy_algorithms: d.ssh.legacyAlgorithms,
+      legacy_algorithms: d.ssh.legacyAlgorithms, max_output_bytes: d.ssh.maxOutputBytes,
     },
     http: http
       ? {
@@ -141,7 +141,7 @@ export function deviceToRaw(m: Device__Output): Record<string, unknown> {
     const s = pick(m.ssh, {
       connect_timeout_ms: 'connectTimeoutMs', keepalive_interval_ms: 'keepaliveIntervalMs', keepalive_count_max: 'keepaliveCountMax',
       command_timeout_ms: 'commandTimeoutMs', app_keepalive_ms: 'appKeepaliveMs', health_check_after_ms: 'healthCheckAfterMs',
-      legacy_algorithms: 'legacyAlgorithms',
+      legacy_algorithms: 'legacyAlgorithms', max_output_bytes: 'maxOutputBytes',
     });
     if (Object.keys(s).length) raw.ssh = s;
   }

@@ -3,6 +3,9 @@
 // Original file: /work/main/proto/warmpool/v1/device_proxy.proto
 
 
+/**
+ * The outcome of one command.
+ */
 export interface CommandResult {
   /**
    * The command as sent.
@@ -36,6 +39,9 @@ export interface CommandResult {
   'cached'?: (boolean);
 }
 
+/**
+ * The outcome of one command.
+ */
 export interface CommandResult__Output {
   /**
    * The command as sent.

@@ -3,10 +3,22 @@
 // Original file: /work/main/proto/warmpool/v1/inventory.proto
 
 
+/**
+ * DeleteDevice: which device.
+ */
 export interface DeleteDeviceRequest {
+  /**
+   * Device id.
+   */
   'id'?: (string);
 }
 
+/**
+ * DeleteDevice: which device.
+ */
 export interface DeleteDeviceRequest__Output {
+  /**
+   * Device id.
+   */
   'id': (string);
 }

@@ -3,6 +3,9 @@
 // Original file: /work/main/proto/warmpool/v1/inventory.proto
 
 
+/**
+ * DeleteDevice: whether it existed.
+ */
 export interface DeleteDeviceResponse {
   /**
    * False when the device did not exist (deleting is idempotent).
@@ -10,6 +13,9 @@ export interface DeleteDeviceResponse {
   'deleted'?: (boolean);
 }
 
+/**
+ * DeleteDevice: whether it existed.
+ */
 export interface DeleteDeviceResponse__Output {
   /**
    * False when the device did not exist (deleting is idempotent).

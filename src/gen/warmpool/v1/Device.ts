@@ -8,11 +8,17 @@ import type { PoolSettings as _warmpool_v1_PoolSettings, PoolSettings__Output as
 import type { SshSettings as _warmpool_v1_SshSettings, SshSettings__Output as _warmpool_v1_SshSettings__Output } from '../../warmpool/v1/SshSettings.js';
 import type { HttpSettings as _warmpool_v1_HttpSettings, HttpSettings__Output as _warmpool_v1_HttpSettings__Output } from '../../warmpool/v1/HttpSettings.js';
 
+/**
+ * A device: where it is, how to log in, and its pool settings. Secrets are write-only.
+ */
 export interface Device {
   /**
    * Unique id: [A-Za-z0-9._:-], 1..128 characters.
    */
   'id'?: (string);
+  /**
+   * Host name or IP address to connect to.
+   */
   'host'?: (string);
   /**
    * 0 means 22.
@@ -22,49 +28,110 @@ export interface Device {
    * linux | cisco_ios | cisco_nxos | arista_eos | juniper_junos | generic
    */
   'platform'?: (string);
+  /**
+   * Shell or exec; UNSPECIFIED picks the platform's default.
+   */
   'mode'?: (_warmpool_v1_SessionMode);
+  /**
+   * Login user name.
+   */
   'username'?: (string);
+  /**
+   * Free-form labels, for RunMany selectors, policies and metrics.
+   */
   'labels'?: ({[key: string]: string});
   /**
    * Where the device came from: "file" (inventory file) or "api". Output only.
    */
   'source'?: (string);
+  /**
+   * How the device's SSH host key is checked.
+   */
   'host_key'?: (_warmpool_v1_HostKeyPolicy | null);
   /**
    * Regex ending a command's output (generic platform, or override).
    */
   'prompt'?: (string);
+  /**
+   * Command that turns paging off after login; "" for none; unset: the platform's.
+   */
   'paging_command'?: (string);
+  /**
+   * Command that enters privileged mode (generic platform, or override).
+   */
   'enable_command'?: (string);
+  /**
+   * Pool settings (unset fields: defaults.pool).
+   */
   'pool'?: (_warmpool_v1_PoolSettings | null);
+  /**
+   * SSH settings (unset fields: defaults.ssh).
+   */
   'ssh'?: (_warmpool_v1_SshSettings | null);
+  /**
+   * The device's HTTP API, if it has one.
+   */
   'http'?: (_warmpool_v1_HttpSettings | null);
   /**
-   * Output only: which credentials are set (the values themselves are write-only).
+   * Output only: a password is set (the value is write-only).
    */
   'has_password'?: (boolean);
+  /**
+   * Output only: a private key is set.
+   */
   'has_private_key'?: (boolean);
+  /**
+   * Output only: an enable secret is set.
+   */
   'has_enable_secret'?: (boolean);
   /**
    * Write-only credentials: accepted by PutDevice, never returned. The *_file fields are for the
    * inventory file: PutDevice refuses them (a caller must not name files on the daemon's host).
+   * An empty value means "not set".
    */
   'password'?: (string);
+  /**
+   * Inventory file only: a file holding the password.
+   */
   'password_file'?: (string);
+  /**
+   * Write-only: an OpenSSH private key (PEM text).
+   */
   'private_key'?: (string);
+  /**
+   * Inventory file only: a file holding the private key.
+   */
   'private_key_file'?: (string);
+  /**
+   * Write-only: the private key's passphrase.
+   */
   'passphrase'?: (string);
+  /**
+   * Inventory file only: a file holding the passphrase.
+   */
   'passphrase_file'?: (string);
+  /**
+   * Write-only: the enable secret (privileged mode).
+   */
   'enable_secret'?: (string);
+  /**
+   * Inventory file only: a file holding the enable secret.
+   */
   'enable_secret_file'?: (string);
   '_paging_command'?: "paging_command";
 }
 
+/**
+ * A device: where it is, how to log in, and its pool settings. Secrets are write-only.
+ */
 export interface Device__Output {
   /**
    * Unique id: [A-Za-z0-9._:-], 1..128 characters.
    */
   'id': (string);
+  /**
+   * Host name or IP address to connect to.
+   */
   'host': (string);
   /**
    * 0 means 22.
@@ -74,40 +141,95 @@ export interface Device__Output {
    * linux | cisco_ios | cisco_nxos | arista_eos | juniper_junos | generic
    */
   'platform': (string);
+  /**
+   * Shell or exec; UNSPECIFIED picks the platform's default.
+   */
   'mode': (_warmpool_v1_SessionMode__Output);
+  /**
+   * Login user name.
+   */
   'username': (string);
+  /**
+   * Free-form labels, for RunMany selectors, policies and metrics.
+   */
   'labels': ({[key: string]: string});
   /**
    * Where the device came from: "file" (inventory file) or "api". Output only.
    */
   'source': (string);
+  /**
+   * How the device's SSH host key is checked.
+   */
   'host_key': (_warmpool_v1_HostKeyPolicy__Output | null);
   /**
    * Regex ending a command's output (generic platform, or override).
    */
   'prompt': (string);
+  /**
+   * Command that turns paging off after login; "" for none; unset: the platform's.
+   */
   'paging_command'?: (string);
+  /**
+   * Command that enters privileged mode (generic platform, or override).
+   */
   'enable_command': (string);
+  /**
+   * Pool settings (unset fields: defaults.pool).
+   */
   'pool': (_warmpool_v1_PoolSettings__Output | null);
+  /**
+   * SSH settings (unset fields: defaults.ssh).
+   */
   'ssh': (_warmpool_v1_SshSettings__Output | null);
+  /**
+   * The device's HTTP API, if it has one.
+   */
   'http': (_warmpool_v1_HttpSettings__Output | null);
   /**
-   * Output only: which credentials are set (the values themselves are write-only).
+   * Output only: a password is set (the value is write-only).
    */
   'has_password': (boolean);
+  /**
+   * Output only: a private key is set.
+   */
   'has_private_key': (boolean);
+  /**
+   * Output only: an enable secret is set.
+   */
   'has_enable_secret': (boolean);
   /**
    * Write-only credentials: accepted by PutDevice, never returned. The *_file fields are for the
    * inventory file: PutDevice refuses them (a caller must not name files on the daemon's host).
+   * An empty value means "not set".
    */
   'password': (string);
+  /**
+   * Inventory file only: a file holding the password.
+   */
   'password_file': (string);
+  /**
+   * Write-only: an OpenSSH private key (PEM text).
+   */
   'private_key': (string);
+  /**
+   * Inventory file only: a file holding the private key.
+   */
   'private_key_file': (string);
+  /**
+   * Write-only: the private key's passphrase.
+   */
   'passphrase': (string);
+  /**
+   * Inventory file only: a file holding the passphrase.
+   */
   'passphrase_file': (string);
+  /**
+   * Write-only: the enable secret (privileged mode).
+   */
   'enable_secret': (string);
+  /**
+   * Inventory file only: a file holding the enable secret.
+   */
   'enable_secret_file': (string);
   '_paging_command'?: "paging_command";
 }

@@ -5,16 +5,46 @@
 import type { RunResponse as _warmpool_v1_RunResponse, RunResponse__Output as _warmpool_v1_RunResponse__Output } from '../../warmpool/v1/RunResponse.js';
 import type { Error as _warmpool_v1_Error, Error__Output as _warmpool_v1_Error__Output } from '../../warmpool/v1/Error.js';
 
+/**
+ * RunMany's result for one device, streamed as that device finishes.
+ */
 export interface DeviceRunResult {
+  /**
+   * Device id.
+   */
   'device'?: (string);
+  /**
+   * The device's results, as Run would have returned them.
+   */
   'response'?: (_warmpool_v1_RunResponse | null);
+  /**
+   * Why the request failed on this device (not found, unreachable, denied, ...).
+   */
   'error'?: (_warmpool_v1_Error | null);
+  /**
+   * The device's reply, or why it has none.
+   */
   'outcome'?: "response"|"error";
 }
 
+/**
+ * RunMany's result for one device, streamed as that device finishes.
+ */
 export interface DeviceRunResult__Output {
+  /**
+   * Device id.
+   */
   'device': (string);
+  /**
+   * The device's results, as Run would have returned them.
+   */
   'response'?: (_warmpool_v1_RunResponse__Output | null);
+  /**
+   * Why the request failed on this device (not found, unreachable, denied, ...).
+   */
   'error'?: (_warmpool_v1_Error__Output | null);
+  /**
+   * The device's reply, or why it has none.
+   */
   'outcome'?: "response"|"error";
 }

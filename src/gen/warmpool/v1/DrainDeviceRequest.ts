@@ -3,10 +3,22 @@
 // Original file: /work/main/proto/warmpool/v1/admin.proto
 
 
+/**
+ * Which device to drain.
+ */
 export interface DrainDeviceRequest {
+  /**
+   * Device id.
+   */
   'device'?: (string);
 }
 
+/**
+ * Which device to drain.
+ */
 export interface DrainDeviceRequest__Output {
+  /**
+   * Device id.
+   */
   'device': (string);
 }

@@ -3,12 +3,30 @@
 // Original file: /work/main/proto/warmpool/v1/admin.proto
 
 
+/**
+ * What the drain did.
+ */
 export interface DrainDeviceResponse {
+  /**
+   * Idle sessions closed at once.
+   */
   'closed_idle'?: (number);
+  /**
+   * Busy sessions that close when their request ends.
+   */
   'closing_busy'?: (number);
 }
 
+/**
+ * What the drain did.
+ */
 export interface DrainDeviceResponse__Output {
+  /**
+   * Idle sessions closed at once.
+   */
   'closed_idle': (number);
+  /**
+   * Busy sessions that close when their request ends.
+   */
   'closing_busy': (number);
 }

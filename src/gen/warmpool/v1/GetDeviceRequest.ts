@@ -3,10 +3,22 @@
 // Original file: /work/main/proto/warmpool/v1/inventory.proto
 
 
+/**
+ * GetDevice: which device.
+ */
 export interface GetDeviceRequest {
+  /**
+   * Device id.
+   */
   'id'?: (string);
 }
 
+/**
+ * GetDevice: which device.
+ */
 export interface GetDeviceRequest__Output {
+  /**
+   * Device id.
+   */
   'id': (string);
 }

@@ -3,6 +3,9 @@
 // Original file: /work/main/proto/warmpool/v1/admin.proto
 
 
+/**
+ * Which pools to report.
+ */
 export interface GetPoolStatsRequest {
   /**
    * Device ids; empty means all.
@@ -10,6 +13,9 @@ export interface GetPoolStatsRequest {
   'devices'?: (string)[];
 }
 
+/**
+ * Which pools to report.
+ */
 export interface GetPoolStatsRequest__Output {
   /**
    * Device ids; empty means all.

@@ -4,10 +4,22 @@
 
 import type { PoolStats as _warmpool_v1_PoolStats, PoolStats__Output as _warmpool_v1_PoolStats__Output } from '../../warmpool/v1/PoolStats.js';
 
+/**
+ * Pool statistics, one entry per device and protocol.
+ */
 export interface GetPoolStatsResponse {
+  /**
+   * One entry per device and protocol.
+   */
   'pools'?: (_warmpool_v1_PoolStats)[];
 }
 
+/**
+ * Pool statistics, one entry per device and protocol.
+ */
 export interface GetPoolStatsResponse__Output {
+  /**
+   * One entry per device and protocol.
+   */
   'pools': (_warmpool_v1_PoolStats__Output)[];
 }

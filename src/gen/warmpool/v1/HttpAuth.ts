@@ -3,50 +3,86 @@
 // Original file: /work/main/proto/warmpool/v1/inventory.proto
 
 
+/**
+ * How warmpool authenticates to the device's HTTP API.
+ */
 export interface HttpAuth {
   /**
    * "none", "basic", "bearer" or "session".
    */
   'type'?: (string);
+  /**
+   * User name for basic and session auth.
+   */
   'username'?: (string);
   /**
    * Write-only.
    */
   'password'?: (string);
+  /**
+   * Inventory file only: a file holding the password (PutDevice refuses file paths).
+   */
   'password_file'?: (string);
   /**
    * Write-only.
    */
   'token'?: (string);
+  /**
+   * Inventory file only: a file holding the token (PutDevice refuses file paths).
+   */
   'token_file'?: (string);
   /**
    * session auth: where to POST the credentials, and the reply field holding the token.
    */
   'login_path'?: (string);
+  /**
+   * session auth: the field of the login reply that holds the token.
+   */
   'token_field'?: (string);
+  /**
+   * session auth: the request header that carries the token.
+   */
   'token_header'?: (string);
 }
 
+/**
+ * How warmpool authenticates to the device's HTTP API.
+ */
 export interface HttpAuth__Output {
   /**
    * "none", "basic", "bearer" or "session".
    */
   'type': (string);
+  /**
+   * User name for basic and session auth.
+   */
   'username': (string);
   /**
    * Write-only.
    */
   'password': (string);
+  /**
+   * Inventory file only: a file holding the password (PutDevice refuses file paths).
+   */
   'password_file': (string);
   /**
    * Write-only.
    */
   'token': (string);
+  /**
+   * Inventory file only: a file holding the token (PutDevice refuses file paths).
+   */
   'token_file': (string);
   /**
    * session auth: where to POST the credentials, and the reply field holding the token.
    */
   'login_path': (string);
+  /**
+   * session auth: the field of the login reply that holds the token.
+   */
   'token_field': (string);
+  /**
+   * session auth: the request header that carries the token.
+   */
   'token_header': (string);
 }

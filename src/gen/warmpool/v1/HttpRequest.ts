@@ -3,6 +3,9 @@
 // Original file: /work/main/proto/warmpool/v1/device_proxy.proto
 
 
+/**
+ * One HTTP request to a device's API, sent over its pooled connections.
+ */
 export interface HttpRequest {
   /**
    * Device id; the device must have an `http` block.
@@ -30,6 +33,9 @@ export interface HttpRequest {
   'timeout_ms'?: (number);
 }
 
+/**
+ * One HTTP request to a device's API, sent over its pooled connections.
+ */
 export interface HttpRequest__Output {
   /**
    * Device id; the device must have an `http` block.

@@ -4,18 +4,54 @@
 
 import type { SessionInfo as _warmpool_v1_SessionInfo, SessionInfo__Output as _warmpool_v1_SessionInfo__Output } from '../../warmpool/v1/SessionInfo.js';
 
+/**
+ * The device's HTTP reply.
+ */
 export interface HttpResponse {
+  /**
+   * HTTP status code from the device.
+   */
   'status'?: (number);
+  /**
+   * Response headers (lower-case names; repeated headers joined with ", ").
+   */
   'headers'?: ({[key: string]: string});
+  /**
+   * Response body (at most the device's http.maxResponseBytes).
+   */
   'body'?: (Buffer | Uint8Array | string);
+  /**
+   * Time from sending the request to the end of the body, in milliseconds.
+   */
   'duration_ms'?: (number | string);
+  /**
+   * The pooled connection that served the request.
+   */
   'session'?: (_warmpool_v1_SessionInfo | null);
 }
 
+/**
+ * The device's HTTP reply.
+ */
 export interface HttpResponse__Output {
+  /**
+   * HTTP status code from the device.
+   */
   'status': (number);
+  /**
+   * Response headers (lower-case names; repeated headers joined with ", ").
+   */
   'headers': ({[key: string]: string});
+  /**
+   * Response body (at most the device's http.maxResponseBytes).
+   */
   'body': (Buffer);
+  /**
+   * Time from sending the request to the end of the body, in milliseconds.
+   */
   'duration_ms': (number);
+  /**
+   * The pooled connection that served the request.
+   */
   'session': (_warmpool_v1_SessionInfo__Output | null);
 }

@@ -5,21 +5,57 @@
 import type { HttpAuth as _warmpool_v1_HttpAuth, HttpAuth__Output as _warmpool_v1_HttpAuth__Output } from '../../warmpool/v1/HttpAuth.js';
 import type { HttpTls as _warmpool_v1_HttpTls, HttpTls__Output as _warmpool_v1_HttpTls__Output } from '../../warmpool/v1/HttpTls.js';
 
+/**
+ * The device's HTTP API (eAPI, NX-API, RESTCONF, ...).
+ */
 export interface HttpSettings {
+  /**
+   * Scheme, host, port and base path that request paths are appended to, e.g. "https://10.0.0.1/restconf".
+   */
   'base_url'?: (string);
+  /**
+   * How to authenticate to the API.
+   */
   'auth'?: (_warmpool_v1_HttpAuth | null);
+  /**
+   * TLS settings for https base URLs.
+   */
   'tls'?: (_warmpool_v1_HttpTls | null);
+  /**
+   * Keep-alive connections to the device at most.
+   */
   'max_connections'?: (number);
+  /**
+   * Largest response body read; larger bodies fail with RESOURCE_EXHAUSTED.
+   */
   'max_response_bytes'?: (number);
   '_max_connections'?: "max_connections";
   '_max_response_bytes'?: "max_response_bytes";
 }
 
+/**
+ * The device's HTTP API (eAPI, NX-API, RESTCONF, ...).
+ */
 export interface HttpSettings__Output {
+  /**
+   * Scheme, host, port and base path that request paths are appended to, e.g. "https://10.0.0.1/restconf".
+   */
   'base_url': (string);
+  /**
+   * How to authenticate to the API.
+   */
   'auth': (_warmpool_v1_HttpAuth__Output | null);
+  /**
+   * TLS settings for https base URLs.
+   */
   'tls': (_warmpool_v1_HttpTls__Output | null);
+  /**
+   * Keep-alive connections to the device at most.
+   */
   'max_connections'?: (number);
+  /**
+   * Largest response body read; larger bodies fail with RESOURCE_EXHAUSTED.
+   */
   'max_response_bytes'?: (number);
   '_max_connections'?: "max_connections";
   '_max_response_bytes'?: "max_response_bytes";

@@ -3,14 +3,29 @@
 // Original file: /work/main/proto/warmpool/v1/inventory.proto
 
 
+/**
+ * TLS towards the device's HTTP API.
+ */
 export interface HttpTls {
   /**
    * Inventory file only (as are cert_file and key_file): PutDevice refuses file paths; use ca_pem.
    */
   'ca_file'?: (string);
+  /**
+   * Inventory file only: client certificate (PEM) for mutual TLS with the device.
+   */
   'cert_file'?: (string);
+  /**
+   * Inventory file only: the client certificate's private key (PEM).
+   */
   'key_file'?: (string);
+  /**
+   * Name checked against the device certificate (default: the host of base_url).
+   */
   'server_name'?: (string);
+  /**
+   * Do not verify the device certificate (explicit opt-out; logged as a warning).
+   */
   'insecure_skip_verify'?: (boolean);
   /**
    * PEM CA bundle, inline: the CAs that sign the device certificate (instead of the system CAs).
@@ -18,14 +33,29 @@ export interface HttpTls {
   'ca_pem'?: (string);
 }
 
+/**
+ * TLS towards the device's HTTP API.
+ */
 export interface HttpTls__Output {
   /**
    * Inventory file only (as are cert_file and key_file): PutDevice refuses file paths; use ca_pem.
    */
   'ca_file': (string);
+  /**
+   * Inventory file only: client certificate (PEM) for mutual TLS with the device.
+   */
   'cert_file': (string);
+  /**
+   * Inventory file only: the client certificate's private key (PEM).
+   */
   'key_file': (string);
+  /**
+   * Name checked against the device certificate (default: the host of base_url).
+   */
   'server_name': (string);
+  /**
+   * Do not verify the device certificate (explicit opt-out; logged as a warning).
+   */
   'insecure_skip_verify': (boolean);
   /**
    * PEM CA bundle, inline: the CAs that sign the device certificate (instead of the system CAs).

@@ -31,10 +31,16 @@ export interface InventoryClient extends grpc.Client {
   deleteDevice(argument: _warmpool_v1_DeleteDeviceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_warmpool_v1_DeleteDeviceResponse__Output>): grpc.ClientUnaryCall;
   deleteDevice(argument: _warmpool_v1_DeleteDeviceRequest, callback: grpc.requestCallback<_warmpool_v1_DeleteDeviceResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * One device by id (NOT_FOUND when unknown); write-only secrets are never returned.
+   */
   GetDevice(argument: _warmpool_v1_GetDeviceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_warmpool_v1_Device__Output>): grpc.ClientUnaryCall;
   GetDevice(argument: _warmpool_v1_GetDeviceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_warmpool_v1_Device__Output>): grpc.ClientUnaryCall;
   GetDevice(argument: _warmpool_v1_GetDeviceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_warmpool_v1_Device__Output>): grpc.ClientUnaryCall;
   GetDevice(argument: _warmpool_v1_GetDeviceRequest, callback: grpc.requestCallback<_warmpool_v1_Device__Output>): grpc.ClientUnaryCall;
+  /**
+   * One device by id (NOT_FOUND when unknown); write-only secrets are never returned.
+   */
   getDevice(argument: _warmpool_v1_GetDeviceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_warmpool_v1_Device__Output>): grpc.ClientUnaryCall;
   getDevice(argument: _warmpool_v1_GetDeviceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_warmpool_v1_Device__Output>): grpc.ClientUnaryCall;
   getDevice(argument: _warmpool_v1_GetDeviceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_warmpool_v1_Device__Output>): grpc.ClientUnaryCall;
@@ -81,6 +87,9 @@ export interface InventoryHandlers extends grpc.UntypedServiceImplementation {
    */
   DeleteDevice: grpc.handleUnaryCall<_warmpool_v1_DeleteDeviceRequest__Output, _warmpool_v1_DeleteDeviceResponse>;
   
+  /**
+   * One device by id (NOT_FOUND when unknown); write-only secrets are never returned.
+   */
   GetDevice: grpc.handleUnaryCall<_warmpool_v1_GetDeviceRequest__Output, _warmpool_v1_Device>;
   
   /**

@@ -3,6 +3,9 @@
 // Original file: /work/main/proto/warmpool/v1/inventory.proto
 
 
+/**
+ * ListDevices: an optional label filter.
+ */
 export interface ListDevicesRequest {
   /**
    * Only devices having all these labels.
@@ -10,6 +13,9 @@ export interface ListDevicesRequest {
   'labels'?: ({[key: string]: string});
 }
 
+/**
+ * ListDevices: an optional label filter.
+ */
 export interface ListDevicesRequest__Output {
   /**
    * Only devices having all these labels.

@@ -4,10 +4,22 @@
 
 import type { Device as _warmpool_v1_Device, Device__Output as _warmpool_v1_Device__Output } from '../../warmpool/v1/Device.js';
 
+/**
+ * ListDevices: the matching devices.
+ */
 export interface ListDevicesResponse {
+  /**
+   * Devices, sorted by id.
+   */
   'devices'?: (_warmpool_v1_Device)[];
 }
 
+/**
+ * ListDevices: the matching devices.
+ */
 export interface ListDevicesResponse__Output {
+  /**
+   * Devices, sorted by id.
+   */
   'devices': (_warmpool_v1_Device__Output)[];
 }

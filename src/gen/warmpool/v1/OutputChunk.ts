@@ -11,6 +11,9 @@ export interface OutputChunk {
    * Index into RunRequest.commands.
    */
   'command_index'?: (number);
+  /**
+   * Cleaned output text, in order; the chunks of one command concatenated are its output.
+   */
   'data'?: (string);
 }
 
@@ -22,5 +25,8 @@ export interface OutputChunk__Output {
    * Index into RunRequest.commands.
    */
   'command_index': (number);
+  /**
+   * Cleaned output text, in order; the chunks of one command concatenated are its output.
+   */
   'data': (string);
 }

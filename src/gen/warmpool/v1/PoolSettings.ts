@@ -3,12 +3,33 @@
 // Original file: /work/main/proto/warmpool/v1/inventory.proto
 
 
+/**
+ * Per-device pool settings; an unset field takes the value from defaults.pool.
+ */
 export interface PoolSettings {
+  /**
+   * Sessions kept open even when idle (prewarmed).
+   */
   'min'?: (number);
+  /**
+   * Most sessions open at once: keep it at or below the device's vty/session limit.
+   */
   'max'?: (number);
+  /**
+   * An idle session above `min` is closed after this long.
+   */
   'idle_timeout_ms'?: (number);
+  /**
+   * A session is replaced after this long (with jitter), busy ones when released.
+   */
   'max_lifetime_ms'?: (number);
+  /**
+   * How long a request may wait for a free session.
+   */
   'acquire_timeout_ms'?: (number);
+  /**
+   * Requests queued for a session beyond which RESOURCE_EXHAUSTED is returned.
+   */
   'max_waiting'?: (number);
   '_min'?: "min";
   '_max'?: "max";
@@ -18,12 +39,33 @@ export interface PoolSettings {
   '_max_waiting'?: "max_waiting";
 }
 
+/**
+ * Per-device pool settings; an unset field takes the value from defaults.pool.
+ */
 export interface PoolSettings__Output {
+  /**
+   * Sessions kept open even when idle (prewarmed).
+   */
   'min'?: (number);
+  /**
+   * Most sessions open at once: keep it at or below the device's vty/session limit.
+   */
   'max'?: (number);
+  /**
+   * An idle session above `min` is closed after this long.
+   */
   'idle_timeout_ms'?: (number);
+  /**
+   * A session is replaced after this long (with jitter), busy ones when released.
+   */
   'max_lifetime_ms'?: (number);
+  /**
+   * How long a request may wait for a free session.
+   */
   'acquire_timeout_ms'?: (number);
+  /**
+   * Requests queued for a session beyond which RESOURCE_EXHAUSTED is returned.
+   */
   'max_waiting'?: (number);
   '_min'?: "min";
   '_max'?: "max";

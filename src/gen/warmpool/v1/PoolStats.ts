@@ -4,28 +4,61 @@
 
 import type { Long } from '@grpc/proto-loader';
 
+/**
+ * Counters and state of one device's pool for one protocol.
+ */
 export interface PoolStats {
+  /**
+   * Device id.
+   */
   'device'?: (string);
   /**
    * "ssh" or "http".
    */
   'protocol'?: (string);
+  /**
+   * Sessions open and free.
+   */
   'idle'?: (number);
+  /**
+   * Sessions serving a request.
+   */
   'busy'?: (number);
+  /**
+   * Sessions being connected and logged in.
+   */
   'connecting'?: (number);
   /**
    * Requests queued for a session.
    */
   'waiting'?: (number);
+  /**
+   * Sessions opened since start.
+   */
   'created_total'?: (number | string | Long);
+  /**
+   * Sessions closed since start (idle timeout, lifetime, errors, drains).
+   */
   'closed_total'?: (number | string | Long);
+  /**
+   * Sessions handed to requests since start.
+   */
   'acquired_total'?: (number | string | Long);
+  /**
+   * Connection or login attempts that failed since start.
+   */
   'failed_connects_total'?: (number | string | Long);
   /**
    * "closed", "open" or "half_open".
    */
   'circuit'?: (string);
+  /**
+   * Sessions kept open even when idle (pool.min).
+   */
   'min'?: (number);
+  /**
+   * Most sessions open at once (pool.max).
+   */
   'max'?: (number);
   /**
    * Unix ms until which the circuit is open (0 when closed).
@@ -37,28 +70,61 @@ export interface PoolStats {
   'last_error'?: (string);
 }
 
+/**
+ * Counters and state of one device's pool for one protocol.
+ */
 export interface PoolStats__Output {
+  /**
+   * Device id.
+   */
   'device': (string);
   /**
    * "ssh" or "http".
    */
   'protocol': (string);
+  /**
+   * Sessions open and free.
+   */
   'idle': (number);
+  /**
+   * Sessions serving a request.
+   */
   'busy': (number);
+  /**
+   * Sessions being connected and logged in.
+   */
   'connecting': (number);
   /**
    * Requests queued for a session.
    */
   'waiting': (number);
+  /**
+   * Sessions opened since start.
+   */
   'created_total': (string);
+  /**
+   * Sessions closed since start (idle timeout, lifetime, errors, drains).
+   */
   'closed_total': (string);
+  /**
+   * Sessions handed to requests since start.
+   */
   'acquired_total': (string);
+  /**
+   * Connection or login attempts that failed since start.
+   */
   'failed_connects_total': (string);
   /**
    * "closed", "open" or "half_open".
    */
   'circuit': (string);
+  /**
+   * Sessions kept open even when idle (pool.min).
+   */
   'min': (number);
+  /**
+   * Most sessions open at once (pool.max).
+   */
   'max': (number);
   /**
    * Unix ms until which the circuit is open (0 when closed).

@@ -4,10 +4,22 @@
 
 import type { Device as _warmpool_v1_Device, Device__Output as _warmpool_v1_Device__Output } from '../../warmpool/v1/Device.js';
 
+/**
+ * PutDevice: the device to create or replace.
+ */
 export interface PutDeviceRequest {
+  /**
+   * The device; `id` decides whether it is created or replaced.
+   */
   'device'?: (_warmpool_v1_Device | null);
 }
 
+/**
+ * PutDevice: the device to create or replace.
+ */
 export interface PutDeviceRequest__Output {
+  /**
+   * The device; `id` decides whether it is created or replaced.
+   */
   'device': (_warmpool_v1_Device__Output | null);
 }

@@ -6,6 +6,9 @@ import type { SessionInfo as _warmpool_v1_SessionInfo, SessionInfo__Output as _w
 import type { OutputChunk as _warmpool_v1_OutputChunk, OutputChunk__Output as _warmpool_v1_OutputChunk__Output } from '../../warmpool/v1/OutputChunk.js';
 import type { CommandResult as _warmpool_v1_CommandResult, CommandResult__Output as _warmpool_v1_CommandResult__Output } from '../../warmpool/v1/CommandResult.js';
 
+/**
+ * One message of a RunStream: a SessionInfo, then output chunks and a result per command.
+ */
 export interface RunEvent {
   /**
    * Sent first.
@@ -19,9 +22,15 @@ export interface RunEvent {
    * Each command's final, cleaned result.
    */
   'result'?: (_warmpool_v1_CommandResult | null);
+  /**
+   * What this message carries.
+   */
   'event'?: "session"|"chunk"|"result";
 }
 
+/**
+ * One message of a RunStream: a SessionInfo, then output chunks and a result per command.
+ */
 export interface RunEvent__Output {
   /**
    * Sent first.
@@ -35,5 +44,8 @@ export interface RunEvent__Output {
    * Each command's final, cleaned result.
    */
   'result'?: (_warmpool_v1_CommandResult__Output | null);
+  /**
+   * What this message carries.
+   */
   'event'?: "session"|"chunk"|"result";
 }

@@ -4,6 +4,9 @@
 
 import type { RunRequest as _warmpool_v1_RunRequest, RunRequest__Output as _warmpool_v1_RunRequest__Output } from '../../warmpool/v1/RunRequest.js';
 
+/**
+ * RunMany: the same request on many devices, selected by id and/or labels.
+ */
 export interface RunManyRequest {
   /**
    * The request run on every selected device (its `device` field is ignored).
@@ -23,6 +26,9 @@ export interface RunManyRequest {
   'concurrency'?: (number);
 }
 
+/**
+ * RunMany: the same request on many devices, selected by id and/or labels.
+ */
 export interface RunManyRequest__Output {
   /**
    * The request run on every selected device (its `device` field is ignored).

@@ -4,6 +4,9 @@
 
 import type { SessionMode as _warmpool_v1_SessionMode, SessionMode__Output as _warmpool_v1_SessionMode__Output } from '../../warmpool/v1/SessionMode.js';
 
+/**
+ * Commands to run on one device, in order, over one pooled session (Run, RunStream, and RunMany's template).
+ */
 export interface RunRequest {
   /**
    * Device id from the inventory.
@@ -43,6 +46,9 @@ export interface RunRequest {
   'expect'?: (string);
 }
 
+/**
+ * Commands to run on one device, in order, over one pooled session (Run, RunStream, and RunMany's template).
+ */
 export interface RunRequest__Output {
   /**
    * Device id from the inventory.

@@ -5,6 +5,9 @@
 import type { CommandResult as _warmpool_v1_CommandResult, CommandResult__Output as _warmpool_v1_CommandResult__Output } from '../../warmpool/v1/CommandResult.js';
 import type { SessionInfo as _warmpool_v1_SessionInfo, SessionInfo__Output as _warmpool_v1_SessionInfo__Output } from '../../warmpool/v1/SessionInfo.js';
 
+/**
+ * Run's reply: every command's result and the session that ran them.
+ */
 export interface RunResponse {
   /**
    * Device id.
@@ -20,6 +23,9 @@ export interface RunResponse {
   'session'?: (_warmpool_v1_SessionInfo | null);
 }
 
+/**
+ * Run's reply: every command's result and the session that ran them.
+ */
 export interface RunResponse__Output {
   /**
    * Device id.

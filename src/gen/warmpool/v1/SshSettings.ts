@@ -3,14 +3,42 @@
 // Original file: /work/main/proto/warmpool/v1/inventory.proto
 
 
+/**
+ * Per-device SSH settings; an unset field takes the value from defaults.ssh.
+ */
 export interface SshSettings {
+  /**
+   * TCP connect, SSH handshake and login must finish within this.
+   */
   'connect_timeout_ms'?: (number);
+  /**
+   * SSH-level keepalive interval (0: off).
+   */
   'keepalive_interval_ms'?: (number);
+  /**
+   * Unanswered keepalives after which the connection is considered dead.
+   */
   'keepalive_count_max'?: (number);
+  /**
+   * Default per-command timeout.
+   */
   'command_timeout_ms'?: (number);
+  /**
+   * Application-level keepalive for idle shells (an empty line answered by the prompt); 0: off.
+   */
   'app_keepalive_ms'?: (number);
+  /**
+   * A session idle longer than this is probed before it is handed out; 0: never.
+   */
   'health_check_after_ms'?: (number);
+  /**
+   * Also offer legacy ciphers, key exchanges and host-key types for old devices.
+   */
   'legacy_algorithms'?: (boolean);
+  /**
+   * Largest output of one command in Run (RunStream is not capped); past it RESOURCE_EXHAUSTED.
+   */
+  'max_output_bytes'?: (number);
   '_connect_timeout_ms'?: "connect_timeout_ms";
   '_keepalive_interval_ms'?: "keepalive_interval_ms";
   '_keepalive_count_max'?: "keepalive_count_max";
@@ -18,16 +46,45 @@ export interface SshSettings {
   '_app_keepalive_ms'?: "app_keepalive_ms";
   '_health_check_after_ms'?: "health_check_after_ms";
   '_legacy_algorithms'?: "legacy_algorithms";
+  '_max_output_bytes'?: "max_output_bytes";
 }
 
+/**
+ * Per-device SSH settings; an unset field takes the value from defaults.ssh.
+ */
 export interface SshSettings__Output {
+  /**
+   * TCP connect, SSH handshake and login must finish within this.
+   */
   'connect_timeout_ms'?: (number);
+  /**
+   * SSH-level keepalive interval (0: off).
+   */
   'keepalive_interval_ms'?: (number);
+  /**
+   * Unanswered keepalives after which the connection is considered dead.
+   */
   'keepalive_count_max'?: (number);
+  /**
+   * Default per-command timeout.
+   */
   'command_timeout_ms'?: (number);
+  /**
+   * Application-level keepalive for idle shells (an empty line answered by the prompt); 0: off.
+   */
   'app_keepalive_ms'?: (number);
+  /**
+   * A session idle longer than this is probed before it is handed out; 0: never.
+   */
   'health_check_after_ms'?: (number);
+  /**
+   * Also offer legacy ciphers, key exchanges and host-key types for old devices.
+   */
   'legacy_algorithms'?: (boolean);
+  /**
+   * Largest output of one command in Run (RunStream is not capped); past it RESOURCE_EXHAUSTED.
+   */
+  'max_output_bytes'?: (number);
   '_connect_timeout_ms'?: "connect_timeout_ms";
   '_keepalive_interval_ms'?: "keepalive_interval_ms";
   '_keepalive_count_max'?: "keepalive_count_max";
@@ -35,4 +92,5 @@ export interface SshSettings__Output {
   '_app_keepalive_ms'?: "app_keepalive_ms";
   '_health_check_after_ms'?: "health_check_after_ms";
   '_legacy_algorithms'?: "legacy_algorithms";
+  '_max_output_bytes'?: "max_output_bytes";
 }

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from warmpool_client._gen.warmpool.v1 import common_pb2 as warmpool_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bwarmpool/v1/inventory.proto\x12\x0bwarmpool.v1\x1a\x18warmpool/v1/common.proto\"S\n\rHostKeyPolicy\x12\x14\n\x0c\x66ingerprints\x18\x01 \x03(\t\x12\x18\n\x10known_hosts_file\x18\x02 \x01(\t\x12\x12\n\naccept_any\x18\x03 \x01(\x08\"\x88\x02\n\x0cPoolSettings\x12\x10\n\x03min\x18\x01 \x01(\rH\x00\x88\x01\x01\x12\x10\n\x03max\x18\x02 \x01(\rH\x01\x88\x01\x01\x12\x1c\n\x0fidle_timeout_ms\x18\x03 \x01(\rH\x02\x88\x01\x01\x12\x1c\n\x0fmax_lifetime_ms\x18\x04 \x01(\rH\x03\x88\x01\x01\x12\x1f\n\x12\x61\x63quire_timeout_ms\x18\x05 \x01(\rH\x04\x88\x01\x01\x12\x18\n\x0bmax_waiting\x18\x06 \x01(\rH\x05\x88\x01\x01\x42\x06\n\x04_minB\x06\n\x04_maxB\x12\n\x10_idle_timeout_msB\x12\n\x10_max_lifetime_msB\x15\n\x13_acquire_timeout_msB\x0e\n\x0c_max_waiting\"\x9d\x03\n\x0bSshSettings\x12\x1f\n\x12\x63onnect_timeout_ms\x18\x01 \x01(\rH\x00\x88\x01\x01\x12\"\n\x15keepalive_interval_ms\x18\x02 \x01(\rH\x01\x88\x01\x01\x12 \n\x13keepalive_count_max\x18\x03 \x01(\rH\x02\x88\x01\x01\x12\x1f\n\x12\x63ommand_timeout_ms\x18\x04 \x01(\rH\x03\x88\x01\x01\x12\x1d\n\x10\x61pp_keepalive_ms\x18\x05 \x01(\rH\x04\x88\x01\x01\x12\"\n\x15health_check_after_ms\x18\x06 \x01(\rH\x05\x88\x01\x01\x12\x1e\n\x11legacy_algorithms\x18\x07 \x01(\x08H\x06\x88\x01\x01\x42\x15\n\x13_connect_timeout_msB\x18\n\x16_keepalive_interval_msB\x16\n\x14_keepalive_count_maxB\x15\n\x13_command_timeout_msB\x13\n\x11_app_keepalive_msB\x18\n\x16_health_check_after_msB\x14\n\x12_legacy_algorithms\"\xb5\x01\n\x08HttpAuth\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\x12\x15\n\rpassword_file\x18\x04 \x01(\t\x12\r\n\x05token\x18\x05 \x01(\t\x12\x12\n\ntoken_file\x18\x06 \x01(\t\x12\x12\n\nlogin_path\x18\x07 \x01(\t\x12\x13\n\x0btoken_field\x18\x08 \x01(\t\x12\x14\n\x0ctoken_header\x18\t \x01(\t\"r\n\x07HttpTls\x12\x0f\n\x07\x63\x61_file\x18\x01 \x01(\t\x12\x11\n\tcert_file\x18\x02 \x01(\t\x12\x10\n\x08key_file\x18\x03 \x01(\t\x12\x13\n\x0bserver_name\x18\x04 \x01(\t\x12\x1c\n\x14insecure_skip_verify\x18\x05 \x01(\x08\"\xd2\x01\n\x0cHttpSettings\x12\x10\n\x08\x62\x61se_url\x18\x01 \x01(\t\x12#\n\x04\x61uth\x18\x02 \x01(\x0b\x32\x15.warmpool.v1.HttpAuth\x12!\n\x03tls\x18\x03 \x01(\x0b\x32\x14.warmpool.v1.HttpTls\x12\x1c\n\x0fmax_connections\x18\x04 \x01(\rH\x00\x88\x01\x01\x12\x1f\n\x12max_response_bytes\x18\x05 \x01(\rH\x01\x88\x01\x01\x42\x12\n\x10_max_connectionsB\x15\n\x13_max_response_bytes\"\xed\x05\n\x06\x44\x65vice\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\r\x12\x10\n\x08platform\x18\x04 \x01(\t\x12&\n\x04mode\x18\x05 \x01(\x0e\x32\x18.warmpool.v1.SessionMode\x12\x10\n\x08username\x18\x06 \x01(\t\x12/\n\x06labels\x18\x07 \x03(\x0b\x32\x1f.warmpool.v1.Device.LabelsEntry\x12\x0e\n\x06source\x18\x08 \x01(\t\x12,\n\x08host_key\x18\t \x01(\x0b\x32\x1a.warmpool.v1.HostKeyPolicy\x12\x0e\n\x06prompt\x18\n \x01(\t\x12\x1b\n\x0epaging_command\x18\x0b \x01(\tH\x00\x88\x01\x01\x12\x16\n\x0e\x65nable_command\x18\x0c \x01(\t\x12\'\n\x04pool\x18\r \x01(\x0b\x32\x19.warmpool.v1.PoolSettings\x12%\n\x03ssh\x18\x0e \x01(\x0b\x32\x18.warmpool.v1.SshSettings\x12\'\n\x04http\x18\x0f \x01(\x0b\x32\x19.warmpool.v1.HttpSettings\x12\x14\n\x0chas_password\x18\x10 \x01(\x08\x12\x17\n\x0fhas_private_key\x18\x11 \x01(\x08\x12\x19\n\x11has_enable_secret\x18\x12 \x01(\x08\x12\x10\n\x08password\x18\x14 \x01(\t\x12\x15\n\rpassword_file\x18\x15 \x01(\t\x12\x13\n\x0bprivate_key\x18\x16 \x01(\t\x12\x18\n\x10private_key_file\x18\x17 \x01(\t\x12\x12\n\npassphrase\x18\x18 \x01(\t\x12\x17\n\x0fpassphrase_file\x18\x19 \x01(\t\x12\x15\n\renable_secret\x18\x1a \x01(\t\x12\x1a\n\x12\x65nable_secret_file\x18\x1b \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x11\n\x0f_paging_command\"7\n\x10PutDeviceRequest\x12#\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x13.warmpool.v1.Device\"\x1e\n\x10GetDeviceRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x80\x01\n\x12ListDevicesRequest\x12;\n\x06labels\x18\x01 \x03(\x0b\x32+.warmpool.v1.ListDevicesRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\";\n\x13ListDevicesResponse\x12$\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x13.warmpool.v1.Device\"!\n\x13\x44\x65leteDeviceRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\'\n\x14\x44\x65leteDeviceResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\x32\xb4\x02\n\tInventory\x12?\n\tPutDevice\x12\x1d.warmpool.v1.PutDeviceRequest\x1a\x13.warmpool.v1.Device\x12?\n\tGetDevice\x12\x1d.warmpool.v1.GetDeviceRequest\x1a\x13.warmpool.v1.Device\x12P\n\x0bListDevices\x12\x1f.warmpool.v1.ListDevicesRequest\x1a .warmpool.v1.ListDevicesResponse\x12S\n\x0c\x44\x65leteDevice\x12 .warmpool.v1.DeleteDeviceRequest\x1a!.warmpool.v1.DeleteDeviceResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bwarmpool/v1/inventory.proto\x12\x0bwarmpool.v1\x1a\x18warmpool/v1/common.proto\"h\n\rHostKeyPolicy\x12\x14\n\x0c\x66ingerprints\x18\x01 \x03(\t\x12\x18\n\x10known_hosts_file\x18\x02 \x01(\t\x12\x12\n\naccept_any\x18\x03 \x01(\x08\x12\x13\n\x0bknown_hosts\x18\x04 \x01(\t\"\x88\x02\n\x0cPoolSettings\x12\x10\n\x03min\x18\x01 \x01(\rH\x00\x88\x01\x01\x12\x10\n\x03max\x18\x02 \x01(\rH\x01\x88\x01\x01\x12\x1c\n\x0fidle_timeout_ms\x18\x03 \x01(\rH\x02\x88\x01\x01\x12\x1c\n\x0fmax_lifetime_ms\x18\x04 \x01(\rH\x03\x88\x01\x01\x12\x1f\n\x12\x61\x63quire_timeout_ms\x18\x05 \x01(\rH\x04\x88\x01\x01\x12\x18\n\x0bmax_waiting\x18\x06 \x01(\rH\x05\x88\x01\x01\x42\x06\n\x04_minB\x06\n\x04_maxB\x12\n\x10_idle_timeout_msB\x12\n\x10_max_lifetime_msB\x15\n\x13_acquire_timeout_msB\x0e\n\x0c_max_waiting\"\xd1\x03\n\x0bSshSettings\x12\x1f\n\x12\x63onnect_timeout_ms\x18\x01 \x01(\rH\x00\x88\x01\x01\x12\"\n\x15keepalive_interval_ms\x18\x02 \x01(\rH\x01\x88\x01\x01\x12 \n\x13keepalive_count_max\x18\x03 \x01(\rH\x02\x88\x01\x01\x12\x1f\n\x12\x63ommand_timeout_ms\x18\x04 \x01(\rH\x03\x88\x01\x01\x12\x1d\n\x10\x61pp_keepalive_ms\x18\x05 \x01(\rH\x04\x88\x01\x01\x12\"\n\x15health_check_after_ms\x18\x06 \x01(\rH\x05\x88\x01\x01\x12\x1e\n\x11legacy_algorithms\x18\x07 \x01(\x08H\x06\x88\x01\x01\x12\x1d\n\x10max_output_bytes\x18\x08 \x01(\rH\x07\x88\x01\x01\x42\x15\n\x13_connect_timeout_msB\x18\n\x16_keepalive_interval_msB\x16\n\x14_keepalive_count_maxB\x15\n\x13_command_timeout_msB\x13\n\x11_app_keepalive_msB\x18\n\x16_health_check_after_msB\x14\n\x12_legacy_algorithmsB\x13\n\x11_max_output_bytes\"\xb5\x01\n\x08HttpAuth\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x10\n\x08password\x18\x03 \x01(\t\x12\x15\n\rpassword_file\x18\x04 \x01(\t\x12\r\n\x05token\x18\x05 \x01(\t\x12\x12\n\ntoken_file\x18\x06 \x01(\t\x12\x12\n\nlogin_path\x18\x07 \x01(\t\x12\x13\n\x0btoken_field\x18\x08 \x01(\t\x12\x14\n\x0ctoken_header\x18\t \x01(\t\"\x82\x01\n\x07HttpTls\x12\x0f\n\x07\x63\x61_file\x18\x01 \x01(\t\x12\x11\n\tcert_file\x18\x02 \x01(\t\x12\x10\n\x08key_file\x18\x03 \x01(\t\x12\x13\n\x0bserver_name\x18\x04 \x01(\t\x12\x1c\n\x14insecure_skip_verify\x18\x05 \x01(\x08\x12\x0e\n\x06\x63\x61_pem\x18\x06 \x01(\t\"\xd2\x01\n\x0cHttpSettings\x12\x10\n\x08\x62\x61se_url\x18\x01 \x01(\t\x12#\n\x04\x61uth\x18\x02 \x01(\x0b\x32\x15.warmpool.v1.HttpAuth\x12!\n\x03tls\x18\x03 \x01(\x0b\x32\x14.warmpool.v1.HttpTls\x12\x1c\n\x0fmax_connections\x18\x04 \x01(\rH\x00\x88\x01\x01\x12\x1f\n\x12max_response_bytes\x18\x05 \x01(\rH\x01\x88\x01\x01\x42\x12\n\x10_max_connectionsB\x15\n\x13_max_response_bytes\"\xed\x05\n\x06\x44\x65vice\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\r\x12\x10\n\x08platform\x18\x04 \x01(\t\x12&\n\x04mode\x18\x05 \x01(\x0e\x32\x18.warmpool.v1.SessionMode\x12\x10\n\x08username\x18\x06 \x01(\t\x12/\n\x06labels\x18\x07 \x03(\x0b\x32\x1f.warmpool.v1.Device.LabelsEntry\x12\x0e\n\x06source\x18\x08 \x01(\t\x12,\n\x08host_key\x18\t \x01(\x0b\x32\x1a.warmpool.v1.HostKeyPolicy\x12\x0e\n\x06prompt\x18\n \x01(\t\x12\x1b\n\x0epaging_command\x18\x0b \x01(\tH\x00\x88\x01\x01\x12\x16\n\x0e\x65nable_command\x18\x0c \x01(\t\x12\'\n\x04pool\x18\r \x01(\x0b\x32\x19.warmpool.v1.PoolSettings\x12%\n\x03ssh\x18\x0e \x01(\x0b\x32\x18.warmpool.v1.SshSettings\x12\'\n\x04http\x18\x0f \x01(\x0b\x32\x19.warmpool.v1.HttpSettings\x12\x14\n\x0chas_password\x18\x10 \x01(\x08\x12\x17\n\x0fhas_private_key\x18\x11 \x01(\x08\x12\x19\n\x11has_enable_secret\x18\x12 \x01(\x08\x12\x10\n\x08password\x18\x14 \x01(\t\x12\x15\n\rpassword_file\x18\x15 \x01(\t\x12\x13\n\x0bprivate_key\x18\x16 \x01(\t\x12\x18\n\x10private_key_file\x18\x17 \x01(\t\x12\x12\n\npassphrase\x18\x18 \x01(\t\x12\x17\n\x0fpassphrase_file\x18\x19 \x01(\t\x12\x15\n\renable_secret\x18\x1a \x01(\t\x12\x1a\n\x12\x65nable_secret_file\x18\x1b \x01(\t\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x11\n\x0f_paging_command\"7\n\x10PutDeviceRequest\x12#\n\x06\x64\x65vice\x18\x01 \x01(\x0b\x32\x13.warmpool.v1.Device\"\x1e\n\x10GetDeviceRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x80\x01\n\x12ListDevicesRequest\x12;\n\x06labels\x18\x01 \x03(\x0b\x32+.warmpool.v1.ListDevicesRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\";\n\x13ListDevicesResponse\x12$\n\x07\x64\x65vices\x18\x01 \x03(\x0b\x32\x13.warmpool.v1.Device\"!\n\x13\x44\x65leteDeviceRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\'\n\x14\x44\x65leteDeviceResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\x32\xb4\x02\n\tInventory\x12?\n\tPutDevice\x12\x1d.warmpool.v1.PutDeviceRequest\x1a\x13.warmpool.v1.Device\x12?\n\tGetDevice\x12\x1d.warmpool.v1.GetDeviceRequest\x1a\x13.warmpool.v1.Device\x12P\n\x0bListDevices\x12\x1f.warmpool.v1.ListDevicesRequest\x1a .warmpool.v1.ListDevicesResponse\x12S\n\x0c\x44\x65leteDevice\x12 .warmpool.v1.DeleteDeviceRequest\x1a!.warmpool.v1.DeleteDeviceResponseb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'warmpool_client._gen.warmpool.v1.inventory_pb2', globals())
@@ -26,35 +26,35 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _LISTDEVICESREQUEST_LABELSENTRY._options = None
   _LISTDEVICESREQUEST_LABELSENTRY._serialized_options = b'8\001'
   _HOSTKEYPOLICY._serialized_start=70
-  _HOSTKEYPOLICY._serialized_end=153
-  _POOLSETTINGS._serialized_start=156
-  _POOLSETTINGS._serialized_end=420
-  _SSHSETTINGS._serialized_start=423
-  _SSHSETTINGS._serialized_end=836
-  _HTTPAUTH._serialized_start=839
-  _HTTPAUTH._serialized_end=1020
-  _HTTPTLS._serialized_start=1022
-  _HTTPTLS._serialized_end=1136
-  _HTTPSETTINGS._serialized_start=1139
-  _HTTPSETTINGS._serialized_end=1349
-  _DEVICE._serialized_start=1352
-  _DEVICE._serialized_end=2101
-  _DEVICE_LABELSENTRY._serialized_start=2037
-  _DEVICE_LABELSENTRY._serialized_end=2082
-  _PUTDEVICEREQUEST._serialized_start=2103
-  _PUTDEVICEREQUEST._serialized_end=2158
-  _GETDEVICEREQUEST._serialized_start=2160
-  _GETDEVICEREQUEST._serialized_end=2190
-  _LISTDEVICESREQUEST._serialized_start=2193
-  _LISTDEVICESREQUEST._serialized_end=2321
-  _LISTDEVICESREQUEST_LABELSENTRY._serialized_start=2037
-  _LISTDEVICESREQUEST_LABELSENTRY._serialized_end=2082
-  _LISTDEVICESRESPONSE._serialized_start=2323
-  _LISTDEVICESRESPONSE._serialized_end=2382
-  _DELETEDEVICEREQUEST._serialized_start=2384
-  _DELETEDEVICEREQUEST._serialized_end=2417
-  _DELETEDEVICERESPONSE._serialized_start=2419
-  _DELETEDEVICERESPONSE._serialized_end=2458
-  _INVENTORY._serialized_start=2461
-  _INVENTORY._serialized_end=2769
+  _HOSTKEYPOLICY._serialized_end=174
+  _POOLSETTINGS._serialized_start=177
+  _POOLSETTINGS._serialized_end=441
+  _SSHSETTINGS._serialized_start=444
+  _SSHSETTINGS._serialized_end=909
+  _HTTPAUTH._serialized_start=912
+  _HTTPAUTH._serialized_end=1093
+  _HTTPTLS._serialized_start=1096
+  _HTTPTLS._serialized_end=1226
+  _HTTPSETTINGS._serialized_start=1229
+  _HTTPSETTINGS._serialized_end=1439
+  _DEVICE._serialized_start=1442
+  _DEVICE._serialized_end=2191
+  _DEVICE_LABELSENTRY._serialized_start=2127
+  _DEVICE_LABELSENTRY._serialized_end=2172
+  _PUTDEVICEREQUEST._serialized_start=2193
+  _PUTDEVICEREQUEST._serialized_end=2248
+  _GETDEVICEREQUEST._serialized_start=2250
+  _GETDEVICEREQUEST._serialized_end=2280
+  _LISTDEVICESREQUEST._serialized_start=2283
+  _LISTDEVICESREQUEST._serialized_end=2411
+  _LISTDEVICESREQUEST_LABELSENTRY._serialized_start=2127
+  _LISTDEVICESREQUEST_LABELSENTRY._serialized_end=2172
+  _LISTDEVICESRESPONSE._serialized_start=2413
+  _LISTDEVICESRESPONSE._serialized_end=2472
+  _DELETEDEVICEREQUEST._serialized_start=2474
+  _DELETEDEVICEREQUEST._serialized_end=2507
+  _DELETEDEVICERESPONSE._serialized_start=2509
+  _DELETEDEVICERESPONSE._serialized_end=2548
+  _INVENTORY._serialized_start=2551
+  _INVENTORY._serialized_end=2859
 # @@protoc_insertion_point(module_scope)

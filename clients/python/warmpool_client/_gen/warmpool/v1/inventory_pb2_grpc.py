@@ -49,7 +49,8 @@ class InventoryServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def GetDevice(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """One device by id (NOT_FOUND when unknown); write-only secrets are never returned.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
