@@ -41,6 +41,8 @@ export interface SimFaults {
   maxChannels?: number;
   /** setFault({ changeHostKey: true }) swaps in a fresh host key for new connections (see setHostKey). */
   changeHostKey?: boolean;
+  /** Input typed ahead while a command runs is thrown away when it ends (some CLIs flush their input buffer). */
+  flushTypeahead?: boolean;
 }
 
 export interface SimOptions {
@@ -374,6 +376,7 @@ class SimShell {
   /** Run one typed line; returns what to write now (output may follow later). */
   private execLine(line: string): string {
     const trimmed = line.trim();
+    if (this.dev.faults.flushTypeahead && trimmed.length > 0) this.inbuf = '';
     if (trimmed.length > 0) {
       const st = this.dev.stats;
       st.commandsRun++;
