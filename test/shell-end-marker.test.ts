@@ -6,6 +6,7 @@
 import t from 'tap';
 import { resolveProfile } from '../src/ssh/profiles.js';
 import { asksNoQuestion } from '../src/ssh/prompt.js';
+import { fakePromptOutput } from '../src/sim/hostile.js';
 import { batch, openSimShell, simDeviceSpec, startSim } from './helpers/sim.js';
 
 t.test('only commands that abbreviate a question-free word get the marker', async (t) => {
@@ -75,4 +76,16 @@ t.test('commands that may ask a question are sent without the marker', async (t)
   const [r] = await s.runBatch(batch(['terminal length 0']));
   t.equal(r?.failed, false);
   t.equal(s.dirty, false);
+});
+
+t.test('a show command printing the prompt as a line of output, then pausing, is returned whole', async (t) => {
+  const sim = await startSim(t, { platform: 'cisco_ios', hostile: true });
+  const s = await openSimShell(t, sim);
+  t.equal(s.endMarker, true);
+  const [r] = await s.runBatch(batch(['show hostile fake-prompt 200']));
+  t.equal(r?.output, fakePromptOutput(s.prompt));
+  t.equal(r?.failed, false);
+  t.equal(s.dirty, false);
+  const [next] = await s.runBatch(batch(['show version']));
+  t.match(next?.output, /^Cisco IOS/, 'the session is in step for the next command');
 });

@@ -55,7 +55,8 @@ export const HOSTILE_HELP = [
 export const MAX_GIANT_LINE = 256 * 1024 * 1024;
 
 export function isHostileCommand(line: string): boolean {
-  return /^hostile(?:\s|$)/.test(line.trim());
+  // Also as `show hostile ...`: show commands are the ones the driver confirms with an end marker.
+  return /^(?:show\s+)?hostile(?:\s|$)/.test(line.trim());
 }
 
 /**
@@ -64,6 +65,7 @@ export function isHostileCommand(line: string): boolean {
  */
 export function runHostile(line: string, io: HostileIo): void {
   const words = line.trim().split(/\s+/);
+  if (words[0] === 'show') words.shift();
   const sub = words[1] ?? 'help';
   const arg = words[2];
   setImmediate(() => {
