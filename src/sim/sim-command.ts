@@ -4,20 +4,30 @@
  */
 import { PLATFORMS, type Platform } from '../config/types.js';
 import { startSimDevice, type SimFaults, type SimOptions } from './ssh-device.js';
+import { HOSTILE_HELP } from './hostile.js';
 
 const USAGE = `usage: warmpool sim --platform ${PLATFORMS.join('|')} [--port N] [--host 127.0.0.1]
        [--hostname NAME] [--username U] [--password P] [--enable-secret S]
        [--latency-ms N] [--login-delay-ms N] [--run-config-lines N]
-       [--fault hang|drop-mid-output|refuse-auth] [--max-sessions N] [--max-channels N] [--idle-close-ms N]`;
+       [--fault hang|drop-mid-output|refuse-auth] [--max-sessions N] [--max-channels N] [--idle-close-ms N]
+       [--hostile]
+
+--hostile accepts commands that misbehave on purpose (for testing clients):
+${HOSTILE_HELP.replace(/\r\n/g, '\n').replace(/^/gm, '  ')}`;
 
 export class SimUsageError extends Error {}
 
 /** Parses the flags (`--k v` or `--k=v`) into SimOptions; throws SimUsageError with the reason. */
 export function parseSimArgs(argv: string[]): SimOptions {
   const flags = new Map<string, string[]>();
+  let hostile = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '-h' || a === '--help') throw new SimUsageError(USAGE);
+    if (a === '--hostile') {
+      hostile = true;
+      continue;
+    }
     if (!a.startsWith('--')) throw new SimUsageError(`unexpected argument "${a}"\n${USAGE}`);
     let key = a.slice(2);
     let value: string;
@@ -60,7 +70,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
   if (maxChannels !== undefined) faults.maxChannels = maxChannels;
   const idle = num('idle-close-ms');
   if (idle !== undefined) faults.idleCloseMs = idle;
-  const opts: SimOptions = { platform: platform as Platform, faults };
+  const opts: SimOptions = { platform: platform as Platform, faults, ...(hostile ? { hostile } : {}) };
   const set = <K extends keyof SimOptions>(k: K, v: SimOptions[K] | undefined): void => {
     if (v !== undefined) opts[k] = v;
   };
@@ -111,6 +121,7 @@ export async function runSimCommand(argv: string[], out: NodeJS.WritableStream =
       `  password:        ${sim.password}`,
       `  enable secret:   ${sim.enableSecret}`,
       `  host key:        ${sim.hostKeyFingerprint}`,
+      ...(opts.hostile ? ['  hostile:         on (type "hostile help" in a shell)'] : []),
       `press Ctrl-C to stop`,
       '',
     ].join('\n'),

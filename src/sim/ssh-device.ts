@@ -25,6 +25,7 @@ import {
   type SimContext,
   type SimPlatform,
 } from './platforms.js';
+import { isHostileCommand, runHostile } from './hostile.js';
 
 export interface SimFaults {
   /** Every command except empty lines and the paging command echoes and then never returns a prompt. */
@@ -41,6 +42,8 @@ export interface SimFaults {
   maxChannels?: number;
   /** setFault({ changeHostKey: true }) swaps in a fresh host key for new connections (see setHostKey). */
   changeHostKey?: boolean;
+  /** Input typed ahead while a command runs is thrown away when it ends (some CLIs flush their input buffer). */
+  flushTypeahead?: boolean;
 }
 
 export interface SimOptions {
@@ -77,6 +80,8 @@ export interface SimOptions {
    * every 15 s, which real devices do not, and which the daemon would pay for in idle CPU.)
    */
   clientAliveIntervalMs?: number;
+  /** Accept the `hostile ...` commands of hostile.ts (floods, garbage, fake prompts, drips, closes). */
+  hostile?: boolean;
 }
 
 /** setInterval's longest delay: ssh2's Server has no "off" for its keepalive, so "never" is this. */
@@ -374,11 +379,13 @@ class SimShell {
   /** Run one typed line; returns what to write now (output may follow later). */
   private execLine(line: string): string {
     const trimmed = line.trim();
+    if (this.dev.faults.flushTypeahead && trimmed.length > 0) this.inbuf = '';
     if (trimmed.length > 0) {
       const st = this.dev.stats;
       st.commandsRun++;
       st.commandCounts.set(trimmed, (st.commandCounts.get(trimmed) ?? 0) + 1);
     }
+    if (this.dev.opts.hostile && isHostileCommand(trimmed)) return this.hostile(trimmed);
     const promptLen = this.prompt().length;
     const reply = interpret(this.ctx, line, promptLen);
     const f = this.dev.faults;
@@ -415,6 +422,32 @@ class SimShell {
       return '';
     }
     return this.emit(reply);
+  }
+
+  /** A hostile.ts command owns the shell until it calls end() (typed-ahead input waits meanwhile). */
+  private hostile(line: string): string {
+    this.busy = true;
+    runHostile(line, {
+      write: (d) => this.closed || this.stream.write(d),
+      onDrain: (cb) => this.stream.once('drain', cb),
+      closed: () => this.closed,
+      prompt: () => this.prompt(),
+      end: () => {
+        if (this.closed) return;
+        this.busy = false;
+        this.write(this.prompt());
+        this.pump();
+      },
+      closeChannel: () => {
+        this.dispose();
+        this.stream.close();
+      },
+      closeConnection: () => {
+        this.dispose();
+        this.conn.end();
+      },
+    });
+    return '';
   }
 
   private isPagingCommand(trimmed: string): boolean {

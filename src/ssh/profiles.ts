@@ -43,6 +43,14 @@ export interface Profile {
   /** Lines that mean the command failed; earlier patterns win when several lines match. */
   errorPatterns: RegExp[];
   defaultMode: SessionMode;
+  /**
+   * End-of-output marker (checked per session at login): an empty line is typed ahead after
+   * commands whose first word abbreviates one of `commands` (they never ask a question that
+   * the line could answer), so their output ends with "prompt, empty line, prompt" and a line
+   * of output that looks like the prompt cannot end it. Absent: prompt only (Linux shells echo
+   * typed-ahead input at once, so the marker would land inside the output).
+   */
+  endMarker?: { commands: string[] };
 }
 
 /** Pager prompts of the supported platforms (Cisco, Arista, Juniper, HP/Huawei style). */
@@ -76,6 +84,7 @@ function ciscoLike(platform: 'cisco_ios' | 'cisco_nxos' | 'arista_eos', configPa
     config: { enter: ['configure terminal'], exit: ['end'], abort: ['end'] },
     errorPatterns: CISCO_ERRORS,
     defaultMode: 'shell',
+    endMarker: { commands: ['show'] },
   };
 }
 
@@ -95,6 +104,7 @@ const PROFILES: Record<Exclude<Platform, 'generic'>, Profile> = {
     config: { enter: ['configure'], exit: ['commit and-quit'], abort: ['rollback 0', 'exit configuration-mode'] },
     errorPatterns: [/^\s*error: /, /^\s*syntax error/, /^\s*unknown command\./, /is ambiguous\.?$/, /^\s*No valid completions/, /^\s*\^\s*$/],
     defaultMode: 'shell',
+    endMarker: { commands: ['show'] },
   },
   linux: {
     platform: 'linux',
@@ -141,6 +151,7 @@ export function resolveProfile(device: DeviceSpec): Profile {
           config: { enter: ['configure terminal'], exit: ['end'], abort: ['end'] },
           errorPatterns: CISCO_ERRORS,
           defaultMode: 'shell',
+          endMarker: { commands: ['show', 'display'] },
         }
       : PROFILES[device.platform];
   const p: Profile = { ...base };

@@ -64,3 +64,19 @@ export function isPagerPrompt(profile: Profile, line: string): boolean {
   for (const re of profile.pagerPatterns) if (re.test(line)) return true;
   return false;
 }
+
+/**
+ * Does `command` start with a word that abbreviates one of the profile's end-marker commands
+ * (IOS accepts any unique prefix: "sh", "sho", "show")? Those commands never ask a question,
+ * so an empty line typed ahead after them cannot answer one.
+ */
+export function asksNoQuestion(profile: Profile, command: string): boolean {
+  const words = profile.endMarker?.commands;
+  if (!words) return false;
+  const first = command.trimStart();
+  let end = 0;
+  while (end < first.length && first.charCodeAt(end) > 32) end++;
+  if (end < 2) return false;
+  const w = first.slice(0, end).toLowerCase();
+  return words.some((k) => k.startsWith(w));
+}

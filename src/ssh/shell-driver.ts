@@ -17,7 +17,7 @@ import type { BatchRequest, CommandOutcome, DeviceSession } from './types.js';
 import type { SshConnection } from './connect.js';
 import { renderLine, StreamCleaner } from './cleaner.js';
 import { resolveProfile, type Profile } from './profiles.js';
-import { decidePrompt, isPagerPrompt, promptLevel, type PromptMatch } from './prompt.js';
+import { asksNoQuestion, decidePrompt, isPagerPrompt, matchPrompt, promptLevel, type PromptMatch } from './prompt.js';
 
 export interface ShellSessionOptions {
   logger?: Logger;
@@ -29,6 +29,12 @@ export interface ShellSessionOptions {
    * thing received before it is accepted (banners, host-name changes). Default 60 ms.
    */
   settleMs?: number;
+  /**
+   * End-of-output confirmation (see `EndMarker`): how long the first prompt may stand alone
+   * before it is accepted without the device's answer to the typed-ahead empty line. The
+   * session is then discarded, as the device no longer behaves as it did at login. Default 1500 ms.
+   */
+  markerFallbackMs?: number;
   /** PTY width: wide so devices do not wrap long lines or echo. */
   cols?: number;
   rows?: number;
@@ -43,6 +49,11 @@ interface ReadOptions {
   onChunk?: (data: string) => void | Promise<void>;
   /** What is being waited for, for error messages. */
   what: string;
+  /**
+   * An empty line was typed ahead after the command: the end of output is the prompt, an
+   * empty line, and the prompt again. 'probe' is the login check that the device answers it.
+   */
+  marker?: 'command' | 'probe';
 }
 
 interface ReadResult {
@@ -70,6 +81,11 @@ interface Waiter {
   pending: Promise<void> | undefined;
   onAbort: (() => void) | undefined;
   done: boolean;
+  /**
+   * With a marker: the last complete line, held back because it is exactly a prompt. It is the
+   * first of the two end prompts when the second follows at once; otherwise it was output.
+   */
+  held: string | undefined;
 }
 
 let counter = 0;
@@ -84,6 +100,9 @@ export class ShellSession implements DeviceSession {
   private readonly conn: SshConnection;
   private readonly log: Logger;
   private readonly settleMs: number;
+  private readonly markerFallbackMs: number;
+  /** The device answers a typed-ahead empty line with a second prompt (checked at login). */
+  private markerOk = false;
   private stream: ClientChannel | undefined;
   private waiter: Waiter | undefined;
   private isDirty = false;
@@ -99,7 +118,13 @@ export class ShellSession implements DeviceSession {
     this.profile = profile;
     this.log = opts.logger ?? silentLogger;
     this.settleMs = opts.settleMs ?? 60;
+    this.markerFallbackMs = opts.markerFallbackMs ?? 1500;
     this.id = `${device.id}/shell-${++counter}`;
+  }
+
+  /** Show commands end at "prompt, empty line, prompt" (the device answered typed-ahead input at login). */
+  get endMarker(): boolean {
+    return this.markerOk;
   }
 
   get dirty(): boolean {
@@ -165,11 +190,21 @@ export class ShellSession implements DeviceSession {
     }
     this.prompt = candidate;
     // 3. Paging off, so outputs arrive in one piece (the pager is still answered if this fails).
-    for (const cmd of this.profile.pagingCommands) {
-      this.write(cmd + '\n');
-      const r = await this.read({ command: cmd, timeoutMs: left(), signal, what: `the prompt after "${redactCommand(cmd)}"` });
-      if (r.error) this.log.warn({ device: this.device.id, command: cmd, error: r.error }, 'paging command refused; answering pager prompts instead');
+    //    The last one also checks, at no extra round trip, that the device answers input typed
+    //    ahead while a command runs (as IOS, NX-OS, EOS and Junos do): then show commands get an
+    //    end marker. Not while a pager may be active: it would take the empty line as a key.
+    const paging = this.profile.pagingCommands;
+    let pagingOff = paging.length > 0;
+    for (let i = 0; i < paging.length; i++) {
+      const cmd = paging[i] as string;
+      const probe = i === paging.length - 1 && this.profile.endMarker !== undefined;
+      const r = await this.command(cmd, left(), signal, probe ? { marker: 'probe' } : {});
+      if (r.error) {
+        pagingOff = false;
+        this.log.warn({ device: this.device.id, command: cmd, error: r.error }, 'paging command refused; answering pager prompts instead');
+      }
     }
+    if (!pagingOff) this.markerOk = false;
     this.log.debug({ device: this.device.id, session: this.id, prompt: this.prompt }, 'shell ready');
   }
 
@@ -201,6 +236,7 @@ export class ShellSession implements DeviceSession {
         pending: undefined,
         onAbort: undefined,
         done: false,
+        held: undefined,
       };
       this.knownPrompt = known;
       if (opts.signal) {
@@ -238,6 +274,7 @@ export class ShellSession implements DeviceSession {
     }
     w.pagerAnswered = false;
     let lines = w.cleaner.push(data);
+    if (w.opts.marker) lines = this.holdPromptLine(w, lines);
     if (lines.length > 0) {
       const end = w.opts.expect ? this.expectEnd(w.opts.expect, lines) : -1;
       // Output ends with the line that matched `expect`; what follows (usually the
@@ -285,6 +322,26 @@ export class ShellSession implements DeviceSession {
     this.fail(w, 'OUTPUT_TOO_LARGE', message);
     w.chunks.length = 0;
     void this.close();
+  }
+
+  /**
+   * With an end marker, a complete line that is exactly a prompt is held back until the next
+   * data shows what it was: the first end prompt (the second prompt follows at once), or a
+   * line of output that merely looks like the prompt (more output follows): then it is output.
+   */
+  private holdPromptLine(w: Waiter, lines: string): string {
+    if (lines === '') return lines;
+    if (w.held !== undefined) {
+      lines = w.held + lines;
+      w.held = undefined;
+    }
+    const start = lines.lastIndexOf('\n', lines.length - 2) + 1;
+    const last = lines.slice(start, lines.length - 1).trimEnd();
+    if (last !== '' && matchPrompt(this.profile, last)) {
+      w.held = lines.slice(start);
+      return lines.slice(0, start);
+    }
+    return lines;
   }
 
   private deliver(w: Waiter, data: string): void {
@@ -348,6 +405,10 @@ export class ShellSession implements DeviceSession {
     // A prompt before the echo of our command is a leftover (the device reprinted its
     // prompt after a log message just before it read our command): only a quiet line counts.
     if (decision === 'prompt' && !w.cleaner.echoSeen) decision = 'settle';
+    if (w.opts.marker && decision !== 'none') {
+      this.checkMarker(w, match as PromptMatch);
+      return;
+    }
     if (decision === 'prompt') {
       this.finish(w, 'prompt', (match as PromptMatch).prompt);
     } else if (decision === 'settle') {
@@ -367,12 +428,52 @@ export class ShellSession implements DeviceSession {
     }
   }
 
+  /**
+   * The tail is a prompt and an empty line was typed ahead: the output has ended when the held
+   * line right before it is the same prompt (prompt, empty line, prompt). A prompt alone may be a
+   * line of output that looks like one, so it is only accepted after markerFallbackMs of silence.
+   */
+  private checkMarker(w: Waiter, match: PromptMatch): void {
+    if (w.held !== undefined && w.held.trimEnd() === match.prompt) {
+      w.held = undefined;
+      if (w.opts.marker === 'probe') this.markerOk = true;
+      this.finish(w, 'prompt', match.prompt);
+      return;
+    }
+    const probe = w.opts.marker === 'probe';
+    w.settleMatch = match;
+    w.settle = setTimeout(() => {
+      w.settle = undefined;
+      if (w.done) return;
+      if (w.pending) {
+        void w.pending.then(() => {
+          if (!w.done && !w.settle) this.checkTail(w);
+        });
+        return;
+      }
+      if (probe) {
+        this.markerOk = false;
+        this.log.debug({ device: this.device.id, session: this.id }, 'no answer to typed-ahead input: end of output by prompt only');
+      } else {
+        // The device stopped answering the marker as it did at login: its state is unknown.
+        this.isDirty = true;
+        this.log.warn({ device: this.device.id, session: this.id }, 'end-of-output marker not answered; session will be replaced');
+      }
+      this.finish(w, 'prompt', (w.settleMatch as PromptMatch).prompt);
+    }, probe ? Math.max(250, this.settleMs * 4) : this.markerFallbackMs);
+  }
+
   private finish(w: Waiter, ended: ReadResult['ended'], line: string): void {
     if (w.done) return;
     w.done = true;
     this.cleanupWaiter(w);
     // After an `expect` match inside complete lines, the pending text belongs to the next read (carry).
-    const rest = ended === 'expect' && line === '' ? '' : w.cleaner.finish(ended === 'prompt' ? line : '');
+    let rest = ended === 'expect' && line === '' ? '' : w.cleaner.finish(ended === 'prompt' ? line : '');
+    if (w.held !== undefined) {
+      // Ended some other way than the marker: the held line was output after all.
+      rest = w.held + rest;
+      w.held = undefined;
+    }
     if (rest) {
       // The waiter is already detached: a failure from here on must reject it itself.
       w.done = false;
@@ -448,7 +549,8 @@ export class ShellSession implements DeviceSession {
   // ------------------------------------------------------------------ batches
 
   private async command(cmd: string, timeoutMs: number, signal: AbortSignal | undefined, extra: Partial<ReadOptions> = {}): Promise<ReadResult> {
-    this.write(cmd + '\n');
+    // The marker's empty line goes in the same write: no extra round trip.
+    this.write(extra.marker ? cmd + '\n\n' : cmd + '\n');
     return this.read({ command: cmd, timeoutMs, signal, what: `the prompt after "${redactCommand(cmd)}"`, ...extra });
   }
 
@@ -529,7 +631,7 @@ export class ShellSession implements DeviceSession {
         const cmd = req.commands[i] as string;
         const t0 = performance.now();
         const r = await this.command(cmd, req.timeoutMs(i), req.signal, {
-          ...(req.expect ? { expect: req.expect } : {}),
+          ...(req.expect ? { expect: req.expect } : this.markerOk && this.level() !== 'config' && asksNoQuestion(this.profile, cmd) ? { marker: 'command' as const } : {}),
           ...(req.onChunk ? { onChunk: (d: string) => (req.onChunk as NonNullable<BatchRequest['onChunk']>)(i, d) } : {}),
         });
         if (r.ended === 'expect') await this.afterExpect(i + 1 < req.commands.length, req);
