@@ -239,14 +239,14 @@ t.test('hostile devices never take the daemon down, hang a call or leak a pool s
   await runCall(c, { device: HEALTHY, commands: ['show clock'] }, 15_000);
 
   await t.test('never-ending output fails Run with RESOURCE_EXHAUSTED at the output cap, long before the command timeout', async (t) => {
-    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['hostile flood'], command_timeout_ms: 8000 }, 15_000));
+    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['show hostile flood'], command_timeout_ms: 8000 }, 15_000));
     t.equal(codeName(o.code), 'RESOURCE_EXHAUSTED', `status (${o.details})`);
     t.match(o.details, HOSTILE, 'the message names the device');
     t.ok(o.ms < 6000, `answered in ${o.ms.toFixed(0)} ms, before the 8 s command timeout`);
   });
 
   await t.test('a 20 MB line without a line end fails Run with RESOURCE_EXHAUSTED', async (t) => {
-    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['hostile giant-line 20000000'], command_timeout_ms: 10_000 }, 15_000));
+    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['show hostile giant-line 20000000'], command_timeout_ms: 10_000 }, 15_000));
     t.equal(codeName(o.code), 'RESOURCE_EXHAUSTED', `status (${o.details})`);
     t.match(o.details, HOSTILE, 'the message names the device');
   });
@@ -255,7 +255,7 @@ t.test('hostile devices never take the daemon down, hang a call or leak a pool s
     let chunks = 0;
     let bytes = 0;
     const o = await hostileCall(t, c, () =>
-      runStream(c, { device: HOSTILE, commands: ['hostile flood'], command_timeout_ms: 2000 }, 15_000, (ev) => {
+      runStream(c, { device: HOSTILE, commands: ['show hostile flood'], command_timeout_ms: 2000 }, 15_000, (ev) => {
         if (ev.chunk) {
           chunks++;
           bytes += ev.chunk.data.length;
@@ -270,7 +270,7 @@ t.test('hostile devices never take the daemon down, hang a call or leak a pool s
   });
 
   await t.test('binary garbage, NULs, invalid UTF-8 and ANSI/CR/backspace storms give OK, cleaned output and a reusable session', async (t) => {
-    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['hostile binary'], command_timeout_ms: 10_000 }, 15_000));
+    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['show hostile binary'], command_timeout_ms: 10_000 }, 15_000));
     t.equal(codeName(o.code), 'OK', `status (${o.details})`);
     const r = o.value?.results[0];
     t.equal(r?.failed, false, 'not flagged as failed');
@@ -290,7 +290,7 @@ t.test('hostile devices never take the daemon down, hang a call or leak a pool s
   });
 
   await t.test('lines equal to the device prompt inside the output do not end it: OK with the whole output', async (t) => {
-    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['hostile fake-prompt 200'], command_timeout_ms: 10_000 }, 15_000));
+    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['show hostile fake-prompt 200'], command_timeout_ms: 10_000 }, 15_000));
     t.equal(codeName(o.code), 'OK', `status (${o.details})`);
     t.equal(o.value?.results[0]?.output, fakePromptOutput('Router>'), 'the whole output, prompts inside it kept');
     t.equal(o.value?.results[0]?.failed, false);
@@ -299,14 +299,14 @@ t.test('hostile devices never take the daemon down, hang a call or leak a pool s
   });
 
   await t.test('a device dripping a byte every 50 ms fails with DEADLINE_EXCEEDED at command_timeout_ms', async (t) => {
-    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['hostile drip 50'], command_timeout_ms: 1000 }, 15_000));
+    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['show hostile drip 50'], command_timeout_ms: 1000 }, 15_000));
     t.equal(codeName(o.code), 'DEADLINE_EXCEEDED', `status (${o.details})`);
     t.match(o.details, HOSTILE, 'the message names the device');
     t.ok(o.ms >= 950 && o.ms < 5000, `at the command timeout (${o.ms.toFixed(0)} ms)`);
   });
 
   await t.test('a device closing the shell channel mid-output fails the call UNAVAILABLE naming the device', async (t) => {
-    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['hostile close'], command_timeout_ms: 10_000 }, 15_000));
+    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['show hostile close'], command_timeout_ms: 10_000 }, 15_000));
     t.equal(codeName(o.code), 'UNAVAILABLE', `status (${o.details})`);
     t.match(o.details, HOSTILE, 'the message names the device');
     t.ok(o.ms < 5000, `promptly (${o.ms.toFixed(0)} ms)`);
@@ -315,7 +315,7 @@ t.test('hostile devices never take the daemon down, hang a call or leak a pool s
   await t.test('a device dropping the connection mid-output fails RunStream UNAVAILABLE naming the device', async (t) => {
     let chunks = 0;
     const o = await hostileCall(t, c, () =>
-      runStream(c, { device: HOSTILE, commands: ['hostile drop'], command_timeout_ms: 10_000 }, 15_000, (ev) => {
+      runStream(c, { device: HOSTILE, commands: ['show hostile drop'], command_timeout_ms: 10_000 }, 15_000, (ev) => {
         if (ev.chunk) chunks++;
       }),
     );
@@ -327,7 +327,7 @@ t.test('hostile devices never take the daemon down, hang a call or leak a pool s
   });
 
   await t.test('a 1 MB line of ANSI escapes, CRs and backspaces is cleaned without stalling the daemon', async (t) => {
-    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['hostile ansi-storm 1000000'], command_timeout_ms: 10_000 }, 15_000));
+    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['show hostile ansi-storm 1000000'], command_timeout_ms: 10_000 }, 15_000));
     t.ok(['OK', 'RESOURCE_EXHAUSTED'].includes(codeName(o.code)), `OK, or RESOURCE_EXHAUSTED for an over-long line; got ${codeName(o.code)} (${o.details})`);
     if (o.code === status.OK) {
       t.match(o.value?.results[0]?.output ?? '', /storm-end\n$/, 'the line after the storm is there');
@@ -338,7 +338,7 @@ t.test('hostile devices never take the daemon down, hang a call or leak a pool s
   });
 
   await t.test('cursor-forward escapes cannot blow 64 KB of input up into megabytes of output', async (t) => {
-    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['hostile cursor-bomb 65536'], command_timeout_ms: 10_000 }, 15_000));
+    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['show hostile cursor-bomb 65536'], command_timeout_ms: 10_000 }, 15_000));
     t.ok(['OK', 'RESOURCE_EXHAUSTED'].includes(codeName(o.code)), `OK, or RESOURCE_EXHAUSTED at the output cap; got ${codeName(o.code)} (${o.details})`);
     if (o.code === status.OK) {
       const out = o.value?.results[0]?.output ?? '';
@@ -352,7 +352,7 @@ t.test('hostile devices never take the daemon down, hang a call or leak a pool s
 
   // Last: without a linear-time matcher this pattern blocks the event loop for good.
   await t.test('a catastrophic expect pattern against 40 "a" is answered promptly', async (t) => {
-    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['hostile echo-a 40'], expect: '(a+a+)+b', command_timeout_ms: 5000 }, 10_000));
+    const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['show hostile echo-a 40'], expect: '(a+a+)+b', command_timeout_ms: 5000 }, 10_000));
     t.ok(['OK', 'INVALID_ARGUMENT'].includes(codeName(o.code)), `OK (a normal reply) or INVALID_ARGUMENT, got ${codeName(o.code)} (${o.details})`);
     if (o.code === status.OK) t.equal(o.value?.results[0]?.output, 'a'.repeat(40) + '\n', 'the whole line, no match');
     t.ok(o.ms < 3000, `answered in ${o.ms.toFixed(0)} ms`);

@@ -171,13 +171,13 @@ function verifyFakePrompt(outputs: string[]): string | undefined {
 
 export const HOSTILE_CALLS: readonly HostileCall[] = [
   // Endless output: the per-command output cap, long before the command timeout.
-  { label: 'Run(hostile flood)', rpc: 'Run', commands: ['hostile flood'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'RESOURCE_EXHAUSTED' },
-  { label: 'Run(hostile giant-line)', rpc: 'Run', commands: ['hostile giant-line 6000000'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'RESOURCE_EXHAUSTED' },
+  { label: 'Run(hostile flood)', rpc: 'Run', commands: ['show hostile flood'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'RESOURCE_EXHAUSTED' },
+  { label: 'Run(hostile giant-line)', rpc: 'Run', commands: ['show hostile giant-line 6000000'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'RESOURCE_EXHAUSTED' },
   // RunStream is not capped: the command timeout ends it, after streaming.
-  { label: 'RunStream(hostile flood)', rpc: 'RunStream', commands: ['hostile flood'], commandTimeoutMs: 800, deadlineMs: 8000, expect: 'DEADLINE_EXCEEDED' },
-  { label: 'Run(hostile binary)', rpc: 'Run', commands: ['hostile binary', 'show clock'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'OK', verify: verifyBinary },
-  { label: 'Run(hostile fake-prompt)', rpc: 'Run', commands: ['hostile fake-prompt 150', 'show clock'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'OK', verify: verifyFakePrompt },
-  { label: 'Run(hostile drip)', rpc: 'Run', commands: ['hostile drip 50'], commandTimeoutMs: 600, deadlineMs: 8000, expect: 'DEADLINE_EXCEEDED' },
-  { label: 'Run(hostile close)', rpc: 'Run', commands: ['hostile close'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'UNAVAILABLE' },
-  { label: 'RunStream(hostile drop)', rpc: 'RunStream', commands: ['hostile drop'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'UNAVAILABLE' },
+  { label: 'RunStream(hostile flood)', rpc: 'RunStream', commands: ['show hostile flood'], commandTimeoutMs: 800, deadlineMs: 8000, expect: 'DEADLINE_EXCEEDED' },
+  { label: 'Run(hostile binary)', rpc: 'Run', commands: ['show hostile binary', 'show clock'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'OK', verify: verifyBinary },
+  { label: 'Run(hostile fake-prompt)', rpc: 'Run', commands: ['show hostile fake-prompt 150', 'show clock'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'OK', verify: verifyFakePrompt },
+  { label: 'Run(hostile drip)', rpc: 'Run', commands: ['show hostile drip 50'], commandTimeoutMs: 600, deadlineMs: 8000, expect: 'DEADLINE_EXCEEDED' },
+  { label: 'Run(hostile close)', rpc: 'Run', commands: ['show hostile close'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'UNAVAILABLE' },
+  { label: 'RunStream(hostile drop)', rpc: 'RunStream', commands: ['show hostile drop'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'UNAVAILABLE' },
 ];

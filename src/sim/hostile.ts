@@ -23,6 +23,9 @@
  *   hostile echo-a N           one line of N letters "a" (bait for a backtracking `expect`), then the prompt
  *   hostile help               this list
  *
+ * Each also answers as `show hostile ...`: the shell driver confirms the end of `show` commands
+ * with a typed-ahead empty line, and the fake prompts are aimed at exactly that.
+ *
  * Commands that end (giant-line, binary, fake-prompt, echo-a, help) print the prompt through
  * `io.end()`, which then reads input typed ahead while the command ran, as IOS/EOS/Junos do.
  */
@@ -61,7 +64,8 @@ export const HOSTILE_HELP = [
 export const MAX_GIANT_LINE = 256 * 1024 * 1024;
 
 export function isHostileCommand(line: string): boolean {
-  return /^hostile(?:\s|$)/.test(line.trim());
+  // Also as `show hostile ...`: show commands are the ones the driver confirms with an end marker.
+  return /^(?:show\s+)?hostile(?:\s|$)/.test(line.trim());
 }
 
 /**
@@ -70,6 +74,7 @@ export function isHostileCommand(line: string): boolean {
  */
 export function runHostile(line: string, io: HostileIo): void {
   const words = line.trim().split(/\s+/);
+  if (words[0] === 'show') words.shift();
   const sub = words[1] ?? 'help';
   const arg = words[2];
   setImmediate(() => {
