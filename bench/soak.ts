@@ -3,13 +3,18 @@
  * sizes, each behind a TCP fault proxy, under a bounded mixed gRPC load (Run, RunStream,
  * RunMany, cache hits, configure, short deadlines, cancellations, Admin stats) while chaos on a
  * seeded timer resets links, blackholes devices, reboots them, slows handshakes and refuses
- * connects. Afterwards chaos stops, links are restored and pools settle; then it checks:
+ * connects. One device is hostile (src/sim/hostile.ts): some calls make it flood, print a 6 MB
+ * line, binary garbage or its own prompt inside the output, drip a byte at a time, or close the
+ * channel or connection mid-output. Afterwards chaos stops, links are restored and pools settle;
+ * then it checks:
  *
  *   - every call returned (a per-call watchdog at deadline + slack) with a status from the
  *     expected set (OK, CANCELLED, DEADLINE_EXCEEDED, UNAVAILABLE, RESOURCE_EXHAUSTED);
  *   - sessions never exceeded pool.max (sampled every second) and end with nothing busy,
  *     waiting or connecting; no call is still in flight in the daemon;
- *   - every device serves a Run again once its link is back;
+ *   - every device serves a Run again once its link is back; at the very end every pool is still
+ *     busy 0 / waiting 0 (no slot leaked by a hostile call) and /healthz answers (the daemon is
+ *     alive; /healthz is also sampled every 250 ms throughout and its slowest answer reported);
  *   - open fds and active handles return to the post-warm-up baseline (both measured the same
  *     way: load stopped, simulators rebooted, pools drained) within a small tolerance;
  *   - heap flat: mean heapUsed (after gc()) of the last third of the run vs the first third.
@@ -21,6 +26,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { status as Status } from '@grpc/grpc-js';
@@ -34,7 +40,7 @@ import { generateHostKey, startSimDevice, type SimDevice } from '../src/sim/ssh-
 import type { DeviceProxyClient } from '../src/gen/warmpool/v1/DeviceProxy.js';
 import type { AdminClient } from '../src/gen/warmpool/v1/Admin.js';
 import { startFaultProxy, type FaultProxy } from '../test/helpers/fault-proxy.js';
-import { Chaos, seededRandom, type ChaosTarget } from './lib/soak-chaos.js';
+import { Chaos, HOSTILE_CALLS, seededRandom, type ChaosTarget } from './lib/soak-chaos.js';
 import { CallLedger, statusName } from './lib/soak-ledger.js';
 import { table, writeResult } from './lib/stats.js';
 
@@ -81,13 +87,14 @@ interface SoakDevice {
   platform: Platform;
   max: number;
   maxWaiting: number;
+  hostile?: boolean;
   hostKey: string;
   sim: SimDevice;
   proxy: FaultProxy;
   reboots: number;
 }
 
-const FLEET: Array<{ id: string; platform: Platform; max: number; maxWaiting: number }> = [
+const FLEET: Array<{ id: string; platform: Platform; max: number; maxWaiting: number; hostile?: boolean }> = [
   { id: 'ios-1', platform: 'cisco_ios', max: 2, maxWaiting: 16 },
   { id: 'ios-2', platform: 'cisco_ios', max: 4, maxWaiting: 32 },
   { id: 'junos-1', platform: 'juniper_junos', max: 2, maxWaiting: 16 },
@@ -95,10 +102,12 @@ const FLEET: Array<{ id: string; platform: Platform; max: number; maxWaiting: nu
   { id: 'linux-1', platform: 'linux', max: 4, maxWaiting: 32 },
   // One session and a short queue: RESOURCE_EXHAUSTED and queue time are part of the mix.
   { id: 'linux-2', platform: 'linux', max: 1, maxWaiting: 3 },
+  // Answers `hostile ...` commands (floods, giant lines, garbage, fake prompts, drips, closes).
+  { id: 'hostile-1', platform: 'cisco_ios', max: 2, maxWaiting: 8, hostile: true },
 ];
 
-const simOptions = (d: { platform: Platform; hostKey: string }, port?: number) => ({
-  platform: d.platform, hostKey: d.hostKey, perCommandLatencyMs: 2, runConfigLines: 200, ...(port ? { port } : {}),
+const simOptions = (d: { platform: Platform; hostKey: string; hostile?: boolean }, port?: number) => ({
+  platform: d.platform, hostKey: d.hostKey, perCommandLatencyMs: 2, runConfigLines: 200, ...(port ? { port } : {}), ...(d.hostile ? { hostile: true } : {}),
 });
 
 async function startSimOnPort(d: SoakDevice, port: number): Promise<SimDevice> {
@@ -149,6 +158,49 @@ async function waitUntil(what: string, ms: number, cond: () => boolean | Promise
   return false;
 }
 
+/** GET on the daemon's metrics listener: status code (0 when it failed) and latency. */
+function httpGet(agent: http.Agent, address: string, path: string, timeoutMs = 5000): Promise<{ code: number; ms: number }> {
+  const colon = address.lastIndexOf(':');
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const req = http.get({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)), path, agent, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, ms: performance.now() - t0 }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve({ code: 0, ms: performance.now() - t0 }));
+  });
+}
+
+/**
+ * /healthz every `everyMs` for the whole run. The daemon shares this process's event loop, so
+ * each sample is timed from when it was due: a stall that delays the sampler's own timer counts.
+ */
+function sampleHealthz(agent: http.Agent, address: string, everyMs: number) {
+  const lat: number[] = [];
+  let failures = 0;
+  let stopped = false;
+  const loop = (async () => {
+    let due = performance.now();
+    while (!stopped) {
+      const r = await httpGet(agent, address, '/healthz');
+      const done = performance.now();
+      if (r.code !== 200) failures++;
+      lat.push(done - due);
+      due = Math.max(done, due + everyMs);
+      await sleep(due - done);
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      const sorted = [...lat].sort((a, b) => a - b);
+      return { samples: lat.length, failures, maxMs: sorted.at(-1) ?? 0, p99Ms: sorted[Math.floor(sorted.length * 0.99)] ?? 0 };
+    },
+  };
+}
+
 // ------------------------------------------------------------------ main
 
 async function main(): Promise<void> {
@@ -171,7 +223,7 @@ async function main(): Promise<void> {
   const devices: SoakDevice[] = [];
   for (const f of FLEET) {
     const hostKey = generateHostKey();
-    const sim = await startSimDevice(simOptions({ platform: f.platform, hostKey }));
+    const sim = await startSimDevice(simOptions({ platform: f.platform, hostKey, hostile: f.hostile === true }));
     const proxy = await startFaultProxy({ host: sim.host, port: sim.port });
     devices.push({ ...f, hostKey, sim, proxy, reboots: 0 });
   }
@@ -188,6 +240,8 @@ async function main(): Promise<void> {
   const proxyClient: DeviceProxyClient = new v1.DeviceProxy(daemon.grpcAddress, grpc.credentials.createInsecure());
   const admin: AdminClient = new v1.Admin(daemon.grpcAddress, grpc.credentials.createInsecure(), { channelOverride: proxyClient.getChannel() });
   const run = proxyClient.Run.bind(proxyClient) as never;
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+  const healthz = sampleHealthz(httpAgent, daemon.metricsAddress, 250);
 
   const ledger = new CallLedger(WATCHDOG_SLACK_MS);
   const maxSeen = new Map<string, number>();
@@ -209,6 +263,19 @@ async function main(): Promise<void> {
   const cmdFor = (p: Platform) => (p === 'linux' ? pick(['uname -a', 'echo soak', 'uptime', 'hostname']) : p === 'juniper_junos' ? pick(['show version', 'show system uptime']) : pick(['show clock', 'show version', 'show ip interface brief']));
   const bigFor = (p: Platform) => (p === 'linux' ? 'seq 400' : 'show lines 400');
   const shellDevices = devices.filter((d) => d.platform !== 'linux');
+  const hostileDevice = devices.find((d) => d.hostile) as SoakDevice;
+  /** label → status name → count, for the hostile calls' own table (expected status beside it). */
+  const hostileSeen = new Map<string, Map<string, number>>();
+  /** OK answers to hostile calls whose output was wrong (cut at a fake prompt, garbage left in). */
+  const hostileWrong: string[] = [];
+  let hostileWrongTotal = 0;
+  /**
+   * A hostile call legitimately holds up to the output cap while it runs, so memory is sampled
+   * with none in flight: a due sample holds new hostile calls back until the running ones end.
+   */
+  let hostileInFlight = 0;
+  let memSampleDue = false;
+  let takeMemSample = () => undefined as void;
 
   type Op = { weight: number; go: () => Promise<void> };
   const runOp = (rpc: string, req: Record<string, unknown>, deadlineMs: number, what: string) =>
@@ -250,6 +317,45 @@ async function main(): Promise<void> {
     { weight: 7, go: () => { const d = pick(devices); return streamOp('RunStream(cancel)', (o) => proxyClient.RunStream({ device: d.id, commands: ['sleep 1', cmdFor(d.platform)] }, o), 10_000, d.id, 20 + Math.floor(rnd() * 400)); } },
     // Holds sessions for a while, so callers queue behind it.
     { weight: 8, go: () => { const d = pick(devices); return runOp('Run(slow)', { device: d.id, commands: ['sleep 0.3', cmdFor(d.platform)] }, 8000, d.id); } },
+    {
+      // Hostile outputs: each must end with a specific status (chaos may make any of them UNAVAILABLE).
+      weight: 8,
+      go: async () => {
+        if (memSampleDue) return sleep(50);
+        const h = pick(HOSTILE_CALLS);
+        const req = { device: hostileDevice.id, commands: h.commands, command_timeout_ms: h.commandTimeoutMs };
+        const seen = (code: number) => {
+          const m = hostileSeen.get(h.label) ?? new Map<string, number>();
+          m.set(statusName(code), (m.get(statusName(code)) ?? 0) + 1);
+          hostileSeen.set(h.label, m);
+        };
+        hostileInFlight++;
+        try {
+          if (h.rpc === 'Run') {
+            return await ledger.track(h.label, hostileDevice.id, h.deadlineMs, (done) => {
+              (run as (r: unknown, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r?: { results: Array<{ output: string }> }) => void) => void)(
+                req, new grpc.Metadata(), { deadline: Date.now() + h.deadlineMs }, (e, r) => {
+                  seen(e ? e.code : Status.OK);
+                  const wrong = !e && h.verify ? h.verify((r?.results ?? []).map((x) => x.output)) : undefined;
+                  if (wrong) {
+                    hostileWrongTotal++;
+                    if (hostileWrong.length < 20) hostileWrong.push(`${h.label}: ${wrong}`);
+                  }
+                  done(e ? e.code : Status.OK, e?.details ?? '');
+                });
+            });
+          }
+          return await streamOp(h.label, (o) => {
+            const call = proxyClient.RunStream(req, o);
+            call.on('status', (st: grpc.StatusObject) => seen(st.code));
+            return call;
+          }, h.deadlineMs, hostileDevice.id);
+        } finally {
+          hostileInFlight--;
+          if (memSampleDue && hostileInFlight === 0) takeMemSample();
+        }
+      },
+    },
     {
       weight: 4,
       go: () => ledger.track('GetPoolStats', '', 5000, (done) => {
@@ -317,10 +423,15 @@ async function main(): Promise<void> {
   const mainEnd = t0 + TOTAL_MS;
   startLoad();
   chaos.start();
-  const memSampler = setInterval(() => {
+  takeMemSample = () => {
+    memSampleDue = false;
     gc();
     const m = process.memoryUsage();
     memory.push({ t: Math.round((Date.now() - mainStart) / 1000), heapUsed: m.heapUsed, rss: m.rss, fds: openFds(), inFlight: ledger.inFlight });
+  };
+  const memSampler = setInterval(() => {
+    if (hostileInFlight === 0) takeMemSample();
+    else memSampleDue = true;
   }, MEMORY_SAMPLE_MS);
   const progress = setInterval(() => {
     const left = Math.max(0, Math.round((mainEnd - Date.now()) / 1000));
@@ -332,6 +443,7 @@ async function main(): Promise<void> {
 
   clearInterval(progress);
   clearInterval(memSampler);
+  memSampleDue = false;
   await chaos.stop();
   await stopLoad();
   process.stdout.write(`chaos stopped and links restored; settling\n`);
@@ -354,7 +466,13 @@ async function main(): Promise<void> {
     recovered[d.id] = ok ? 'ok' : `FAILED: ${last}`;
   }
   const inFlightInDaemon = daemon.tracker.active;
+  // No slot leaked, after everything (hostile calls included) has run: a last look, not a wait.
+  const finalPools = (await unary<{ pools: Array<{ device: string; protocol: string; busy: number; waiting: number }> }>(admin.GetPoolStats.bind(admin) as never, {}, 5000)).pools;
+  const leaked = finalPools.filter((p) => Number(p.busy) !== 0 || Number(p.waiting) !== 0);
+  // The sampler runs through both resource measurements, so its socket counts the same in both.
   const end = await quiesceAndMeasure('end');
+  const health = await healthz.stop();
+  const aliveAtEnd = await httpGet(httpAgent, daemon.metricsAddress, '/healthz');
   clearInterval(poolSampler);
 
   // Memory flat: first third vs last third of the samples taken during the chaos phase.
@@ -372,6 +490,10 @@ async function main(): Promise<void> {
     { name: 'sessions never above pool.max (sampled every 1 s)', ok: poolViolations.length === 0, detail: devices.map((d) => `${d.id} ${maxSeen.get(d.id) ?? 0}/${d.max}`).join(', ') },
     { name: 'after settling: nothing busy, waiting or connecting', ok: settled.pools.every((p) => Number(p.busy) === 0 && Number(p.waiting) === 0 && Number(p.connecting) === 0), detail: settled.pools.map((p) => `${String(p.device)}/${String(p.protocol)} idle ${String(p.idle)} busy ${String(p.busy)} waiting ${String(p.waiting)} connecting ${String(p.connecting)} circuit ${String(p.circuit)}`).join('; ') },
     { name: 'no call still in flight inside the daemon', ok: inFlightInDaemon === 0, detail: `${inFlightInDaemon} active` },
+    { name: 'no leaked slot: at the very end every pool has busy 0 and waiting 0', ok: leaked.length === 0, detail: leaked.length ? leaked.map((p) => `${p.device}/${p.protocol} busy ${p.busy} waiting ${p.waiting}`).join('; ') : `${finalPools.length} pools clean` },
+    { name: 'daemon alive: /healthz answered 200 throughout (every 250 ms) and at the end', ok: health.failures === 0 && aliveAtEnd.code === 200, detail: `${health.samples} samples, ${health.failures} failed, slowest ${health.maxMs.toFixed(0)} ms, p99 ${health.p99Ms.toFixed(0)} ms; at the end ${aliveAtEnd.code}` },
+    { name: 'hostile calls answered OK carried their whole, clean output (fake prompts did not cut it)', ok: hostileWrongTotal === 0, detail: hostileWrongTotal ? `${hostileWrongTotal} wrong; ${hostileWrong.slice(0, 3).join('; ')}` : 'all right' },
+    { name: 'the hostile device was exercised', ok: [...hostileSeen.values()].reduce((n, m) => n + [...m.values()].reduce((a, b) => a + b, 0), 0) > 0, detail: `${HOSTILE_CALLS.length} kinds of hostile call` },
     { name: 'every device serves a Run again after chaos', ok: Object.values(recovered).every((r) => r === 'ok'), detail: Object.entries(recovered).map(([k, v]) => `${k} ${v}`).join(', ') },
     { name: `open fds back to baseline (±${FD_TOLERANCE})`, ok: Math.abs(end.fds - baseline.fds) <= FD_TOLERANCE, detail: `${baseline.fds} → ${end.fds}` },
     { name: `active handles back to baseline (±${HANDLE_TOLERANCE}, timers not counted)`, ok: Math.abs(end.handles - baseline.handles) <= HANDLE_TOLERANCE, detail: `${baseline.handles} → ${end.handles} (timers ${baseline.timers} → ${end.timers})` },
@@ -393,6 +515,11 @@ async function main(): Promise<void> {
       return `| ${rpc} | ${statusCols.map((s) => c.get(s) ?? 0).join(' | ')} | ${other} |`;
     }),
   ].join('\n');
+  const hostileTable = [
+    '| hostile call | expected without chaos | seen |',
+    '|---|---|---|',
+    ...HOSTILE_CALLS.map((h) => `| ${h.label}: \`${h.commands.join('; ')}\`, command_timeout_ms ${h.commandTimeoutMs} | ${h.expect} | ${[...(hostileSeen.get(h.label) ?? new Map<string, number>())].map(([k, v]) => `${k} ${v}`).join(', ') || '—'} |`),
+  ].join('\n');
   const chaosTable = ['| chaos event | count |', '|---|---:|', ...[...chaos.events].sort().map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
   const resourceTable = [
     '| resource | baseline (after warm-up) | end | judged by |',
@@ -407,11 +534,15 @@ async function main(): Promise<void> {
   const md = [
     `### Soak: ${MINUTES} min, seed ${SEED} (${new Date().toISOString().slice(0, 16)}Z, node ${process.version}) — **${pass ? 'PASS' : 'FAIL'}**`,
     '',
-    `In-process daemon; ${devices.length} simulated devices (${devices.map((d) => `${d.id} ${d.platform} max ${d.max}`).join(', ')}), each behind a fault proxy;`,
+    `In-process daemon; ${devices.length} simulated devices (${devices.map((d) => `${d.id} ${d.platform}${d.hostile ? ' (hostile)' : ''} max ${d.max}`).join(', ')}), each behind a fault proxy;`,
     `${CALLERS} concurrent gRPC callers; warm-up ${WARMUP_MS / 1000} s without chaos, then chaos every ~${CHAOS_MEAN_INTERVAL_MS / 1000} s; ssh keepalive 1 s × 3.`,
     `Calls: ${ledger.started} started, ${ledger.completed} completed, ${ledger.hung.length} hung; simulator reboots ${devices.reduce((n, d) => n + d.reboots, 0)} (incl. 2 per device for the quiet measurements).`,
     '',
     statusTable,
+    '',
+    `Hostile calls on ${hostileDevice.id} (src/sim/hostile.ts); chaos on its link may turn any of them into UNAVAILABLE or DEADLINE_EXCEEDED:`,
+    '',
+    hostileTable,
     '',
     'Latency of every completed call (any status):',
     '',
@@ -422,6 +553,7 @@ async function main(): Promise<void> {
     resourceTable,
     '',
     checkList,
+    ...(hostileWrong.length ? ['', 'Hostile calls answered OK with a wrong output (first 20):', ...hostileWrong.map((w) => `- ${w.replace(/\s+/g, ' ').slice(0, 300)}`)] : []),
     ...(ledger.hung.length ? ['', 'Hung calls:', ...ledger.hung.slice(0, 20).map((h) => `- ${h}`)] : []),
     ...(ledger.unexpected.length ? ['', 'Unexpected statuses (first 50):', ...ledger.unexpected.map((u) => `- ${u.replace(/\s+/g, ' ').slice(0, 300)}`)] : []),
   ].join('\n');
@@ -430,10 +562,12 @@ async function main(): Promise<void> {
     date: new Date().toISOString(), node: process.version, minutes: MINUTES, seed: SEED, warmupMs: WARMUP_MS, callers: CALLERS, pass,
     checks, calls: { started: ledger.started, completed: ledger.completed, hung: ledger.hung, unexpected: ledger.unexpected },
     statuses: Object.fromEntries([...ledger.counts].map(([k, v]) => [k, Object.fromEntries(v)])), latency: ledger.rows(),
+    hostile: Object.fromEntries([...hostileSeen].map(([k, v]) => [k, Object.fromEntries(v)])), healthz: health,
     chaos: Object.fromEntries(chaos.events), chaosLog: chaos.log, baseline, end, memory, maxSessions: Object.fromEntries(maxSeen),
   });
 
   proxyClient.close();
+  httpAgent.destroy();
   await daemon.shutdown('soak done');
   for (const d of devices) {
     await d.proxy.close();

@@ -3,8 +3,10 @@
  * replayed: link resets, blackholes (restored later), device reboots (simulator closed and
  * started again on the same port with the same host key), slow handshakes, refused connects
  * and added latency. One fault at a time per device, so every fault is also lifted.
+ * HOSTILE_CALLS (below) are the soak's hostile-output calls, made on a hostile simulated device.
  */
 import type { FaultProxy } from '../../test/helpers/fault-proxy.js';
+import { BINARY_MARKERS, fakePromptOutput } from '../../src/sim/hostile.js';
 
 export interface ChaosTarget {
   id: string;
@@ -127,3 +129,55 @@ export class Chaos {
     }
   }
 }
+
+/**
+ * Hostile outputs for the soak (src/sim/hostile.ts, on a simulated device started with
+ * `hostile: true`): each a call whose right answer is a specific status, never a hang. Small
+ * command timeouts keep one hostile call from holding a session for long; chaos on the same
+ * device may turn any of them into UNAVAILABLE.
+ */
+export interface HostileCall {
+  /** Label in the soak's status table, e.g. "Run(hostile flood)". */
+  label: string;
+  rpc: 'Run' | 'RunStream';
+  commands: string[];
+  commandTimeoutMs: number;
+  deadlineMs: number;
+  /** What a daemon with output caps and robust end-of-output detection answers without chaos. */
+  expect: 'OK' | 'RESOURCE_EXHAUSTED' | 'DEADLINE_EXCEEDED' | 'UNAVAILABLE';
+  /** For an OK answer (Run): what is wrong with the commands' outputs, undefined when right. */
+  verify?: (outputs: string[]) => string | undefined;
+}
+
+/** The hostile device's prompt between calls: the simulator's default IOS host name, user level. */
+const HOSTILE_PROMPT = 'Router>';
+
+function verifyBinary(outputs: string[]): string | undefined {
+  const out = outputs[0] ?? '';
+  let at = -1;
+  for (const m of BINARY_MARKERS) {
+    const i = out.indexOf(m, at + 1);
+    if (i <= at) return `marker ${m} missing or out of order`;
+    at = i;
+  }
+  if (/[\x00-\x08\x0b-\x1f\x7f\x1b]/.test(out)) return 'control characters left in the output';
+  return /^\*\d\d:\d\d:\d\d/.test(outputs[1] ?? '') ? undefined : `the next command's output is wrong: ${JSON.stringify((outputs[1] ?? '').slice(0, 80))}`;
+}
+
+function verifyFakePrompt(outputs: string[]): string | undefined {
+  if (outputs[0] !== fakePromptOutput(HOSTILE_PROMPT)) return `output cut or changed: ${JSON.stringify((outputs[0] ?? '').slice(0, 120))}`;
+  return /^\*\d\d:\d\d:\d\d/.test(outputs[1] ?? '') ? undefined : `the next command's output is wrong: ${JSON.stringify((outputs[1] ?? '').slice(0, 80))}`;
+}
+
+export const HOSTILE_CALLS: readonly HostileCall[] = [
+  // Endless output: the per-command output cap, long before the command timeout.
+  { label: 'Run(hostile flood)', rpc: 'Run', commands: ['show hostile flood'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'RESOURCE_EXHAUSTED' },
+  { label: 'Run(hostile giant-line)', rpc: 'Run', commands: ['show hostile giant-line 6000000'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'RESOURCE_EXHAUSTED' },
+  // RunStream is not capped: the command timeout ends it, after streaming.
+  { label: 'RunStream(hostile flood)', rpc: 'RunStream', commands: ['show hostile flood'], commandTimeoutMs: 800, deadlineMs: 8000, expect: 'DEADLINE_EXCEEDED' },
+  { label: 'Run(hostile binary)', rpc: 'Run', commands: ['show hostile binary', 'show clock'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'OK', verify: verifyBinary },
+  { label: 'Run(hostile fake-prompt)', rpc: 'Run', commands: ['show hostile fake-prompt 150', 'show clock'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'OK', verify: verifyFakePrompt },
+  { label: 'Run(hostile drip)', rpc: 'Run', commands: ['show hostile drip 50'], commandTimeoutMs: 600, deadlineMs: 8000, expect: 'DEADLINE_EXCEEDED' },
+  { label: 'Run(hostile close)', rpc: 'Run', commands: ['show hostile close'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'UNAVAILABLE' },
+  { label: 'RunStream(hostile drop)', rpc: 'RunStream', commands: ['show hostile drop'], commandTimeoutMs: 4000, deadlineMs: 8000, expect: 'UNAVAILABLE' },
+];

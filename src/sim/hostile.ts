@@ -11,6 +11,10 @@
  *   hostile giant-line BYTES   one line of BYTES characters without a line end, then the prompt
  *   hostile binary             random bytes, NULs, invalid UTF-8, ANSI/cursor storms, lone-CR
  *                              and backspace storms between marker lines, then the prompt
+ *   hostile ansi-storm BYTES   one line of BYTES of colour/clear/cursor escapes, CRs and backspaces
+ *                              that renders to almost nothing, then "storm-end" and the prompt
+ *   hostile cursor-bomb BYTES  one line of "x" + cursor-forward-4096 (ESC [4096C) pairs: each 8 bytes
+ *                              would render as 4 097 columns; then "bomb-end" and the prompt
  *   hostile fake-prompt [MS]   output lines equal to the device's own prompt, each followed by a
  *                              pause of MS (default 200), then more output, then the real prompt
  *   hostile drip [MS]          one byte every MS (default 50), forever, no prompt
@@ -18,6 +22,9 @@
  *   hostile drop               half an output, then the device closes the whole connection
  *   hostile echo-a N           one line of N letters "a" (bait for a backtracking `expect`), then the prompt
  *   hostile help               this list
+ *
+ * Each also answers as `show hostile ...`: the shell driver confirms the end of `show` commands
+ * with a typed-ahead empty line, and the fake prompts are aimed at exactly that.
  *
  * Commands that end (giant-line, binary, fake-prompt, echo-a, help) print the prompt through
  * `io.end()`, which then reads input typed ahead while the command ran, as IOS/EOS/Junos do.
@@ -44,6 +51,8 @@ export const HOSTILE_HELP = [
   'hostile flood              endless output, no prompt',
   'hostile giant-line BYTES   one line of BYTES characters without a line end, then the prompt',
   'hostile binary             garbage bytes, NULs, invalid UTF-8, ANSI/CR/BS storms, then the prompt',
+  'hostile ansi-storm BYTES   one line of BYTES of escapes, CRs and backspaces, then the prompt',
+  'hostile cursor-bomb BYTES  one line of "x" + ESC [4096C pairs (BYTES long), then the prompt',
   'hostile fake-prompt [MS]   lines equal to the prompt, each followed by a pause, then the real prompt',
   'hostile drip [MS]          one byte every MS ms (default 50), forever',
   'hostile close              half an output, then the shell channel is closed',
@@ -77,6 +86,10 @@ export function runHostile(line: string, io: HostileIo): void {
         return giantLine(io, intArg(arg, 20_000_000, MAX_GIANT_LINE));
       case 'binary':
         return pipe(io, binaryChunks(), () => io.end());
+      case 'ansi-storm':
+        return pipe(io, repeated(ANSI_STORM_UNIT, intArg(arg, 1_000_000, MAX_GIANT_LINE), '\r\nstorm-end\r\n'), () => io.end());
+      case 'cursor-bomb':
+        return pipe(io, repeated(CURSOR_BOMB_UNIT, intArg(arg, 65_536, MAX_GIANT_LINE), '\r\nbomb-end\r\n'), () => io.end());
       case 'fake-prompt':
         return fakePrompt(io, intArg(arg, 200, 60_000));
       case 'drip':
@@ -149,6 +162,23 @@ function giantLine(io: HostileIo, bytes: number): void {
   pipe(io, giantChunks(bytes), () => io.end());
 }
 
+/** Control-heavy text that renders to (almost) nothing: colours, clears, moves, CR, BS, titles. */
+const ANSI_STORM_UNIT = '\x1b[31m\x1b[1;1H\x1b[2Jab\bc\x1b[K\r\x1b[0m\x1b]0;t\x07\x1b[3D\x1b[2C\x1b[2K';
+/** A visible character, then the cursor 4 096 columns to the right: amplifies 512 times if rendered naively. */
+const CURSOR_BOMB_UNIT = 'x\x1b[4096C';
+
+/** `unit` repeated to about `bytes` (whole units, 64 KiB chunks), then `tail`. */
+function* repeated(unit: string, bytes: number, tail: string): Iterator<string> {
+  const chunk = unit.repeat(Math.max(1, Math.floor(65536 / unit.length)));
+  let left = Math.max(unit.length, bytes - (bytes % unit.length));
+  while (left > 0) {
+    const n = Math.min(left, chunk.length);
+    yield n === chunk.length ? chunk : chunk.slice(0, n);
+    left -= n;
+  }
+  yield tail;
+}
+
 /** mulberry32: the same garbage every time, so a failure replays. */
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -188,9 +218,10 @@ function* binaryChunks(): Iterator<string | Buffer> {
   yield Buffer.concat([...Array.from({ length: 600 }, () => badUtf8), Buffer.from('\r\nutf8-survivor\r\n')]);
   // Cursor movement, screen clears, colours, hidden cursor, window titles (OSC), erase-in-line.
   const ansi = '\x1b[2J\x1b[H\x1b[31;1m\x1b[10;20H\x1b[?25l\x1b]0;hostile title\x07\x1b[K\x1b[3D\x1b[5C\x1b[0m\x1b(B\x1b7\x1b8';
-  yield ansi.repeat(2000) + '\r' + '\x1b[K' + 'ansi-survivor\r\n';
-  yield 'progress\r'.repeat(20000) + 'cr-survivor\r\n';
-  yield 'x\b'.repeat(20000) + 'bs-survivor\r\n';
+  // Storms of a size a line renderer meets in real outputs; `ansi-storm` is the big one.
+  yield ansi.repeat(200) + '\r' + '\x1b[K' + 'ansi-survivor\r\n';
+  yield 'progress\r'.repeat(2000) + 'cr-survivor\r\n';
+  yield 'x\b'.repeat(2000) + 'bs-survivor\r\n';
   yield 'BINARY-END\r\n';
 }
 

@@ -11,6 +11,9 @@
  */
 import { COMMON_PAGER_PATTERNS } from './profiles.js';
 
+/** Rightmost column a cursor movement can reach (text itself may run longer). */
+const MAX_CURSOR_COLUMN = 4096;
+
 /** Control characters other than \t and \n. */
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f\x9b]/;
 
@@ -56,10 +59,12 @@ export function renderLine(line: string): string {
           pos = Math.max(0, pos - (Number.isFinite(num) && num > 0 ? num : 1));
         } else if (final === 'C') {
           edited = true;
-          pos += Number.isFinite(num) && num > 0 ? Math.min(num, 4096) : 1;
+          // Clamped like a terminal's last column: "x ESC[4096C" repeated would otherwise render
+          // 8 bytes as 4 097 columns (64 KB of input into 33 MB, and the event loop blocked for seconds).
+          if (pos < MAX_CURSOR_COLUMN) pos = Math.min(MAX_CURSOR_COLUMN, pos + (Number.isFinite(num) && num > 0 ? num : 1));
         } else if (final === 'G') {
           edited = true;
-          pos = Number.isFinite(num) && num > 0 ? Math.min(num - 1, 4096) : 0;
+          pos = Number.isFinite(num) && num > 0 ? Math.min(num - 1, MAX_CURSOR_COLUMN) : 0;
         }
         // SGR (m) and anything else: no visible effect.
         i = j;
