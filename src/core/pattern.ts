@@ -105,24 +105,29 @@ export class Pattern {
   }
 
   /**
-   * Offset just after the line (ending in "\n", or the end of `text`) where the first match
-   * in `text` ends, -1 when there is none. One DFA pass answers "none" (the usual case);
-   * on a match each line is tested on its own, so the costly capture engine runs only for
-   * a match that spans lines, and then once.
+   * Offset just after the line (ending in "\n", or the end of `text`) where the first
+   * match to end in `text` ends, -1 when there is none. Only the DFA runs (no capture
+   * engine): one pass answers "none", the usual case; on a match, a binary search over
+   * line ends finds the shortest prefix that still matches, in about log2(lines) passes.
+   * Prefixes are cut just before a "\n", where `$` (multiline) and `\b` mean what they
+   * mean in the whole text, so a match that spans lines is found where it ends.
    */
   endOfMatchingLine(text: string): number {
     if (!this.#re.test(text)) return -1;
-    let start = 0;
-    while (start < text.length) {
-      const nl = text.indexOf('\n', start);
-      const end = nl < 0 ? text.length : nl + 1;
-      if (this.#re.test(text.slice(start, nl < 0 ? text.length : nl))) return end;
-      start = end;
+    let lo = -1; // a cut (index of a "\n") whose prefix does not match, or -1
+    let hi = text.length; // the smallest cut known to match (text.length: the whole text)
+    for (;;) {
+      const mid = lo + 1 + ((hi - lo - 1) >> 1);
+      // The cut nearest the midpoint on either side, strictly between lo and hi.
+      let cut = text.lastIndexOf('\n', mid);
+      if (cut <= lo) {
+        cut = text.indexOf('\n', mid);
+        if (cut < 0 || cut >= hi) break;
+      }
+      if (this.#re.test(text.slice(0, cut))) hi = cut;
+      else lo = cut;
     }
-    const m = this.exec(text);
-    if (!m) return -1;
-    const nl = text.indexOf('\n', Math.max(m.index, m.end - 1));
-    return nl < 0 ? text.length : nl + 1;
+    return hi >= text.length ? text.length : hi + 1;
   }
 
   toString(): string {
