@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import fc from 'fast-check';
-import { compilePattern, compilePromptPattern, estimateProgramSize, PATTERN_LIMITS, PatternError, type PatternOptions } from '../src/core/pattern.js';
+import { compilePattern, compilePromptPattern, estimateProgramSize, PATTERN_LIMITS, PatternError, requiredFirstChar, type PatternOptions } from '../src/core/pattern.js';
 
 const request: PatternOptions = { field: 'expect', kind: 'request', multiline: true };
 const config: PatternOptions = { field: 'devices[3].prompt', kind: 'config' };
@@ -200,4 +200,37 @@ t.test('property: for patterns without backreferences or lookaround, Pattern fin
     { numRuns: 3000, seed: 20261125 },
   );
   t.ok(matched > 300, `${matched} of 3000 runs matched (the property is not only about non-matches)`);
+});
+
+t.test('the first-character fast path is taken only when the source guarantees it', async (t) => {
+  t.equal(requiredFirstChar('^% ', false), '%');
+  t.equal(requiredFirstChar('^% ?(?:Invalid|Bad)', true), '%', 'alternatives inside a group do not matter; % has no case');
+  t.equal(requiredFirstChar('^a+b', false), 'a');
+  for (const [source, ci] of [['^\\s*\\^\\s*$', false], ['^a?b', false], ['^a*', false], ['^a{0,2}', false], ['^%|x', false], ['^a', true], ['^[%]', false], ['^(%)', false], ['(?i)^%', false], ['%', false], ['^\ud83d\ude00?', false]] as Array<[string, boolean]>) {
+    t.equal(requiredFirstChar(source, ci), undefined, `${source}${ci ? ' (case-insensitive)' : ''}: no fast path`);
+  }
+  t.notOk(compilePattern('^% ', config).test('x% '), 'the gate refuses');
+  t.ok(compilePattern('^% ', config).test('% Invalid'), 'and lets the right lines through');
+  t.ok(compilePattern('^%|x', config).test('ax'), 'no gate where an alternative needs none');
+});
+
+t.test('property: patterns starting with ^ and a literal agree with RegExp (the fast path included)', async (t) => {
+  const gated = fc.tuple(fc.constantFrom('a', 'b', '-', '#', ' '), fc.constantFrom('', '+', '?', '*'), pattern).map(([c, q, p]) => `^${c}${q}${p}`).filter((src) => (src.match(/[*+}?]/g) ?? []).length <= 4);
+  fc.assert(
+    fc.property(gated, input, fc.boolean(), (source, s, caseInsensitive) => {
+      const re = new RegExp(source, caseInsensitive ? 'i' : '');
+      let p;
+      try {
+        p = compilePattern(source, { field: 'x', kind: 'config', caseInsensitive });
+      } catch (err) {
+        if (err instanceof PatternError && /too complex/.test(err.problem)) return;
+        throw err;
+      }
+      for (const text of [s, source.slice(1, 2) + s]) {
+        if (p.test(text) !== re.test(text)) throw new Error(`/${source}/ on ${JSON.stringify(text)}: RegExp ${re.test(text)}`);
+      }
+    }),
+    { numRuns: 2000, seed: 20261126 },
+  );
+  t.pass('2000 runs');
 });
