@@ -14,6 +14,7 @@ const benches: Array<[string, number, string[]]> = [
   ['throughput', 180, []],
   ['scale', 420, []],
   ['openssh-peers', 180, []],
+  ['matcher', 180, []],
 ];
 const only = process.argv.slice(2);
 const failed: string[] = [];

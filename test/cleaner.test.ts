@@ -2,6 +2,9 @@ import t from 'tap';
 import fc from 'fast-check';
 import { cleanOutput, renderLine, StreamCleaner } from '../src/ssh/cleaner.js';
 import { COMMON_PAGER_PATTERNS } from '../src/ssh/profiles.js';
+import { compilePattern } from '../src/core/pattern.js';
+
+const pat = (source: string) => compilePattern(source, { field: 'errorPatterns', kind: 'config' });
 
 const IOS_ERASE = '\b'.repeat(10) + ' '.repeat(10) + '\b'.repeat(10);
 
@@ -71,11 +74,11 @@ t.test('streaming: chunks split anywhere give the same result as one piece', asy
 });
 
 t.test('error patterns: the highest-priority matching line becomes the error', async (t) => {
-  const c = new StreamCleaner({ command: 'show foo', errorPatterns: [/^% Invalid/, /^% /, /^\s*\^\s*$/] });
+  const c = new StreamCleaner({ command: 'show foo', errorPatterns: [pat('^% Invalid'), pat('^% '), pat('^\\s*\\^\\s*$')] });
   c.push("show foo\r\n        ^\r\n% Invalid input detected at '^' marker.\r\n\r\n");
   c.finish('R1#');
   t.equal(c.error, "% Invalid input detected at '^' marker.");
-  const ok = new StreamCleaner({ command: 'show ip route', errorPatterns: [/^% /] });
+  const ok = new StreamCleaner({ command: 'show ip route', errorPatterns: [pat('^% ')] });
   ok.push('show ip route\r\nGateway of last resort is not set\r\n');
   t.equal(ok.error, '');
 });
@@ -117,7 +120,7 @@ t.test('lines before the echo (log message, leftover prompt) are dropped once th
 
 t.test('a device that does not echo still gets its output', async (t) => {
   t.equal(cleanOutput('line one\r\n% Invalid input\r\nR1#', 'show x', 'R1#'), 'line one\n% Invalid input\n');
-  const c = new StreamCleaner({ command: 'show x', errorPatterns: [/^% /] });
+  const c = new StreamCleaner({ command: 'show x', errorPatterns: [pat('^% ')] });
   c.push('line one\r\n% Invalid input\r\n');
   c.finish('R1#');
   t.equal(c.error, '% Invalid input', 'errors in held-back lines still count');

@@ -5,6 +5,7 @@ import t from 'tap';
 import type { Platform } from '../src/config/types.js';
 import { runningConfigText } from '../src/sim/platforms.js';
 import { batch, openSimShell, startSim } from './helpers/sim.js';
+import { compilePattern } from '../src/core/pattern.js';
 
 interface Case {
   platform: Platform;
@@ -89,7 +90,7 @@ for (const c of CASES) {
 
     t.test('expect ends a command at a matching line instead of the prompt', async (t) => {
       const s = await openSimShell(t, sim);
-      const [r] = await s.runBatch(batch([c.showRun], { privileged: true, expect: /^end$|^}$/m }));
+      const [r] = await s.runBatch(batch([c.showRun], { privileged: true, expect: compilePattern('^end$|^}$', { field: 'expect', kind: 'request', multiline: true }) }));
       t.equal(r?.output, runningConfigText(c.platform, sim.hostname, 300), 'output up to and including the expected line');
       t.equal(s.dirty, false, 'the prompt that followed was consumed');
       const [again] = await s.runBatch(batch([c.clock]));

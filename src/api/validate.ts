@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { AppConfig, SessionMode } from '../config/types.js';
+import { compilePattern, PatternError, type Pattern } from '../core/pattern.js';
 import { WarmpoolError } from '../errors.js';
 import type { RunRequest__Output } from '../gen/warmpool/v1/RunRequest.js';
 import type { RunManyRequest__Output } from '../gen/warmpool/v1/RunManyRequest.js';
@@ -32,7 +33,8 @@ export interface ValidRun {
   stopOnError: boolean;
   commandTimeoutMs: number;
   cacheTtlMs: number;
-  expect: RegExp | undefined;
+  /** RE2 syntax, matched in linear time (core/pattern.ts); `^`/`$` match at line ends. */
+  expect: Pattern | undefined;
   expectSource: string;
 }
 
@@ -87,14 +89,13 @@ export function validateRun(req: RunRequest__Output, limits: Limits, prefix = ''
     if (/[\r\n]/.test(c)) throw invalid(f, 'contains a line break; send each command as its own entry', device);
     if (CONTROL_RE.test(c)) throw invalid(f, 'contains a control character', device);
   });
-  let expect: RegExp | undefined;
+  let expect: Pattern | undefined;
   const expectSource = req.expect ?? '';
   if (expectSource !== '') {
-    if (expectSource.length > 1024) throw invalid(`${prefix}expect`, 'is longer than 1024 characters', device);
     try {
-      expect = new RegExp(expectSource, 'm');
+      expect = compilePattern(expectSource, { field: `${prefix}expect`, kind: 'request', multiline: true });
     } catch (err) {
-      throw invalid(`${prefix}expect`, `is not a valid regular expression (${(err as Error).message})`, device);
+      throw invalid(`${prefix}expect`, err instanceof PatternError ? err.problem : 'is not a valid pattern', device);
     }
   }
   return {

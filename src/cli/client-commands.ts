@@ -26,7 +26,7 @@ const RUN_HELP = `Run options:
   --stop-on-error      stop at the first failed command
   --command-timeout MS per-command timeout
   --cache-ttl MS       accept a cached result at most this old
-  --expect REGEX       end each command's output at this regex instead of the prompt`;
+  --expect REGEX       end each command's output at this RE2 pattern instead of the prompt`;
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 const stdio: Out = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };

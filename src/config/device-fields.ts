@@ -61,7 +61,7 @@ export const DEVICE_FIELDS: readonly DeviceField[] = [
   f('hostKey.fingerprints', 'list of `SHA256:<43 base64 chars>`', '', 'Pinned host key fingerprints (as printed by `ssh-keygen -lf`). Exactly one of fingerprints / knownHostsFile / acceptAny is required.'),
   f('hostKey.knownHostsFile', 'file path', '', 'OpenSSH known_hosts file (plain or hashed entries).'),
   f('hostKey.acceptAny', 'true', '', 'Explicitly skip host key checking (labs and simulators only; logged as a warning).'),
-  f('prompt', 'JavaScript regular expression', 'platform profile', 'Regex that matches the prompt ending a command\'s output. Required for `generic`; must not match an empty string.'),
+  f('prompt', 'RE2 regular expression (see docs/operations.md#patterns)', 'platform profile', 'Pattern that matches the prompt ending a command\'s output, tested on the last line only. Required for `generic`; must not match an empty string; at most 1000 instructions once compiled.'),
   f('pagingCommand', 'string ("" for none)', 'platform profile', 'Command that disables paging, sent once per shell session; "" sends none. Set it for `generic` devices that page.'),
   f('enableCommand', 'string', 'platform profile', 'Command that enters privileged mode.'),
   f('labels', 'map of string to string', '`{}`', 'Labels for selecting devices (RunMany, `many --labels`). Keys 1..63 of `A-Z a-z 0-9 . _ / -`; values up to 256 characters without control characters or commas.', { map: true }),

@@ -7,6 +7,7 @@
  */
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { compilePromptPattern, PatternError, type Pattern } from '../core/pattern.js';
 import { WarmpoolError } from '../errors.js';
 import { checkHost, checkPort, hasControlChars, isPlainObject, showKind, showValue, suggest } from './checks.js';
 import { allowedKeys, DEVICE_FIELDS, deviceField } from './device-fields.js';
@@ -280,11 +281,11 @@ export function validateDevice(input: unknown, defaults: Defaults, source: 'file
 
   const prompt = v.str(raw, 'prompt', { max: 512 });
   if (prompt !== undefined) {
-    let re: RegExp;
+    let re: Pattern;
     try {
-      re = new RegExp(prompt);
+      re = compilePromptPattern(prompt, 'prompt');
     } catch (err) {
-      v.fail('prompt', `is not a valid regular expression: ${(err as Error).message}`);
+      v.fail('prompt', err instanceof PatternError ? err.problem : 'is not a valid pattern');
     }
     // A prompt matching "" would end every command at once, before any output arrived.
     if (re.test('')) v.fail('prompt', 'must not match an empty string (it would end every command immediately)');

@@ -9,6 +9,7 @@
  * knowing the exact bytes each platform sends. Lines without control characters (the
  * vast majority, e.g. a multi-MB configuration) take a fast path.
  */
+import type { Pattern } from '../core/pattern.js';
 import { COMMON_PAGER_PATTERNS } from './profiles.js';
 
 /** Rightmost column a cursor movement can reach (text itself may run longer). */
@@ -111,21 +112,19 @@ export function renderLine(line: string): string {
   return edited ? text.trimEnd() : text;
 }
 
-function stripPager(line: string, pagers: RegExp[]): string {
+function stripPager(line: string, pagers: Pattern[]): string {
   // Cheap pre-check: every supported pager prompt contains "ore" (More/more).
   if (pagers.length === 0 || line.indexOf('ore') < 0) return line;
-  for (const re of pagers) {
-    if (re.test(line)) line = line.replace(new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g'), '');
-  }
+  for (const p of pagers) line = p.remove(line);
   return line;
 }
 
 export interface StreamCleanerOptions {
   /** The command that was typed: its echo (the first line) is dropped. '' when nothing was typed. */
   command: string;
-  pagerPatterns?: RegExp[];
+  pagerPatterns?: Pattern[];
   /** Lines matching one of these make `error` the matching line (earlier patterns win). */
-  errorPatterns?: RegExp[];
+  errorPatterns?: Pattern[];
 }
 
 /**
@@ -135,8 +134,8 @@ export interface StreamCleanerOptions {
  */
 export class StreamCleaner {
   private readonly command: string;
-  private readonly pagers: RegExp[];
-  private readonly errors: RegExp[];
+  private readonly pagers: Pattern[];
+  private readonly errors: Pattern[];
   private partial = '';
   /** The echo of the typed command has been seen (and dropped); true when nothing was typed. */
   echoSeen: boolean;
@@ -197,7 +196,7 @@ export class StreamCleaner {
   private checkError(line: string): void {
     const limit = Math.min(this.errorRank, this.errors.length);
     for (let k = 0; k < limit; k++) {
-      if ((this.errors[k] as RegExp).test(line)) {
+      if ((this.errors[k] as Pattern).test(line)) {
         this.errorRank = k;
         this.error = line.trim();
         return;
@@ -238,7 +237,7 @@ export class StreamCleaner {
 }
 
 /** One-shot form of StreamCleaner: the cleaned output of `raw` for `command` ending at `prompt`. */
-export function cleanOutput(raw: string, command: string, prompt: string, pagerPatterns?: RegExp[]): string {
+export function cleanOutput(raw: string, command: string, prompt: string, pagerPatterns?: Pattern[]): string {
   const c = new StreamCleaner({ command, pagerPatterns: pagerPatterns ?? COMMON_PAGER_PATTERNS });
   return c.push(raw) + c.finish(prompt);
 }

@@ -8,6 +8,7 @@
  * `disable_paging` commands and failure strings).
  */
 import type { DeviceSpec, Platform, SessionMode } from '../config/types.js';
+import { compilePattern, compilePromptPattern, PatternError, type Pattern } from '../core/pattern.js';
 import { WarmpoolError } from '../errors.js';
 
 export interface Profile {
@@ -18,18 +19,18 @@ export interface Profile {
    * host-name part) lets the driver tell "same device, other mode" from "output that
    * happens to look like a prompt".
    */
-  promptPattern: RegExp;
+  promptPattern: Pattern;
   /** The prompt is at privileged level (IOS `#`); undefined: the platform has no separate level. */
-  privilegedPattern?: RegExp;
+  privilegedPattern?: Pattern;
   /** The prompt is in configuration mode; undefined: no configuration mode. */
-  configPattern?: RegExp;
+  configPattern?: Pattern;
   /** Sent once after login, in order; each must end at a prompt. */
   pagingCommands: string[];
   /** Pager prompts: answered with a space if paging could not be disabled; also removed from output. */
-  pagerPatterns: RegExp[];
+  pagerPatterns: Pattern[];
   enable?: {
     command: string;
-    passwordPrompt: RegExp;
+    passwordPrompt: Pattern;
     /** Leaves privileged level again (restoring the session's normal state). */
     disableCommand: string;
   };
@@ -41,7 +42,7 @@ export interface Profile {
     abort: string[];
   };
   /** Lines that mean the command failed; earlier patterns win when several lines match. */
-  errorPatterns: RegExp[];
+  errorPatterns: Pattern[];
   defaultMode: SessionMode;
   /**
    * End-of-output marker (checked per session at login): an empty line is typed ahead after
@@ -53,34 +54,45 @@ export interface Profile {
   endMarker?: { commands: string[] };
 }
 
+/**
+ * A built-in pattern (RE2 syntax, linear-time matching like every pattern applied to
+ * device output). Compiled once at module load: a mistake here fails every test at once.
+ */
+function builtin(source: string, what: string, caseInsensitive = false): Pattern {
+  return compilePattern(source, { field: `built-in ${what} pattern`, kind: 'config', caseInsensitive });
+}
+
 /** Pager prompts of the supported platforms (Cisco, Arista, Juniper, HP/Huawei style). */
-export const COMMON_PAGER_PATTERNS: RegExp[] = [
-  /\s*<-+ More -+>\s*/,
-  /\s*-{2,} ?\(?more(?: \d+%)?\)? ?-{2,}\s*/i, // --More--, ---(more)---, ---(more 45%)---, -- More --
+export const COMMON_PAGER_PATTERNS: Pattern[] = [
+  builtin('\\s*<-+ More -+>\\s*', 'pager'),
+  builtin('\\s*-{2,} ?\\(?more(?: \\d+%)?\\)? ?-{2,}\\s*', 'pager', true), // --More--, ---(more)---, ---(more 45%)---, -- More --
 ];
 
-const CISCO_ERRORS: RegExp[] = [
-  /^% ?(?:Invalid|Incomplete|Ambiguous|Unknown|Unrecognized|Bad|Error|Access denied)/i,
-  /^% /,
-  /^\s*\^\s*$/,
+const CISCO_ERRORS: Pattern[] = [
+  builtin('^% ?(?:Invalid|Incomplete|Ambiguous|Unknown|Unrecognized|Bad|Error|Access denied)', 'error', true),
+  builtin('^% ', 'error'),
+  builtin('^\\s*\\^\\s*$', 'error'),
 ];
 
-const IOS_PROMPT = /^(?<base>[\w.\-@/:]{1,63})(?:\([\w.\-@/:+]{0,32}\))?[>#]\s*$/;
+const IOS_PROMPT = builtin('^(?<base>[\\w.\\-@/:]{1,63})(?:\\([\\w.\\-@/:+]{0,32}\\))?[>#]\\s*$', 'prompt');
+const PRIVILEGED_PROMPT = builtin('#\\s*$', 'privileged prompt');
+const PASSWORD_PROMPT = builtin('^\\s*password:\\s*$', 'password prompt', true);
+const IOS_CONFIG_PROMPT = builtin('\\(conf[\\w.\\-@/:+]{0,32}\\)#\\s*$', 'config prompt');
 
 /**
  * IOS, NX-OS and EOS share prompts, paging, enable and config-mode commands and error lines;
  * they differ only in how the config prompt is spelled ("(config)" vs IOS's abbreviation-
  * tolerant "(conf...)").
  */
-function ciscoLike(platform: 'cisco_ios' | 'cisco_nxos' | 'arista_eos', configPattern: RegExp): Profile {
+function ciscoLike(platform: 'cisco_ios' | 'cisco_nxos' | 'arista_eos', configPattern: Pattern): Profile {
   return {
     platform,
     promptPattern: IOS_PROMPT,
-    privilegedPattern: /#\s*$/,
+    privilegedPattern: PRIVILEGED_PROMPT,
     configPattern,
     pagingCommands: ['terminal length 0'],
     pagerPatterns: COMMON_PAGER_PATTERNS,
-    enable: { command: 'enable', passwordPrompt: /^\s*password:\s*$/i, disableCommand: 'disable' },
+    enable: { command: 'enable', passwordPrompt: PASSWORD_PROMPT, disableCommand: 'disable' },
     config: { enter: ['configure terminal'], exit: ['end'], abort: ['end'] },
     errorPatterns: CISCO_ERRORS,
     defaultMode: 'shell',
@@ -88,51 +100,46 @@ function ciscoLike(platform: 'cisco_ios' | 'cisco_nxos' | 'arista_eos', configPa
   };
 }
 
-const CONFIG_PROMPT = /\(config[\w.\-@/:+]{0,32}\)#\s*$/;
+const CONFIG_PROMPT = builtin('\\(config[\\w.\\-@/:+]{0,32}\\)#\\s*$', 'config prompt');
 
 const PROFILES: Record<Exclude<Platform, 'generic'>, Profile> = {
-  cisco_ios: ciscoLike('cisco_ios', /\(conf[\w.\-@/:+]{0,32}\)#\s*$/),
+  cisco_ios: ciscoLike('cisco_ios', IOS_CONFIG_PROMPT),
   cisco_nxos: ciscoLike('cisco_nxos', CONFIG_PROMPT),
   arista_eos: ciscoLike('arista_eos', CONFIG_PROMPT),
   juniper_junos: {
     platform: 'juniper_junos',
     // "user@host> " operational, "user@host# " configuration; an optional "{master:0}" line precedes on clusters.
-    promptPattern: /^(?:\{\w+:\d+\})?(?<base>[\w.\-@()/:]{1,63})[>#%]\s*$/,
-    configPattern: /#\s*$/,
+    promptPattern: builtin('^(?:\\{\\w+:\\d+\\})?(?<base>[\\w.\\-@()/:]{1,63})[>#%]\\s*$', 'prompt'),
+    configPattern: PRIVILEGED_PROMPT,
     pagingCommands: ['set cli screen-length 0'],
     pagerPatterns: COMMON_PAGER_PATTERNS,
     config: { enter: ['configure'], exit: ['commit and-quit'], abort: ['rollback 0', 'exit configuration-mode'] },
-    errorPatterns: [/^\s*error: /, /^\s*syntax error/, /^\s*unknown command\./, /is ambiguous\.?$/, /^\s*No valid completions/, /^\s*\^\s*$/],
+    errorPatterns: ['^\\s*error: ', '^\\s*syntax error', '^\\s*unknown command\\.', 'is ambiguous\\.?$', '^\\s*No valid completions', '^\\s*\\^\\s*$'].map((s) => builtin(s, 'error')),
     defaultMode: 'shell',
     endMarker: { commands: ['show'] },
   },
   linux: {
     platform: 'linux',
-    promptPattern: /^(?<base>[\w.\-]{1,63}@[\w.\-]{1,63}):[^\n]{0,256}?[$#]\s*$/,
+    promptPattern: builtin('^(?<base>[\\w.\\-]{1,63}@[\\w.\\-]{1,63}):[^\\n]{0,256}?[$#]\\s*$', 'prompt'),
     pagingCommands: [],
     pagerPatterns: [],
-    errorPatterns: [/: command not found$/],
+    errorPatterns: [builtin(': command not found$', 'error')],
     defaultMode: 'exec',
   },
 };
 
-const GENERIC_PROMPT = /^(?<base>[\w.\-@/:]{1,63})(?:\([\w.\-@/:+]{0,32}\))?[>#$%]\s*$/;
+const GENERIC_PROMPT = builtin('^(?<base>[\\w.\\-@/:]{1,63})(?:\\([\\w.\\-@/:+]{0,32}\\))?[>#$%]\\s*$', 'prompt');
 
 export function defaultModeFor(platform: Platform): SessionMode {
   return platform === 'linux' ? 'exec' : 'shell';
 }
 
-function compilePrompt(device: DeviceSpec): RegExp {
+function compilePrompt(device: DeviceSpec): Pattern {
   try {
-    const src = device.prompt as string;
-    // A prompt regex is matched against the last line only; anchor it at the end.
-    return new RegExp(src.endsWith('$') ? src : `(?:${src})\\s*$`);
+    return compilePromptPattern(device.prompt as string, 'prompt');
   } catch (err) {
-    throw new WarmpoolError('CONFIG_INVALID', `device ${device.id}: prompt is not a valid regular expression`, {
-      device: device.id,
-      field: 'prompt',
-      cause: err,
-    });
+    const problem = err instanceof PatternError ? err.problem : 'is not a valid pattern';
+    throw new WarmpoolError('CONFIG_INVALID', `device ${device.id}: prompt: ${problem}`, { device: device.id, field: 'prompt', cause: err });
   }
 }
 
@@ -143,11 +150,11 @@ export function resolveProfile(device: DeviceSpec): Profile {
       ? {
           platform: 'generic',
           promptPattern: GENERIC_PROMPT,
-          privilegedPattern: /#\s*$/,
-          configPattern: /\(conf[\w.\-@/:+]{0,32}\)#\s*$/,
+          privilegedPattern: PRIVILEGED_PROMPT,
+          configPattern: IOS_CONFIG_PROMPT,
           pagingCommands: [],
           pagerPatterns: COMMON_PAGER_PATTERNS,
-          enable: { command: 'enable', passwordPrompt: /^\s*password:\s*$/i, disableCommand: 'disable' },
+          enable: { command: 'enable', passwordPrompt: PASSWORD_PROMPT, disableCommand: 'disable' },
           config: { enter: ['configure terminal'], exit: ['end'], abort: ['end'] },
           errorPatterns: CISCO_ERRORS,
           defaultMode: 'shell',
@@ -160,7 +167,7 @@ export function resolveProfile(device: DeviceSpec): Profile {
   if (device.enableCommand !== undefined && device.enableCommand !== '') {
     p.enable = {
       command: device.enableCommand,
-      passwordPrompt: base.enable?.passwordPrompt ?? /^\s*password:\s*$/i,
+      passwordPrompt: base.enable?.passwordPrompt ?? PASSWORD_PROMPT,
       disableCommand: base.enable?.disableCommand ?? 'disable',
     };
   }

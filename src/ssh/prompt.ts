@@ -17,7 +17,7 @@ export function matchPrompt(profile: Profile, line: string): PromptMatch | undef
   if (line.length === 0 || line.length > 256) return undefined;
   const m = profile.promptPattern.exec(line);
   if (!m) return undefined;
-  return { prompt: line.trimEnd(), base: m.groups?.['base'] ?? '' };
+  return { prompt: line.trimEnd(), base: m.groups['base'] ?? '' };
 }
 
 export type PromptDecision =
@@ -61,7 +61,7 @@ export function promptLevel(profile: Profile, prompt: string): PromptLevel {
 /** Pager prompt on the last line? */
 export function isPagerPrompt(profile: Profile, line: string): boolean {
   if (line.length === 0 || line.length > 256) return false;
-  for (const re of profile.pagerPatterns) if (re.test(line)) return true;
+  for (const p of profile.pagerPatterns) if (p.test(line)) return true;
   return false;
 }
 

@@ -9,6 +9,7 @@
  */
 import type { ClientChannel } from 'ssh2';
 import type { DeviceSpec } from '../config/types.js';
+import type { Pattern } from '../core/pattern.js';
 import { WarmpoolError, describeError, type ErrorCode } from '../errors.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { redactCommand } from '../core/redact.js';
@@ -44,8 +45,8 @@ interface ReadOptions {
   command: string;
   timeoutMs: number;
   signal?: AbortSignal;
-  expect?: RegExp;
-  passwordPrompt?: RegExp;
+  expect?: Pattern;
+  passwordPrompt?: Pattern;
   onChunk?: (data: string) => void | Promise<void>;
   /** What is being waited for, for error messages. */
   what: string;
@@ -369,18 +370,13 @@ export class ShellSession implements DeviceSession {
     }
   }
 
-  /** Index just after the line where `re` matches in `text`, -1 when it does not. */
-  private expectEnd(re: RegExp, text: string): number {
-    re.lastIndex = 0;
-    const m = re.exec(text);
-    if (!m) return -1;
-    const nl = text.indexOf('\n', m.index + Math.max(0, m[0].length - 1));
-    return nl < 0 ? text.length : nl + 1;
+  /** Index just after the line where `p` matches in `text`, -1 when it does not. */
+  private expectEnd(p: Pattern, text: string): number {
+    return p.endOfMatchingLine(text);
   }
 
-  private matchExpect(re: RegExp, text: string): boolean {
-    re.lastIndex = 0;
-    return re.test(text);
+  private matchExpect(p: Pattern, text: string): boolean {
+    return p.test(text);
   }
 
   private checkTail(w: Waiter): void {

@@ -1,3 +1,4 @@
+import type { Pattern } from '../core/pattern.js';
 import type { Session } from '../pool/types.js';
 
 /** One command's outcome, as the API's CommandResult needs it. */
@@ -20,8 +21,8 @@ export interface BatchRequest {
   stopOnError: boolean;
   /** Per-command timeout (ms) for command i, computed by the caller from request, device default and deadline. */
   timeoutMs: (index: number) => number;
-  /** Regex that ends a command's output instead of the prompt (shell mode). */
-  expect?: RegExp;
+  /** Pattern (RE2 syntax, linear-time) that ends a command's output instead of the prompt (shell mode). */
+  expect?: Pattern;
   signal?: AbortSignal;
   /**
    * Output as it arrives, for streaming. When it returns a promise the driver stops
