@@ -1,9 +1,9 @@
 /**
  * Hostile devices: no uncaught exception path from device input. A real daemon (in-process,
  * real gRPC client) serves a simulated IOS device started with `hostile: true` (src/sim/hostile.ts)
- * and a healthy one. Each hostile behaviour (flood, giant line, binary garbage, fake prompts,
- * endless drip, channel close, connection drop, a catastrophic `expect`) must get a specific
- * status, and while and after it:
+ * and a healthy one, both in a worker thread. Each hostile behaviour (flood, giant line, binary
+ * garbage, ANSI storm, cursor bomb, fake prompts, endless drip, channel close, connection drop,
+ * a catastrophic `expect`) must get a specific status, and while and after it:
  *   - /healthz answers within 100 ms (sampled every ~20 ms during the call; the max is asserted),
  *   - the daemon still serves (healthz/readyz 200, the healthy device answers Run OK),
  *   - the hostile device's pool ends with busy 0 and waiting 0 (no slot lost).
