@@ -1,9 +1,9 @@
 /**
  * Hostile devices: no uncaught exception path from device input. A real daemon (in-process,
  * real gRPC client) serves a simulated IOS device started with `hostile: true` (src/sim/hostile.ts)
- * and a healthy one. Each hostile behaviour (flood, giant line, binary garbage, fake prompts,
- * endless drip, channel close, connection drop, a catastrophic `expect`) must get a specific
- * status, and while and after it:
+ * and a healthy one, both in a worker thread. Each hostile behaviour (flood, giant line, binary
+ * garbage, ANSI storm, cursor bomb, fake prompts, endless drip, channel close, connection drop,
+ * a catastrophic `expect`) must get a specific status, and while and after it:
  *   - /healthz answers within 100 ms (sampled every ~20 ms during the call; the max is asserted),
  *   - the daemon still serves (healthz/readyz 200, the healthy device answers Run OK),
  *   - the hostile device's pool ends with busy 0 and waiting 0 (no slot lost).
@@ -15,6 +15,7 @@ import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import type { SimOptions } from '../src/sim/ssh-device.js';
 import { BINARY_MARKERS, fakePromptOutput } from '../src/sim/hostile.js';
+import { parseSimArgs } from '../src/sim/sim-command.js';
 import { loadConfig } from '../src/config/load.js';
 import { validateDevice } from '../src/config/inventory.js';
 import type { DeviceSpec } from '../src/config/types.js';
@@ -221,6 +222,12 @@ function runStream(c: Ctx, req: object, deadlineMs: number, onEvent: (ev: RunEve
 
 const codeName = (code: number): string => status[code] ?? String(code);
 
+t.test('warmpool sim --hostile turns the hostile commands on, and takes no value', async (t) => {
+  t.equal(parseSimArgs(['--platform', 'cisco_ios', '--hostile', '--port', '0']).hostile, true);
+  t.equal(parseSimArgs(['--platform', 'cisco_ios', '--hostile', '--port', '0']).port, 0, 'the next flag is still read');
+  t.equal(parseSimArgs(['--platform', 'cisco_ios']).hostile, undefined, 'off unless asked for');
+});
+
 t.test('hostile devices never take the daemon down, hang a call or leak a pool slot', async (t) => {
   const [hostileSim, healthySim] = await startSimWorker(t, [{ platform: 'cisco_ios', hostile: true }, { platform: 'cisco_ios', hostname: 'good' }]);
   const td = await startTestDaemon({
@@ -237,6 +244,12 @@ t.test('hostile devices never take the daemon down, hang a call or leak a pool s
   // Sessions open and warm before timing anything.
   await runCall(c, { device: HOSTILE, commands: ['show clock'] }, 15_000);
   await runCall(c, { device: HEALTHY, commands: ['show clock'] }, 15_000);
+
+  await t.test('a device started without the hostile option treats hostile commands as invalid input', async (t) => {
+    const r = await runCall(c, { device: HEALTHY, commands: ['show hostile flood', 'hostile flood'] }, 10_000);
+    t.same(r.results.map((x) => x.failed), [true, true], 'both refused by the device');
+    t.match(r.results[0]?.error ?? '', /% Invalid input/);
+  });
 
   await t.test('never-ending output fails Run with RESOURCE_EXHAUSTED at the output cap, long before the command timeout', async (t) => {
     const o = await hostileCall(t, c, () => runCall(c, { device: HOSTILE, commands: ['show hostile flood'], command_timeout_ms: 8000 }, 15_000));
