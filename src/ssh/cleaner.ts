@@ -151,6 +151,15 @@ export class StreamCleaner {
     this.errors = opts.errorPatterns ?? [];
   }
 
+  /**
+   * The last (up to) 1024 raw characters of the pending line, kept flat: slicing the tail off
+   * `partial` (a rope after `+=`) would flatten all of it on every chunk, O(n²) for a long line.
+   */
+  private tailBuf = '';
+  pendingTail(max: number): string {
+    return this.tailBuf.length > max ? this.tailBuf.slice(this.tailBuf.length - max) : this.tailBuf;
+  }
+
   /** The raw text since the last line end (where a prompt or pager prompt would be). */
   get pending(): string {
     return this.partial;
@@ -167,10 +176,12 @@ export class StreamCleaner {
     const nl = raw.lastIndexOf('\n');
     if (nl < 0) {
       this.partial += raw;
+      this.tailBuf = raw.length >= 1024 ? raw.slice(raw.length - 1024) : (this.tailBuf + raw).slice(-1024);
       return '';
     }
     const text = this.partial + raw.slice(0, nl);
     this.partial = raw.slice(nl + 1);
+    this.tailBuf = this.partial.length > 1024 ? this.partial.slice(this.partial.length - 1024) : this.partial;
     const lines = text.split('\n');
     let out = '';
     for (let i = 0; i < lines.length; i++) {
@@ -211,6 +222,7 @@ export class StreamCleaner {
   finish(prompt: string): string {
     const rest = stripPager(renderLine(this.partial), this.pagers);
     this.partial = '';
+    this.tailBuf = '';
     const p = prompt.trimEnd();
     const r = rest.trimEnd();
     let remainder = rest;

@@ -58,20 +58,20 @@ export interface Profile {
  * A built-in pattern (RE2 syntax, linear-time matching like every pattern applied to
  * device output). Compiled once at module load: a mistake here fails every test at once.
  */
-function builtin(source: string, what: string, caseInsensitive = false): Pattern {
-  return compilePattern(source, { field: `built-in ${what} pattern`, kind: 'config', caseInsensitive });
+function builtin(source: string, what: string, caseInsensitive = false, mustContain?: string): Pattern {
+  return compilePattern(source, { field: `built-in ${what} pattern`, kind: 'config', caseInsensitive, ...(mustContain ? { mustContain } : {}) });
 }
 
 /** Pager prompts of the supported platforms (Cisco, Arista, Juniper, HP/Huawei style). */
 export const COMMON_PAGER_PATTERNS: Pattern[] = [
-  builtin('\\s*<-+ More -+>\\s*', 'pager'),
-  builtin('\\s*-{2,} ?\\(?more(?: \\d+%)?\\)? ?-{2,}\\s*', 'pager', true), // --More--, ---(more)---, ---(more 45%)---, -- More --
+  builtin('\\s*<-+ More -+>\\s*', 'pager', false, '<-'),
+  builtin('\\s*-{2,} ?\\(?more(?: \\d+%)?\\)? ?-{2,}\\s*', 'pager', true, '--'), // --More--, ---(more)---, ---(more 45%)---, -- More --
 ];
 
 const CISCO_ERRORS: Pattern[] = [
-  builtin('^% ?(?:Invalid|Incomplete|Ambiguous|Unknown|Unrecognized|Bad|Error|Access denied)', 'error', true),
-  builtin('^% ', 'error'),
-  builtin('^\\s*\\^\\s*$', 'error'),
+  builtin('^% ?(?:Invalid|Incomplete|Ambiguous|Unknown|Unrecognized|Bad|Error|Access denied)', 'error', true, '%'),
+  builtin('^% ', 'error', false, '% '),
+  builtin('^\\s*\\^\\s*$', 'error', false, '^'),
 ];
 
 const IOS_PROMPT = builtin('^(?<base>[\\w.\\-@/:]{1,63})(?:\\([\\w.\\-@/:+]{0,32}\\))?[>#]\\s*$', 'prompt');
@@ -114,7 +114,10 @@ const PROFILES: Record<Exclude<Platform, 'generic'>, Profile> = {
     pagingCommands: ['set cli screen-length 0'],
     pagerPatterns: COMMON_PAGER_PATTERNS,
     config: { enter: ['configure'], exit: ['commit and-quit'], abort: ['rollback 0', 'exit configuration-mode'] },
-    errorPatterns: ['^\\s*error: ', '^\\s*syntax error', '^\\s*unknown command\\.', 'is ambiguous\\.?$', '^\\s*No valid completions', '^\\s*\\^\\s*$'].map((s) => builtin(s, 'error')),
+    errorPatterns: ([
+      ['^\\s*error: ', 'error: '], ['^\\s*syntax error', 'syntax error'], ['^\\s*unknown command\\.', 'unknown command.'],
+      ['is ambiguous\\.?$', 'is ambiguous'], ['^\\s*No valid completions', 'No valid completions'], ['^\\s*\\^\\s*$', '^'],
+    ] as const).map(([src, literal]) => builtin(src, 'error', false, literal)),
     defaultMode: 'shell',
     endMarker: { commands: ['show'] },
   },
@@ -123,7 +126,7 @@ const PROFILES: Record<Exclude<Platform, 'generic'>, Profile> = {
     promptPattern: builtin('^(?<base>[\\w.\\-]{1,63}@[\\w.\\-]{1,63}):[^\\n]{0,256}?[$#]\\s*$', 'prompt'),
     pagingCommands: [],
     pagerPatterns: [],
-    errorPatterns: [builtin(': command not found$', 'error')],
+    errorPatterns: [builtin(': command not found$', 'error', false, ': command not found')],
     defaultMode: 'exec',
   },
 };

@@ -380,9 +380,8 @@ export class ShellSession implements DeviceSession {
   }
 
   private checkTail(w: Waiter): void {
-    const raw = w.cleaner.pending;
-    if (raw.length === 0) return;
-    const tail = renderLine(raw.length > 512 ? raw.slice(raw.length - 512) : raw);
+    if (w.cleaner.pending.length === 0) return;
+    const tail = renderLine(w.cleaner.pendingTail(512));
     if (!w.pagerAnswered && isPagerPrompt(this.profile, tail)) {
       // Paging could not be disabled (or a command re-enabled it): page on.
       w.pagerAnswered = true;
