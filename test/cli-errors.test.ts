@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import t, { type Test } from 'tap';
 import { startTestDaemon, simSpec } from './helpers/daemon.js';
 import { startSim } from './helpers/sim.js';
@@ -68,6 +69,20 @@ t.test('an unreachable daemon is named as such, with a hint and no empty "Resolu
   t.match(r.stderr, 'is the daemon running?');
   t.notMatch(r.stderr, /Resolution note/);
   t.notMatch(r.stderr, /Error: connect/, 'no doubled "Error:" prefix');
+
+  // A peer that accepts the connection but never speaks gRPC: the deadline passes before any call.
+  const conns = new Set<Socket>();
+  const silent = createServer((c) => conns.add(c));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    for (const c of conns) c.destroy();
+    silent.close();
+  });
+  const silentAddr = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  const s = await cli(['devices', '--addr', silentAddr, '--timeout', '1500']);
+  t.equal(s.code, 4, 'unavailable class');
+  t.match(s.stderr, `warmpool: cannot reach warmpool at ${silentAddr}: Deadline exceeded`);
+  t.notMatch(s.stderr, /is the daemon running/, 'something listens there: no such hint');
 });
 
 t.test('device failures carry the device, its status and the exit status of their class', async (t) => {

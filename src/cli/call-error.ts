@@ -26,10 +26,13 @@ function isServiceError(err: unknown): err is grpc.ServiceError {
 
 /** True when the call never reached a warmpool daemon (as opposed to the daemon reporting a failure). */
 export function isDaemonUnreachable(err: unknown): boolean {
-  if (!isServiceError(err) || err.code !== grpc.status.UNAVAILABLE) return false;
+  if (!isServiceError(err)) return false;
   // The daemon sets warmpool-error-code on every error it produces (api/status.ts).
-  const fromDaemon = (err.metadata?.get('warmpool-error-code').length ?? 0) > 0;
-  return !fromDaemon && TRANSPORT.test(err.details ?? '');
+  if ((err.metadata?.get('warmpool-error-code').length ?? 0) > 0) return false;
+  const details = err.details ?? '';
+  if (err.code === grpc.status.UNAVAILABLE) return TRANSPORT.test(details);
+  // The deadline passed before the call got a connection (a peer that accepts but never speaks HTTP/2).
+  return err.code === grpc.status.DEADLINE_EXCEEDED && /Waiting for LB pick/.test(details);
 }
 
 /**
