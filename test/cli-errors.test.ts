@@ -3,7 +3,7 @@ import t, { type Test } from 'tap';
 import { startTestDaemon, simSpec } from './helpers/daemon.js';
 import { startSim } from './helpers/sim.js';
 import { freePort } from './helpers/sshd.js';
-import { cli, usingBuiltCli } from './helpers/cli.js';
+import { cli } from './helpers/cli.js';
 
 /**
  * The warmpool command as a person or a script meets it when something is wrong: the real CLI
@@ -11,8 +11,6 @@ import { cli, usingBuiltCli } from './helpers/cli.js';
  * (README "CLI"): 0 ok, 1 other failure, 2 usage, 3 not found, 4 unavailable/deadline,
  * 5 refused, 6 invalid argument, 7 resource exhausted.
  */
-t.comment(usingBuiltCli() ? 'running dist/src/main.js' : 'dist/ is older than src/: running src/main.ts through the TS loader (slower)');
-
 /** Quotes come in pairs: no message may end half-quoted (parseArgs' own text did). */
 function balanced(t: Test, text: string): void {
   for (const q of ['"', "'"]) t.equal(text.split(q).length % 2, 1, `balanced ${q} in: ${text}`);

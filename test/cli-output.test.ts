@@ -8,7 +8,7 @@ import { startSim } from './helpers/sim.js';
 import { freePort } from './helpers/sshd.js';
 import { ROOT } from './helpers/proc.js';
 import { waitFor } from './helpers/wait.js';
-import { cli, runCli, usingBuiltCli } from './helpers/cli.js';
+import { cli, runCli } from './helpers/cli.js';
 
 /**
  * What the warmpool command prints when things work: --json with the contract's field names
@@ -16,8 +16,6 @@ import { cli, runCli, usingBuiltCli } from './helpers/cli.js';
  * line and colour on one, no colour with NO_COLOR), and `session.reused` of a prewarmed session.
  * The real CLI, as a separate process, against a real daemon with simulated devices.
  */
-t.comment(usingBuiltCli() ? 'running dist/src/main.js' : 'dist/ is older than src/: running src/main.ts through the TS loader (slower)');
-
 /** Field name → type of every message in proto/, read from the .proto text (the contract itself). */
 function protoMessages(): Map<string, Map<string, string>> {
   const dir = join(ROOT, 'proto/warmpool/v1');
@@ -98,6 +96,13 @@ t.test('against a daemon with fast, slow, down and prewarmed devices', async (t)
     const pools = JSON.parse(s.stdout) as unknown[];
     t.ok(pools.length > 0);
     for (const [i, p] of pools.entries()) assertContractShape(t, 'PoolStats', p, `pools[${i}]`);
+
+    const many = await cli(['many', ...addr, '--json', '--devices', 'r1', '--', 'show clock']);
+    t.equal(many.code, 0, many.stderr);
+    const results = JSON.parse(many.stdout) as Array<Record<string, unknown>>;
+    t.equal(results.length, 1);
+    for (const [i, r] of results.entries()) assertContractShape(t, 'DeviceRunResult', r, `many[${i}]`);
+    t.notOk('outcome' in (results[0] ?? {}), 'no oneof virtual field');
   });
 
   await t.test('the first use of a prewarmed session is reused; a session opened for the call is not', async (t) => {

@@ -1,40 +1,59 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import ts from 'typescript';
 import { ROOT, type Proc } from './proc.js';
 
-const TS_LOADER = join(ROOT, 'node_modules/@tapjs/typescript/dist/esm/import.mjs');
-
-/** Every .ts file under src/ has a .js in dist/src/ at least as new (so dist is what src says). */
-function distIsFresh(): boolean {
-  const walk = (dir: string): boolean => readdirSync(dir, { withFileTypes: true }).every((e) => {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) return walk(p);
-    if (!e.name.endsWith('.ts')) return true;
-    try {
-      return statSync(join(ROOT, 'dist', relative(ROOT, p).replace(/\.ts$/, '.js'))).mtimeMs >= statSync(p).mtimeMs;
-    } catch {
-      return false;
+/** The .ts files under src/ whose .js under dist/src/ is missing or older. */
+function staleSources(): string[] {
+  const stale: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
+        let fresh = false;
+        try {
+          fresh = statSync(distPath(p)).mtimeMs >= statSync(p).mtimeMs;
+        } catch {
+          // no output yet
+        }
+        if (!fresh) stale.push(p);
+      }
     }
-  });
-  return walk(join(ROOT, 'src'));
+  };
+  walk(join(ROOT, 'src'));
+  return stale;
 }
 
-let cached: string[] | undefined;
+const distPath = (src: string): string => join(ROOT, 'dist', relative(ROOT, src).replace(/\.ts$/, '.js'));
+
+let built = false;
 
 /**
- * How to start `warmpool` as a user does: the built dist/src/main.js (`npx tsc -p tsconfig.json`)
- * when it is up to date with src/, which starts in about a second; otherwise src/main.ts through
- * the TypeScript loader, the same code, only slower to start.
+ * The CLI as users run it is dist/src/main.js (`npm run build`); it starts in about a second,
+ * where src/main.ts through the TypeScript loader takes 5-20 s on a loaded machine. When dist/
+ * is older than src/ (tests run without a build), the stale files are transpiled into it here:
+ * the same emit as tsc, without the type check (`npx tsc -p tsconfig.json --noEmit` does that).
+ * Each file is written to a temporary name and renamed, so parallel test files never see half a file.
  */
 export function warmpoolCommand(): string[] {
-  cached ??= distIsFresh()
-    ? [process.execPath, join(ROOT, 'dist/src/main.js')]
-    : [process.execPath, `--import=${TS_LOADER}`, join(ROOT, 'src/main.ts')];
-  return cached;
+  if (!built) {
+    for (const src of staleSources()) {
+      const out = ts.transpileModule(readFileSync(src, 'utf8'), {
+        fileName: src,
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      }).outputText;
+      const dest = distPath(src);
+      mkdirSync(dirname(dest), { recursive: true });
+      const tmp = `${dest}.${process.pid}.tmp`;
+      writeFileSync(tmp, out);
+      renameSync(tmp, dest);
+    }
+    built = true;
+  }
+  return [process.execPath, join(ROOT, 'dist/src/main.js')];
 }
-
-export const usingBuiltCli = (): boolean => warmpoolCommand()[1]?.endsWith('main.js') === true;
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
