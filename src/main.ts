@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { describeError, isWarmpoolError } from './errors.js';
+import { UsageError } from './cli/args.js';
+import { didYouMean } from './cli/did-you-mean.js';
+import { EXIT, EXIT_STATUS_HELP } from './cli/exit-codes.js';
 
 /** Subcommands and their one-line help; each module is loaded only when used. */
 const COMMANDS: Record<string, { help: string; daemon?: true; run: (argv: string[]) => Promise<number | void> }> = {
@@ -36,33 +39,53 @@ function usage(): string {
     ...Object.entries(COMMANDS).map(([c, { help }]) => `  ${c.padEnd(width)}  ${help}`),
     '',
     'warmpool <command> --help for its options; warmpool --version',
+    '',
+    EXIT_STATUS_HELP,
   ].join('\n');
+}
+
+/** Wrong use of the command line: the reason, where to read more, exit status 2. */
+function usageFailure(cmd: string | undefined, message: string): number {
+  const help = cmd === undefined ? 'warmpool --help' : `warmpool ${cmd} --help`;
+  process.stderr.write(`warmpool${cmd === undefined ? '' : ` ${cmd}`}: ${message}\nRun "${help}" for usage.\n`);
+  return EXIT.USAGE;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    process.stdout.write(`${usage()}\n`);
-    return cmd === undefined ? 1 : 0;
+  if (cmd === undefined) {
+    process.stderr.write(`${usage()}\n`);
+    return EXIT.USAGE;
   }
+  if (cmd === '--help' || cmd === '-h' || (cmd === 'help' && rest.length === 0)) {
+    process.stdout.write(`${usage()}\n`);
+    return EXIT.OK;
+  }
+  if (cmd === 'help') return main([rest[0] as string, '--help']);
   if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
     process.stdout.write(`warmpool ${version()}\n`);
-    return 0;
+    return EXIT.OK;
   }
-  const c = COMMANDS[cmd];
+  const c = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (!c) {
-    process.stderr.write(`warmpool: unknown command "${cmd}"\n\n${usage()}\n`);
-    return 1;
+    const names = Object.keys(COMMANDS);
+    if (cmd.startsWith('-')) {
+      const hint = didYouMean(cmd.replace(/^-+/, ''), ['help', 'version']);
+      return usageFailure(undefined, `unknown option ${cmd}${hint ? ` (did you mean --${hint}?)` : ''}; options go after the command`);
+    }
+    const hint = didYouMean(cmd, names);
+    return usageFailure(undefined, `unknown command "${cmd}"${hint ? ` (did you mean "${hint}"?)` : ''}; commands: ${names.join(', ')}`);
   }
   try {
-    return (await c.run(rest)) ?? 0;
+    return (await c.run(rest)) ?? EXIT.OK;
   } catch (err) {
+    if (err instanceof UsageError) return usageFailure(cmd, err.message);
     if (isWarmpoolError(err, 'CONFIG_INVALID')) {
       process.stderr.write(`warmpool: ${err.message}\n`);
-      return 2;
+      return EXIT.USAGE;
     }
     process.stderr.write(`warmpool ${cmd}: ${describeError(err)}\n`);
-    return 1;
+    return EXIT.FAILURE;
   }
 }
 

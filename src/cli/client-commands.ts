@@ -1,13 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { RunRequest } from '../gen/warmpool/v1/RunRequest.js';
 import type { RunResponse__Output } from '../gen/warmpool/v1/RunResponse.js';
 import type { DeviceRunResult__Output } from '../gen/warmpool/v1/DeviceRunResult.js';
 import type { HttpResponse__Output } from '../gen/warmpool/v1/HttpResponse.js';
 import type { ListDevicesResponse__Output } from '../gen/warmpool/v1/ListDevicesResponse.js';
 import type { GetPoolStatsResponse__Output } from '../gen/warmpool/v1/GetPoolStatsResponse.js';
-import { statusName } from '../api/status.js';
-import { CLIENT_OPTION_HELP, CLIENT_PARSE_OPTIONS, clientOptions, connect, describeCallError, unaryCall, type ClientOptions, type Clients } from './client.js';
+import { parseCliArgs, UsageError, type OptionSpecs, type OptionValues } from './args.js';
+import { describeCallError } from './call-error.js';
+import { CLIENT_OPTION_HELP, CLIENT_PARSE_OPTIONS, clientOptions, connect, unaryCall, type ClientOptions, type Clients } from './client.js';
+import { contractJson } from './contract-json.js';
+import { EXIT } from './exit-codes.js';
+import { ManyView } from './many-view.js';
+import { renderRun } from './render.js';
+import { styleFor } from './style.js';
 import { renderTable } from './table.js';
 
 const RUN_OPTIONS = {
@@ -28,41 +33,60 @@ const RUN_HELP = `Run options:
   --cache-ttl MS       accept a cached result at most this old
   --expect REGEX       end each command's output at this RE2 pattern instead of the prompt`;
 
-type Out = { out: (s: string) => void; err: (s: string) => void };
-const stdio: Out = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+const stdio = { out: (s: string) => void process.stdout.write(s), err: (s: string) => void process.stderr.write(s) };
 
-/** Parse, connect, run `body`, and turn call failures into a message and exit status 1. */
+/** What a subcommand's body learns as it goes, for the error message if its call fails. */
+interface Scope { device?: string }
+
+/**
+ * Parse (usage errors propagate: main prints them and exits 2), connect, run `body`, and turn a
+ * failed call into one message and the exit status of its class (exit-codes.ts).
+ */
 async function withClient(
   argv: string[],
-  options: Record<string, { type: 'string' | 'boolean'; default?: string | boolean; short?: string }>,
+  options: OptionSpecs,
   help: string,
-  body: (c: Clients, o: ClientOptions, values: Record<string, string | boolean | undefined>, positionals: string[]) => Promise<number>,
+  body: (c: Clients, o: ClientOptions, values: OptionValues, positionals: string[], scope: Scope) => Promise<number>,
 ): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  const { values, positionals } = parseCliArgs(argv, options);
   if (values.help) {
     stdio.out(`${help}\n\n${CLIENT_OPTION_HELP}\n`);
-    return 0;
+    return EXIT.OK;
   }
-  const o = clientOptions(values as Record<string, string | boolean | undefined>, process.env);
+  const o = clientOptions(values, process.env);
   const c = connect(o);
+  const scope: Scope = {};
   try {
-    return await body(c, o, values as Record<string, string | boolean | undefined>, positionals);
+    return await body(c, o, values, positionals, scope);
   } catch (err) {
-    stdio.err(`warmpool: ${describeCallError(err, o.addr)}\n`);
-    return 1;
+    if (err instanceof UsageError) throw err;
+    const f = describeCallError(err, o.addr, scope.device);
+    stdio.err(`warmpool: ${f.message}\n`);
+    return f.exitCode;
   } finally {
     c.close();
   }
 }
 
-function optionalNumber(v: string | boolean | undefined, flag: string): number {
+function optionalNumber(v: unknown, flag: string): number {
   if (v === undefined) return 0;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag}: "${String(v)}" is not a non-negative integer`);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${flag}: "${String(v)}" is not a non-negative integer`);
   return n;
 }
 
-function runTemplate(values: Record<string, string | boolean | undefined>, commands: string[]): RunRequest {
+/** "k=v,k2=v2" as a map; `flag` names the option in the message. */
+function parseLabels(v: unknown, flag: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const kv of String(v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UsageError(`--${flag}: "${kv}" is not key=value`);
+    labels[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return labels;
+}
+
+function runTemplate(values: OptionValues, commands: string[]): RunRequest {
   return {
     commands,
     privileged: Boolean(values.privileged),
@@ -74,18 +98,7 @@ function runTemplate(values: Record<string, string | boolean | undefined>, comma
   };
 }
 
-function printRun(r: RunResponse__Output, out: Out): boolean {
-  let ok = true;
-  for (const res of r.results) {
-    const tags = [`${res.duration_ms.toFixed(1)} ms`, res.cached ? 'cached' : '', res.failed ? 'FAILED' : ''].filter(Boolean).join(', ');
-    out.out(`### ${r.device}: ${res.command} (${tags})\n${res.output}${res.output.endsWith('\n') || res.output === '' ? '' : '\n'}`);
-    if (res.failed) {
-      ok = false;
-      out.err(`warmpool: ${r.device}: "${res.command}" failed${res.error ? `: ${res.error}` : ''}\n`);
-    }
-  }
-  return ok;
-}
+const printJson = (v: unknown): void => stdio.out(`${JSON.stringify(v, null, 2)}\n`);
 
 export const EXEC_HELP = `usage: warmpool exec DEVICE CMD [CMD...]
 
@@ -95,22 +108,29 @@ Runs the commands in order on one pooled session of DEVICE. Quote each command:
 ${RUN_HELP}`;
 
 export function execCommand(argv: string[]): Promise<number> {
-  return withClient(argv, RUN_OPTIONS, EXEC_HELP, async (c, o, values, pos) => {
+  return withClient(argv, RUN_OPTIONS, EXEC_HELP, async (c, o, values, pos, scope) => {
     const [device, ...commands] = pos;
-    if (!device || commands.length === 0) throw new Error('usage: warmpool exec DEVICE CMD [CMD...] (see --help)');
+    if (!device) throw new UsageError('missing DEVICE and CMD: warmpool exec DEVICE CMD [CMD...]');
+    if (commands.length === 0) throw new UsageError(`missing CMD: warmpool exec ${device} "show version"`);
+    scope.device = device;
     const req = { device, ...runTemplate(values, commands) };
     const r = await unaryCall<RunRequest, RunResponse__Output>(c.proxy.Run.bind(c.proxy), req, c.metadata(device), c.deadline());
-    if (o.json) {
-      stdio.out(`${JSON.stringify(r, null, 2)}\n`);
-      return r.results.some((x) => x.failed) ? 1 : 0;
+    const ok = !r.results.some((x) => x.failed);
+    if (o.json) printJson(contractJson('RunResponse', r));
+    else {
+      const text = renderRun(r, styleFor(process.stdout, process.env));
+      stdio.out(text.out);
+      stdio.err(text.err);
     }
-    return printRun(r, stdio) ? 0 : 1;
+    return ok ? EXIT.OK : EXIT.FAILURE;
   });
 }
 
 export const MANY_HELP = `usage: warmpool many (--devices a,b | --labels k=v[,k=v]) [--concurrency N] -- CMD [CMD...]
 
-Runs the same commands on many devices; a progress line shows while devices finish.
+Runs the same commands on many devices and prints each device's result as it finishes.
+On a terminal a progress line (done/failed/total, elapsed) shows while devices finish;
+otherwise a summary line ends the output. Exit status 0 when every device succeeded, else 1.
 
 ${RUN_HELP}`;
 
@@ -118,96 +138,124 @@ export function manyCommand(argv: string[]): Promise<number> {
   const options = { ...RUN_OPTIONS, devices: { type: 'string' }, labels: { type: 'string' }, concurrency: { type: 'string' } } as const;
   return withClient(argv, options, MANY_HELP, async (c, o, values, commands) => {
     const devices = String(values.devices ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    const labels: Record<string, string> = {};
-    for (const kv of String(values.labels ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-      const i = kv.indexOf('=');
-      if (i <= 0) throw new Error(`--labels: "${kv}" is not key=value`);
-      labels[kv.slice(0, i)] = kv.slice(i + 1);
-    }
-    if (commands.length === 0) throw new Error('usage: warmpool many (--devices a,b | --labels k=v) -- CMD [CMD...]');
+    const labels = parseLabels(values.labels, 'labels');
+    if (devices.length === 0 && Object.keys(labels).length === 0) throw new UsageError('missing --devices a,b or --labels k=v: which devices to run on');
+    if (commands.length === 0) throw new UsageError('missing CMD: warmpool many --labels role=core -- "show version"');
     const req = { template: runTemplate(values, commands), devices, labels, concurrency: optionalNumber(values.concurrency, 'concurrency') };
-    const call = c.proxy.RunMany(req, c.metadata(), { deadline: c.deadline() });
+
+    const view = o.json ? undefined : new ManyView({
+      out: { write: stdio.out }, err: { write: stdio.err },
+      outStyle: styleFor(process.stdout, process.env), errStyle: styleFor(process.stderr, process.env),
+      progress: process.stderr.isTTY === true,
+      ...(Object.keys(labels).length === 0 ? { total: new Set(devices).size } : {}),
+    });
     const results: DeviceRunResult__Output[] = [];
     let failed = 0;
-    const tty = process.stderr.isTTY && !o.json;
-    await new Promise<void>((resolve, reject) => {
-      call.on('data', (r: DeviceRunResult__Output) => {
-        results.push(r);
-        if (r.error || r.response?.results.some((x) => x.failed)) failed++;
-        if (tty) stdio.err(`\r${results.length} done, ${failed} failed`);
-        else if (!o.json) printMany(r);
-      });
-      call.on('error', reject);
-      call.on('end', resolve);
-    });
-    if (tty) {
-      stdio.err('\n');
-      for (const r of results) printMany(r);
+    const call = c.proxy.RunMany(req, c.metadata(), { deadline: c.deadline() });
+    let ticker: NodeJS.Timeout | undefined;
+    if (view && process.stderr.isTTY) {
+      ticker = setInterval(() => view.redraw(), 200);
+      view.redraw();
+      // A label selector's size is only known to the daemon; ask it, for the progress line only.
+      if (Object.keys(labels).length > 0) void countDevices(c, devices, labels).then((n) => n !== undefined && view.setTotal(n));
     }
-    if (o.json) stdio.out(`${JSON.stringify(results, null, 2)}\n`);
-    else stdio.err(`${results.length} devices: ${results.length - failed} ok, ${failed} failed\n`);
-    return failed > 0 ? 1 : 0;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        call.on('data', (r: DeviceRunResult__Output) => {
+          if (r.error || r.response?.results.some((x) => x.failed)) failed++;
+          if (view) view.result(r);
+          else results.push(r);
+        });
+        call.on('error', reject);
+        call.on('end', resolve);
+      });
+    } catch (err) {
+      view?.stop(); // the error message goes where the progress line was
+      throw err;
+    } finally {
+      if (ticker) clearInterval(ticker);
+    }
+    if (view) view.finish();
+    else printJson(results.map((r) => contractJson('DeviceRunResult', r)));
+    return failed > 0 ? EXIT.FAILURE : EXIT.OK;
   });
 }
 
-function printMany(r: DeviceRunResult__Output): void {
-  if (r.error) stdio.out(`### ${r.device}: ERROR ${statusName(r.error.code)}: ${r.error.message}\n`);
-  else if (r.response) printRun(r.response, stdio);
+/** How many devices `many` will run on: the named ones plus those matching the labels (undefined if unknown). */
+async function countDevices(c: Clients, named: string[], labels: Record<string, string>): Promise<number | undefined> {
+  try {
+    const r = await unaryCall<object, ListDevicesResponse__Output>(c.inventory.ListDevices.bind(c.inventory) as never, { labels }, c.metadata(), c.deadline());
+    return new Set([...named, ...r.devices.map((d) => d.id)]).size;
+  } catch {
+    return undefined; // e.g. the caller may run but not list: the line shows "?" instead
+  }
 }
 
 export const HTTP_HELP = `usage: warmpool http DEVICE METHOD PATH [--body DATA | --body-file FILE] [--header "K: V"]...
 
-One request over the device's pooled HTTP connections; prints the status line to stderr and the body to stdout.`;
+One request over the device's pooled HTTP connections; prints the status line to stderr and the
+body to stdout. Exit status 1 for an HTTP status of 400 or more. With --json, "body" is the
+body as UTF-8 text.`;
 
 export function httpCommand(argv: string[]): Promise<number> {
   const options = { ...CLIENT_PARSE_OPTIONS, body: { type: 'string' }, 'body-file': { type: 'string' }, header: { type: 'string', multiple: true } } as const;
-  return withClient(argv, options as never, HTTP_HELP, async (c, o, values, pos) => {
+  return withClient(argv, options, HTTP_HELP, async (c, o, values, pos, scope) => {
     const [device, method, path] = pos;
-    if (!device || !method || !path) throw new Error('usage: warmpool http DEVICE METHOD PATH (see --help)');
+    if (!device || !method || !path) throw new UsageError(`missing ${['DEVICE', 'METHOD', 'PATH'].slice(pos.length).join(' and ')}: warmpool http DEVICE METHOD PATH`);
+    if (pos.length > 3) throw new UsageError(`unexpected argument "${pos[3]}" (a body goes in --body DATA or --body-file FILE)`);
     const headers: Record<string, string> = {};
-    for (const h of (values.header as unknown as string[] | undefined) ?? []) {
+    for (const h of (values.header as string[] | undefined) ?? []) {
       const i = h.indexOf(':');
-      if (i <= 0) throw new Error(`--header: "${h}" is not "Name: value"`);
+      if (i <= 0) throw new UsageError(`--header: "${h}" is not "Name: value"`);
       headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
     }
-    const body = values['body-file'] ? readFileSync(values['body-file'] as string) : Buffer.from((values.body as string | undefined) ?? '');
+    let body: Buffer;
+    try {
+      body = values['body-file'] ? readFileSync(values['body-file'] as string) : Buffer.from((values.body as string | undefined) ?? '');
+    } catch (err) {
+      throw new Error(`--body-file: cannot read ${String(values['body-file'])}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    scope.device = device;
     const r = await unaryCall<object, HttpResponse__Output>(c.proxy.Http.bind(c.proxy) as never, { device, method, path, headers, body }, c.metadata(device), c.deadline());
     if (o.json) {
-      stdio.out(`${JSON.stringify({ ...r, body: r.body.toString('utf8') }, null, 2)}\n`);
+      printJson({ ...contractJson('HttpResponse', r), body: r.body.toString('utf8') });
     } else {
       stdio.err(`HTTP ${r.status} (${r.duration_ms.toFixed(1)} ms, session ${r.session?.id ?? '-'}${r.session?.reused ? ', reused' : ''})\n`);
       stdio.out(r.body.toString('utf8'));
       if (r.body.length && !r.body.toString('utf8').endsWith('\n')) stdio.out('\n');
     }
-    return r.status >= 400 ? 1 : 0;
+    return r.status >= 400 ? EXIT.FAILURE : EXIT.OK;
   });
 }
 
 export function devicesCommand(argv: string[]): Promise<number> {
-  return withClient(argv, { ...CLIENT_PARSE_OPTIONS, labels: { type: 'string' } }, 'usage: warmpool devices [--labels k=v,...]', async (c, o, values) => {
-    const labels = Object.fromEntries(String(values.labels ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+  const help = 'usage: warmpool devices [--labels k=v,...]\n\nLists the devices the daemon knows (inventory file and API), filtered by labels.';
+  return withClient(argv, { ...CLIENT_PARSE_OPTIONS, labels: { type: 'string' } }, help, async (c, o, values, pos) => {
+    if (pos.length > 0) throw new UsageError(`unexpected argument "${pos[0]}" (filter with --labels k=v)`);
+    const labels = parseLabels(values.labels, 'labels');
     const r = await unaryCall<object, ListDevicesResponse__Output>(c.inventory.ListDevices.bind(c.inventory) as never, { labels }, c.metadata(), c.deadline());
-    if (o.json) stdio.out(`${JSON.stringify(r.devices, null, 2)}\n`);
+    if (o.json) printJson(r.devices.map((d) => contractJson('Device', d)));
     else {
       stdio.out(renderTable(['ID', 'PLATFORM', 'MODE', 'ADDRESS', 'SOURCE', 'HTTP', 'LABELS'], r.devices.map((d) => [
         d.id, d.platform, d.mode.replace('SESSION_MODE_', '').toLowerCase(), `${d.host}:${d.port}`, d.source,
         d.http?.base_url ? 'yes' : '', Object.entries(d.labels).map(([k, v]) => `${k}=${v}`).join(','),
       ])));
     }
-    return 0;
+    return EXIT.OK;
   });
 }
 
 export function statsCommand(argv: string[]): Promise<number> {
-  return withClient(argv, CLIENT_PARSE_OPTIONS, 'usage: warmpool stats [DEVICE...]', async (c, o, _values, devices) => {
+  const help = 'usage: warmpool stats [DEVICE...]\n\nPool statistics per device and protocol (all devices when none is named).';
+  return withClient(argv, CLIENT_PARSE_OPTIONS, help, async (c, o, _values, devices, scope) => {
+    if (devices.length === 1) scope.device = devices[0] as string;
     const r = await unaryCall<object, GetPoolStatsResponse__Output>(c.admin.GetPoolStats.bind(c.admin) as never, { devices }, c.metadata(), c.deadline());
-    if (o.json) stdio.out(`${JSON.stringify(r.pools, null, 2)}\n`);
+    if (o.json) printJson(r.pools.map((p) => contractJson('PoolStats', p)));
     else {
       stdio.out(renderTable(['DEVICE', 'PROTO', 'IDLE', 'BUSY', 'CONNECTING', 'WAITING', 'MAX', 'OPENED', 'ACQUIRED', 'FAILED', 'CIRCUIT'], r.pools.map((p) => [
         p.device, p.protocol, p.idle, p.busy, p.connecting, p.waiting, p.max, p.created_total, p.acquired_total, p.failed_connects_total, p.circuit,
       ].map(String))));
     }
-    return 0;
+    return EXIT.OK;
   });
 }
-

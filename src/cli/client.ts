@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { loadProto } from '../api/proto.js';
-import { statusName } from '../api/status.js';
+import { UsageError } from './args.js';
 import type { DeviceProxyClient } from '../gen/warmpool/v1/DeviceProxy.js';
 import type { InventoryClient } from '../gen/warmpool/v1/Inventory.js';
 import type { AdminClient } from '../gen/warmpool/v1/Admin.js';
@@ -36,11 +36,22 @@ export const CLIENT_PARSE_OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-export function clientOptions(v: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): ClientOptions {
+/** A file named by an option, with a message that says which option and why it cannot be read. */
+function readOptionFile(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new Error(`--${flag}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+export function clientOptions(v: Record<string, unknown>, env: NodeJS.ProcessEnv): ClientOptions {
   const tokenFile = v['token-file'] as string | undefined;
-  const token = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : env.WARMPOOL_TOKEN || undefined;
+  const token = tokenFile ? readOptionFile('token-file', tokenFile).toString('utf8').trim() : env.WARMPOOL_TOKEN || undefined;
   const timeoutMs = v.timeout ? Number(v.timeout) : 120_000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`--timeout: "${String(v.timeout)}" is not a positive number of milliseconds`);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout: "${String(v.timeout)}" is not a positive number of milliseconds`);
+  // grpc-js would quietly take port 443 for a bare host name.
+  if (v.addr !== undefined && !String(v.addr).includes(':')) throw new UsageError(`--addr: "${String(v.addr)}" has no port (HOST:PORT, e.g. 127.0.0.1:50051)`);
   return {
     addr: (v.addr as string | undefined) ?? env.WARMPOOL_ADDR ?? env.WARMPOOL_GRPC_LISTEN ?? '127.0.0.1:50051',
     json: Boolean(v.json),
@@ -64,7 +75,7 @@ export interface Clients {
 
 export function connect(o: ClientOptions): Clients {
   const creds = o.ca
-    ? grpc.credentials.createSsl(readFileSync(o.ca), o.key ? readFileSync(o.key) : null, o.cert ? readFileSync(o.cert) : null)
+    ? grpc.credentials.createSsl(readOptionFile('ca', o.ca), o.key ? readOptionFile('key', o.key) : null, o.cert ? readOptionFile('cert', o.cert) : null)
     : grpc.credentials.createInsecure();
   const { grpcObj } = loadProto();
   const v1 = grpcObj.warmpool.v1;
@@ -86,16 +97,6 @@ export function connect(o: ClientOptions): Clients {
     deadline: () => new Date(Date.now() + o.timeoutMs),
     close: () => proxy.close(),
   };
-}
-
-/** A readable message for a failed call, with a hint when the daemon is not reachable at all. */
-export function describeCallError(err: unknown, addr: string): string {
-  const e = err as Partial<grpc.ServiceError>;
-  if (typeof e.code !== 'number') return String((err as Error)?.message ?? err);
-  if (e.code === grpc.status.UNAVAILABLE && /No connection established|ECONNREFUSED|connect/i.test(e.details ?? '')) {
-    return `cannot reach warmpool at ${addr}: ${e.details}\n  is the daemon running? start it with "warmpool serve --config FILE" or try "npm run demo"`;
-  }
-  return `${statusName(e.code)}: ${e.details ?? ''}`;
 }
 
 export function unaryCall<Req, Res>(

@@ -5,13 +5,19 @@ import { createLogger } from '../observability/logger.js';
 import { startSimHttpDevice, type SimHttpDevice } from '../sim/http-device.js';
 import { startSimFleet, type SimDevice, type SimFleetSpec } from '../sim/ssh-device.js';
 import { Daemon } from '../server.js';
+import { checkDaemonArgv } from './daemon-args.js';
+import { portsInUse, isAddressInUse, portInUseMessage } from './ports.js';
 import { runUntilSignalled } from './serve.js';
+import { watchTerminal } from './terminal-watch.js';
 
 export const DEMO_HELP = `usage: warmpool demo [--<config.key> VALUE ...]
 
 Starts simulated devices (Cisco IOS, Arista EOS with an eAPI-style HTTP API, Junos, Linux) on
-loopback and the daemon with them registered, then prints what to try. Stop with Ctrl-C. Config flags work as for "serve"
-(for example --grpc.listen 127.0.0.1:50052 --metrics.listen 127.0.0.1:9465).`;
+loopback and the daemon with them registered, then prints what to try. Config flags work as for "serve"
+(for example --grpc.listen 127.0.0.1:50052 --metrics.listen 127.0.0.1:9465).
+
+Stops (and frees its ports) on Ctrl-C, SIGTERM, SIGHUP, or when its terminal closes.
+Exit status: 0 clean stop, 2 invalid configuration or usage, 1 any other failure (a port in use).`;
 
 const FLEET: SimFleetSpec[] = [
   { id: 'demo-ios', platform: 'cisco_ios', hostname: 'demo-ios', perCommandLatencyMs: 0 },
@@ -49,7 +55,14 @@ export async function demo(argv: string[]): Promise<number> {
     return 0;
   }
   // The demo is for a laptop: keep metrics on loopback unless told otherwise.
+  checkDaemonArgv(argv);
   const config = loadConfig({ argv: ['--metrics.listen', '127.0.0.1:9464', ...argv], env: process.env });
+  // Before anything starts: a second demo would otherwise fail half-way with grpc-js's own noise.
+  const busy = await portsInUse([{ what: 'gRPC', listen: config.grpc.listen }, { what: 'metrics', listen: config.metrics.listen }]);
+  if (busy) {
+    process.stderr.write(`warmpool demo: ${busy}\n`);
+    return 1;
+  }
   const fleet = await startSimFleet(FLEET);
   const api = await startSimHttpDevice({ auth: 'basic', username: DEMO_API_USER, password: DEMO_API_PASSWORD, hostname: 'demo-eos' });
   const stopSims = async () => {
@@ -62,6 +75,12 @@ export async function demo(argv: string[]): Promise<number> {
     await daemon.start(demoDevices(fleet.devices, config.defaults, api));
   } catch (err) {
     await stopSims();
+    // Taken between the check above and the bind (a race with another demo).
+    if (isAddressInUse(err)) {
+      daemon.forceStop();
+      process.stderr.write(`warmpool demo: ${portInUseMessage(config.grpc.listen, config.metrics.listen)}\n`);
+      return 1;
+    }
     throw err;
   }
   const addr = daemon.grpcAddress;
@@ -84,7 +103,9 @@ Try, in another terminal:
 
 Ctrl-C to stop.
 `);
-  const code = await runUntilSignalled(daemon);
+  let unwatch = (): void => {};
+  const code = await runUntilSignalled(daemon, { hangup: 'stop', watch: (stop) => (unwatch = watchTerminal(stop)) });
+  unwatch();
   await stopSims();
   return code;
 }

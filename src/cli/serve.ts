@@ -2,6 +2,7 @@ import { loadConfig } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
 import type { DeviceSpec } from '../config/types.js';
 import { Daemon } from '../server.js';
+import { checkDaemonArgv } from './daemon-args.js';
 
 export const SERVE_HELP = `usage: warmpool serve [--config FILE] [--<config.key> VALUE ...]
 
@@ -10,7 +11,7 @@ as an environment variable (WARMPOOL_GRPC_LISTEN) or in the config file; flag > 
 See docs/configuration.md for every key.
 
 Signals: SIGTERM/SIGINT drain and exit 0 (a second one exits at once); SIGHUP reloads the inventory file.
-Exit status: 0 clean stop, 2 invalid configuration, 1 any other failure.`;
+Exit status: 0 clean stop, 2 invalid configuration or usage, 1 any other failure.`;
 
 /** `warmpool serve`: run until signalled. Resolves with the exit code. */
 export async function serve(argv: string[], extraDevices: DeviceSpec[] = [], onStarted?: (d: Daemon) => void): Promise<number> {
@@ -18,6 +19,7 @@ export async function serve(argv: string[], extraDevices: DeviceSpec[] = [], onS
     process.stdout.write(`${SERVE_HELP}\n`);
     return 0;
   }
+  checkDaemonArgv(argv);
   const config = loadConfig({ argv, env: process.env });
   const logger = createLogger(config.log.level);
   const daemon = new Daemon(config, { logger });
@@ -26,11 +28,18 @@ export async function serve(argv: string[], extraDevices: DeviceSpec[] = [], onS
   return runUntilSignalled(daemon);
 }
 
+/**
+ * What SIGHUP means: `reload` the inventory file (the daemon, CONTRACT §1), or `stop` as for
+ * SIGTERM (the demo: its terminal closing must not leave it running in the background, holding
+ * its ports).
+ */
+export type HangupAction = 'reload' | 'stop';
+
 /** Signals per CONTRACT §1. Resolves with 0 after a clean drain. */
-export function runUntilSignalled(daemon: Daemon): Promise<number> {
+export function runUntilSignalled(daemon: Daemon, opts: { hangup?: HangupAction; watch?: (stop: (why: string) => void) => void } = {}): Promise<number> {
   return new Promise((resolve) => {
     let signals = 0;
-    const onStop = (sig: NodeJS.Signals) => {
+    const onStop = (sig: string) => {
       signals++;
       if (signals > 1) {
         daemon.logger.warn({ signal: sig }, 'second signal: exiting now');
@@ -48,9 +57,18 @@ export function runUntilSignalled(daemon: Daemon): Promise<number> {
         },
       );
     };
-    const onHup = () => daemon.reloadInventory();
+    // A closing terminal sends SIGHUP and ends stdin: one hang-up, not the "second signal" that exits at once.
+    let hungUp = false;
+    const hangUp = (why: string) => {
+      if (hungUp) return;
+      hungUp = true;
+      onStop(why);
+    };
+    const onHup = opts.hangup === 'stop' ? () => hangUp('SIGHUP') : () => daemon.reloadInventory();
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
     process.on('SIGHUP', onHup);
+    // Other signs that nobody is there any more (the demo: its terminal going away).
+    opts.watch?.(hangUp);
   });
 }

@@ -490,7 +490,9 @@ export class DevicePool<S extends Session> implements BudgetClient {
     e.uses++;
     this.#acquiredTotal++;
     const waitMs = w ? now - w.enqueuedAt : 0;
-    const reused = e.uses > 1;
+    // Reused from the caller's point of view: it did not wait for this session's connect (a prewarmed
+    // session was already idle when it asked; until its first release, lastUsed is its open time).
+    const reused = e.uses > 1 || w === undefined || w.enqueuedAt > e.lastUsed;
     const lease = new PoolLease(e, {
       id: e.session.id, reused, waitMs, connectMs: reused ? 0 : e.connectMs, uses: e.uses,
     }, this.#releaseFn);
