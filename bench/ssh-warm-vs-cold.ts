@@ -1,6 +1,8 @@
 /**
  * Command round trip, in one run, against a simulated Cisco IOS device in another process:
  *   raw held shell   — an ssh2 shell session held by the benchmark itself (the physical limit)
+ *   raw, no marker   — the same with prompt-only end detection: the cost of the end-of-output
+ *                      marker (an empty line typed ahead after show commands)
  *   warm Run         — through the daemon's gRPC API on a pooled session
  *   cold per command — connect, log in, paging off, command, close (what callers pay without a pool)
  *   gRPC floor       — an empty unary call (grpc.health.v1 Check) on the same daemon and channel: the
@@ -25,7 +27,7 @@ const batch = batchOf(CMD);
 
 async function measure(label: string, port: number, fingerprint: string, n: number): Promise<Row[]> {
   const w = await startWarmDaemon(port, fingerprint);
-  const { raw, factory } = w;
+  const { raw, rawNoMarker, factory } = w;
   const run = () => w.run(CMD);
   const Health = grpc.makeGenericClientConstructor(healthService as grpc.ServiceDefinition, 'Health');
   const health = new Health(w.daemon.grpcAddress, grpc.credentials.createInsecure(), { channelOverride: w.client.getChannel() }) as unknown as {
@@ -34,14 +36,18 @@ async function measure(label: string, port: number, fingerprint: string, n: numb
   const ping = () => new Promise<void>((res, rej) => health.check({ service: '' }, (e) => (e ? rej(e) : res())));
   for (let i = 0; i < 20; i++) {
     await raw.runBatch(batch);
+    await rawNoMarker.runBatch(batch);
     await run();
     await ping();
   }
-  const t = { raw: [] as number[], warm: [] as number[], cold: [] as number[], floor: [] as number[] };
+  const t = { raw: [] as number[], warm: [] as number[], cold: [] as number[], floor: [] as number[], noMarker: [] as number[] };
   for (let i = 0; i < n; i++) {
     let t0 = performance.now();
     await raw.runBatch(batch);
     t.raw.push(performance.now() - t0);
+    t0 = performance.now();
+    await rawNoMarker.runBatch(batch);
+    t.noMarker.push(performance.now() - t0);
     t0 = performance.now();
     await run();
     t.warm.push(performance.now() - t0);
@@ -60,6 +66,7 @@ async function measure(label: string, port: number, fingerprint: string, n: numb
   return [
     summarize(`${label}: raw held ssh2 shell`, t.raw), summarize(`${label}: warm Run via daemon`, t.warm),
     summarize(`${label}: cold connect per command`, t.cold), summarize(`${label}: gRPC floor (empty unary call)`, t.floor),
+    summarize(`${label}: raw held shell, no end marker`, t.noMarker),
   ];
 }
 
@@ -82,10 +89,12 @@ async function main(): Promise<void> {
       `Daemon overhead at p50 on loopback (warm Run − raw held shell): ${overhead.toFixed(3)} ms, of which the gRPC`,
       `transport floor (an empty unary call, client and daemon in one process) is ${loop[3]!.p50.toFixed(3)} ms and the daemon's own work`,
       `(validation, policy, pool lease, metrics, message conversion) ${own.toFixed(3)} ms.`,
+      `End-of-output marker (raw held shell with − without) at p50: loopback ${(loop[0]!.p50 - loop[4]!.p50).toFixed(3)} ms, ` +
+        `+5 ms each way ${(wan[0]!.p50 - wan[4]!.p50).toFixed(3)} ms.`,
       `Cold / warm at p50: loopback ${(loop[2]!.p50 / loop[1]!.p50).toFixed(1)}×, +5 ms each way ${(wan[2]!.p50 / wan[1]!.p50).toFixed(1)}×.`,
     ].join('\n');
     process.stdout.write(`${md}\n`);
-    writeResult('ssh-warm-vs-cold', md, { date: new Date().toISOString(), node: process.version, loopback: loop, wan, overheadMs: overhead, grpcFloorMs: loop[3]!.p50, ownOverheadMs: own });
+    writeResult('ssh-warm-vs-cold', md, { date: new Date().toISOString(), node: process.version, loopback: loop, wan, overheadMs: overhead, grpcFloorMs: loop[3]!.p50, ownOverheadMs: own, markerCostMs: { loopback: loop[0]!.p50 - loop[4]!.p50, wan: wan[0]!.p50 - wan[4]!.p50 } });
   } finally {
     sim.stop();
   }

@@ -34,6 +34,8 @@ export type ErrorCode =
   | 'CANCELLED'
   | 'CIRCUIT_OPEN'
   | 'DRAINING'
+  /** A call still running when the drain grace ended: cut, its batch may have run in part. */
+  | 'SHUTDOWN'
   | 'POOL_CLOSED'
   // anything else
   | 'INTERNAL';

@@ -65,7 +65,9 @@ t.test('WarmpoolClient against a real daemon with simulated devices', async (t) 
     const events = await collect(c.runStream('r1', ['show version']));
     t.equal(events[0]!.event, 'session');
     t.equal(events.at(-1)!.event, 'result');
-    t.match(events.at(-1)!.result?.output, /Cisco IOS/);
+    const streamed = events.filter((e) => e.event === 'chunk').map((e) => e.chunk?.data ?? '').join('');
+    t.match(streamed, /Cisco IOS/, 'the output arrives in chunks');
+    t.equal(events.at(-1)!.result?.output, '', 'and is not sent again in the result');
   });
 
   t.test('breaking out of runStream cancels it and the client stays usable', async (t) => {
@@ -214,7 +216,7 @@ t.test('only failures that reached no device are retried', async (t) => {
   }
   for (const [code, errorCode, details] of [
     [U, 'CONNECTION_LOST', 'device core-sw1: connection lost while running command 0'],
-    [U, 'DRAINING', 'warmpool is shutting down; the grace period is over'],
+    [U, 'SHUTDOWN', 'warmpool is shutting down; the grace period is over'],
     [grpc.status.DEADLINE_EXCEEDED, 'COMMAND_TIMEOUT', 'device core-sw1: command timed out'],
   ] as const) {
     calls.length = 0;

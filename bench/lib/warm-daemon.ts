@@ -21,6 +21,8 @@ export interface WarmDaemon {
   factory: SessionFactory<DeviceSession>;
   /** A raw ssh2 shell held by the benchmark itself: the physical limit. */
   raw: DeviceSession;
+  /** The same without the end-of-output marker (prompt-only detection): what the marker costs. */
+  rawNoMarker: DeviceSession;
   daemon: Daemon;
   client: DeviceProxyClient;
   /** One warm Run of `cmd` through the daemon's gRPC API. */
@@ -40,15 +42,17 @@ export async function startWarmDaemon(port: number, fingerprint: string): Promis
   }, config.defaults, 'api');
   const factory = createSshSessionFactory(spec, { logger: silentLogger });
   const raw = await factory.open(new AbortController().signal);
+  const rawNoMarker = await createSshSessionFactory(spec, { logger: silentLogger, shell: { endMarker: false } }).open(new AbortController().signal);
   const daemon = new Daemon(config, { logger: silentLogger });
   await daemon.start([spec]);
   const client = new (loadProto().grpcObj.warmpool.v1.DeviceProxy)(daemon.grpcAddress, grpc.credentials.createInsecure());
   return {
-    spec, factory, raw, daemon, client,
+    spec, factory, raw, rawNoMarker, daemon, client,
     run: (cmd) => new Promise<void>((res, rej) => client.Run({ device: 'r1', commands: [cmd] }, (e) => (e ? rej(e) : res()))),
     async close() {
       client.close();
       await raw.close();
+      await rawNoMarker.close();
       await daemon.shutdown('bench');
     },
   };

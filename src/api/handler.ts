@@ -48,7 +48,7 @@ export class CallTracker {
 
   /** Abort every in-flight call (grace period over). */
   abortAll(reason: string): void {
-    for (const ac of this.#active) ac.abort(new WarmpoolError('DRAINING', reason));
+    for (const ac of this.#active) ac.abort(new WarmpoolError('SHUTDOWN', reason));
   }
 }
 

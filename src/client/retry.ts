@@ -11,22 +11,20 @@ import type { WarmpoolClientError } from './errors.js';
  * - UNAVAILABLE with `warmpool-error-code` CONNECT_REFUSED, CONNECT_TIMEOUT, HOST_UNREACHABLE
  *   (the device session could not be opened, before the first command) or CIRCUIT_OPEN (refused
  *   at once);
- * - DRAINING when the daemon refused the call at its start ("accepts no new calls") or the pool
- *   refused a session ("no new sessions are handed out"); DRAINING that ends a call still running
- *   after a shutdown's grace period may follow commands already run, and is not repeated.
+ * - DRAINING: the daemon refused the call at its start, or the pool refused a session. A call
+ *   still running when a shutdown's grace period ended gets SHUTDOWN instead (commands may
+ *   have run), which is not repeated.
  *
  * Never: CONNECTION_LOST, CHANNEL_OPEN_FAILED, POOL_CLOSED, any other status, or a stream that
  * already delivered a message.
  */
-const NOT_SENT = new Set(['CONNECT_REFUSED', 'CONNECT_TIMEOUT', 'HOST_UNREACHABLE', 'CIRCUIT_OPEN']);
-const DRAINING_BEFORE_START = /accepts no new calls|no new sessions are handed out/;
+const NOT_SENT = new Set(['CONNECT_REFUSED', 'CONNECT_TIMEOUT', 'HOST_UNREACHABLE', 'CIRCUIT_OPEN', 'DRAINING']);
 const CONNECT_FAILURE = /No connection established|ECONNREFUSED|failed to connect|Name resolution failed|DNS resolution failed/i;
 
 export function isSafeToRetry(err: WarmpoolClientError): boolean {
   if (err.code !== Status.UNAVAILABLE) return false;
   if (err.errorCode === undefined) return CONNECT_FAILURE.test(err.details);
   if (NOT_SENT.has(err.errorCode)) return true;
-  if (err.errorCode === 'DRAINING') return DRAINING_BEFORE_START.test(err.details);
   return false;
 }
 

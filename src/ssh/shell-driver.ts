@@ -36,6 +36,8 @@ export interface ShellSessionOptions {
    * session is then discarded, as the device no longer behaves as it did at login. Default 1500 ms.
    */
   markerFallbackMs?: number;
+  /** false: never type ahead; ends are found by the prompt only (benchmarks measure the marker's cost). */
+  endMarker?: boolean;
   /** PTY width: wide so devices do not wrap long lines or echo. */
   cols?: number;
   rows?: number;
@@ -198,7 +200,7 @@ export class ShellSession implements DeviceSession {
     let pagingOff = paging.length > 0;
     for (let i = 0; i < paging.length; i++) {
       const cmd = paging[i] as string;
-      const probe = i === paging.length - 1 && this.profile.endMarker !== undefined;
+      const probe = i === paging.length - 1 && this.profile.endMarker !== undefined && opts.endMarker !== false;
       const r = await this.command(cmd, left(), signal, probe ? { marker: 'probe' } : {});
       if (r.error) {
         pagingOff = false;

@@ -397,7 +397,7 @@ class AgainstAScriptedServer(unittest.TestCase):
     def test_failures_after_the_command_may_have_been_sent_are_not_retried(self) -> None:
         for code, error_code, message in (
             (grpc.StatusCode.UNAVAILABLE, "CONNECTION_LOST", "device core-sw1: connection lost while running command 0"),
-            (grpc.StatusCode.UNAVAILABLE, "DRAINING", "warmpool is shutting down; the grace period is over"),
+            (grpc.StatusCode.UNAVAILABLE, "SHUTDOWN", "warmpool is shutting down; the grace period is over"),
             (grpc.StatusCode.UNAVAILABLE, "CHANNEL_OPEN_FAILED", "device core-sw1: channel open refused"),
             (grpc.StatusCode.DEADLINE_EXCEEDED, "COMMAND_TIMEOUT", "device core-sw1: command timed out"),
             (grpc.StatusCode.RESOURCE_EXHAUSTED, "QUEUE_FULL", "core-sw1 (ssh): wait queue is full"),

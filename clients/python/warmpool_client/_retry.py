@@ -9,10 +9,9 @@ so repeating it cannot run a command (or a configuration change, or an HTTP POST
     - ``CONNECT_REFUSED``, ``CONNECT_TIMEOUT``, ``HOST_UNREACHABLE``: opening the device session
       (or HTTP connection) failed, before the first command;
     - ``CIRCUIT_OPEN``: the daemon refused at once because the device kept failing to connect;
-    - ``DRAINING`` when the daemon refused the call at its start ("accepts no new calls") or the
-      device's pool refused to hand out a session ("no new sessions are handed out"). The same
-      code also ends calls still running when a shutdown's grace period is over; those may have
-      run their commands and are NOT repeated.
+    - ``DRAINING``: the daemon refused the call at its start, or the device's pool refused to
+      hand out a session. Calls still running when a shutdown's grace period is over end with
+      ``SHUTDOWN`` instead; those may have run their commands and are NOT repeated.
 
 Never repeated: ``CONNECTION_LOST`` (the session died mid-command: the command may have run),
 ``CHANNEL_OPEN_FAILED`` (in exec mode an earlier command of the same request may have run),
@@ -29,11 +28,7 @@ from typing import Callable, Optional
 import grpc
 
 # Daemon codes (src/errors.ts) that are raised before anything is sent to the device.
-NOT_SENT_CODES = frozenset({"CONNECT_REFUSED", "CONNECT_TIMEOUT", "HOST_UNREACHABLE", "CIRCUIT_OPEN"})
-
-# DRAINING raised before the call started work (src/api/handler.ts, src/pool/pool.ts), told
-# apart from the grace-period abort of calls in flight by the daemon's message.
-_DRAINING_BEFORE_START = re.compile(r"accepts no new calls|no new sessions are handed out")
+NOT_SENT_CODES = frozenset({"CONNECT_REFUSED", "CONNECT_TIMEOUT", "HOST_UNREACHABLE", "CIRCUIT_OPEN", "DRAINING"})
 
 # grpc core's texts when no connection to the daemon could be made at all.
 _CONNECT_FAILURE = re.compile(
@@ -51,8 +46,6 @@ def is_safe_to_retry(code: grpc.StatusCode, details: str, error_code: Optional[s
         return bool(_CONNECT_FAILURE.search(details))
     if error_code in NOT_SENT_CODES:
         return True
-    if error_code == "DRAINING":
-        return bool(_DRAINING_BEFORE_START.search(details))
     return False
 
 

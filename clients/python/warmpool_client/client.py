@@ -72,7 +72,7 @@ class Client:
     and jitter, and never past its deadline) only when it is UNAVAILABLE *before anything was
     sent to the device*: the daemon could not be reached at all, or the daemon answered
     ``warmpool-error-code`` CONNECT_REFUSED, CONNECT_TIMEOUT, HOST_UNREACHABLE or CIRCUIT_OPEN,
-    or DRAINING for a call it refused at the start. A stream is only repeated when it failed
+    or DRAINING (refused before any work; a call cut by a shutdown gets SHUTDOWN, never repeated). A stream is only repeated when it failed
     before its first message. CONNECTION_LOST (the session died mid-command), any other status,
     and every failure after a command may have reached the device are never repeated, so a
     command or configuration change never runs twice because of this client. The full rule is
