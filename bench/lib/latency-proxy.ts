@@ -6,9 +6,26 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  */
 export async function startLatencyProxy(target: { host: string; port: number }, oneWayMs: number): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
+  // Each direction is a queue with one timer: every chunk leaves oneWayMs after it arrived, and all
+  // chunks that are due leave together. (A timer per chunk would add up to a millisecond between
+  // chunks that arrived microseconds apart: Node timers have 1 ms resolution. A real link delays
+  // them alike.)
   const pipe = (from: Socket, to: Socket) => {
-    from.on('data', (d) => setTimeout(() => to.writable && to.write(d), oneWayMs));
-    from.on('close', () => setTimeout(() => to.destroy(), oneWayMs));
+    const queue: Array<{ due: number; data: Buffer }> = [];
+    let timer: NodeJS.Timeout | undefined;
+    const flush = (): void => {
+      timer = undefined;
+      const now = performance.now();
+      const out: Buffer[] = [];
+      while (queue.length > 0 && (queue[0] as { due: number }).due <= now + 0.5) out.push((queue.shift() as { data: Buffer }).data);
+      if (out.length > 0 && to.writable) to.write(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out));
+      if (queue.length > 0) timer = setTimeout(flush, Math.max(0, (queue[0] as { due: number }).due - performance.now()));
+    };
+    from.on('data', (d: Buffer) => {
+      queue.push({ due: performance.now() + oneWayMs, data: d });
+      if (!timer) timer = setTimeout(flush, oneWayMs);
+    });
+    from.on('close', () => setTimeout(() => to.destroy(), oneWayMs + 1));
     from.on('error', () => to.destroy());
   };
   const server: Server = createServer({ noDelay: true }, (client) => {

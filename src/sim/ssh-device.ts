@@ -416,7 +416,9 @@ class SimShell {
       setTimeout(() => {
         if (this.closed) return;
         this.busy = false;
-        this.write(this.emit(reply));
+        // Output, prompt and the answers to input typed ahead meanwhile go out together, as a
+        // device that reads its buffered input at once does (pump flushes).
+        this.out += this.emit(reply);
         this.pump();
       }, delay);
       return '';

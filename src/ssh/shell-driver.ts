@@ -93,6 +93,9 @@ interface Waiter {
 
 let counter = 0;
 
+/** Characters of each chunk's complete lines searched for `expect` (see expectEnd). */
+const EXPECT_WINDOW = 1024;
+
 export class ShellSession implements DeviceSession {
   readonly mode = 'shell' as const;
   readonly id: string;
@@ -373,8 +376,21 @@ export class ShellSession implements DeviceSession {
   }
 
   /** Index just after the line where `p` matches in `text`, -1 when it does not. */
+  /**
+   * Index just after the line where `expect` matches in a chunk's complete lines, -1 when it does
+   * not. Only the chunk's last EXPECT_WINDOW characters are searched (from a line start): a
+   * question is the last thing a device prints before it waits, and a caller's pattern, linear as
+   * RE2 is, can still cost tens of µs a character, so the window bounds its cost per chunk.
+   */
   private expectEnd(p: Pattern, text: string): number {
-    return p.endOfMatchingLine(text);
+    let start = 0;
+    if (text.length > EXPECT_WINDOW) {
+      start = text.length - EXPECT_WINDOW;
+      const nl = text.indexOf('\n', start);
+      if (nl >= 0 && nl + 1 < text.length) start = nl + 1;
+    }
+    const end = p.endOfMatchingLine(start === 0 ? text : text.slice(start));
+    return end < 0 ? -1 : start + end;
   }
 
   private matchExpect(p: Pattern, text: string): boolean {
@@ -409,20 +425,27 @@ export class ShellSession implements DeviceSession {
     if (decision === 'prompt') {
       this.finish(w, 'prompt', (match as PromptMatch).prompt);
     } else if (decision === 'settle') {
-      w.settleMatch = match;
-      w.settle = setTimeout(() => {
-        w.settle = undefined;
-        if (w.done) return;
-        if (w.pending) {
-          // Quiet only because we paused the stream for a slow consumer: look again later.
-          void w.pending.then(() => {
-            if (!w.done && !w.settle) this.checkTail(w);
-          });
-          return;
-        }
-        this.finish(w, 'prompt', (w.settleMatch as PromptMatch).prompt);
-      }, this.settleMs);
+      this.whenQuiet(w, match as PromptMatch, this.settleMs, () => this.finish(w, 'prompt', (w.settleMatch as PromptMatch).prompt));
     }
+  }
+
+  /**
+   * Run `accept` once nothing more has arrived for `ms` (new data clears the timer, onData).
+   * Quiet only because the stream is paused for a slow consumer does not count: look again later.
+   */
+  private whenQuiet(w: Waiter, match: PromptMatch, ms: number, accept: () => void): void {
+    w.settleMatch = match;
+    w.settle = setTimeout(() => {
+      w.settle = undefined;
+      if (w.done) return;
+      if (w.pending) {
+        void w.pending.then(() => {
+          if (!w.done && !w.settle) this.checkTail(w);
+        });
+        return;
+      }
+      accept();
+    }, ms);
   }
 
   /**
@@ -438,16 +461,7 @@ export class ShellSession implements DeviceSession {
       return;
     }
     const probe = w.opts.marker === 'probe';
-    w.settleMatch = match;
-    w.settle = setTimeout(() => {
-      w.settle = undefined;
-      if (w.done) return;
-      if (w.pending) {
-        void w.pending.then(() => {
-          if (!w.done && !w.settle) this.checkTail(w);
-        });
-        return;
-      }
+    this.whenQuiet(w, match, probe ? Math.max(250, this.settleMs * 4) : this.markerFallbackMs, () => {
       if (probe) {
         this.markerOk = false;
         this.log.debug({ device: this.device.id, session: this.id }, 'no answer to typed-ahead input: end of output by prompt only');
@@ -457,7 +471,7 @@ export class ShellSession implements DeviceSession {
         this.log.warn({ device: this.device.id, session: this.id }, 'end-of-output marker not answered; session will be replaced');
       }
       this.finish(w, 'prompt', (w.settleMatch as PromptMatch).prompt);
-    }, probe ? Math.max(250, this.settleMs * 4) : this.markerFallbackMs);
+    });
   }
 
   private finish(w: Waiter, ended: ReadResult['ended'], line: string): void {

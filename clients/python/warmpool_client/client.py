@@ -183,8 +183,9 @@ class Client:
         timeout: Optional[float] = None,
     ) -> Iterator[device_proxy_pb2.RunEvent]:
         """Like :meth:`run`, yielding RunEvents as they arrive: the session first, then output
-        chunks, then one result per command (``ev.WhichOneof("event")``). Leaving the loop early
-        cancels the call."""
+        chunks, then one result per command (``ev.WhichOneof("event")``; a result's ``output`` is
+        empty: the chunks carried it). No size cap applies, only the command timeout. Leaving the
+        loop early cancels the call."""
         req = self._run_request(device, commands, privileged, configure, stop_on_error,
                                 command_timeout_ms, cache_ttl_ms, expect, mode)
         return self._stream(self._proxy.RunStream, req, device, timeout)
