@@ -125,3 +125,33 @@ t.test('a device that does not echo still gets its output', async (t) => {
   c.finish('R1#');
   t.equal(c.error, '% Invalid input', 'errors in held-back lines still count');
 });
+
+t.test('a long line of escapes is rendered as it arrives, to the same text as rendering it whole', async (t) => {
+  // Mostly text, so what stands on the line before a compaction matters for what follows.
+  const unit = fc.oneof(
+    { weight: 12, arbitrary: fc.constantFrom('a', 'bc', ' ', 'xyz', '0123456789') },
+    { weight: 3, arbitrary: fc.constantFrom('\r', '\b', '\b\b', '\x1b[K', '\x1b[3D', '\x1b[5C', '\x1b[12G', '\x1b[31m', '\x1b[0m', '\x1b]0;title\x07') },
+    { weight: 1, arbitrary: fc.constant('\x1b[2K') },
+  );
+  fc.assert(
+    fc.property(fc.array(unit, { minLength: 1, maxLength: 400 }), fc.integer({ min: 200, max: 600 }), fc.integer({ min: 1000, max: 40_000 }), (units, repeat, chunk) => {
+      const line = units.join('').repeat(repeat);
+      const c = new StreamCleaner({ command: '' });
+      for (let i = 0; i < line.length; i += chunk) t.equal(c.push(line.slice(i, i + chunk)), '');
+      const streamed = c.push('\r\n');
+      return streamed.trimEnd() === renderLine(line).trimEnd();
+    }),
+    { numRuns: 25, seed: 20261125 },
+  );
+  // Rendering ahead keeps the cursor where it was: text arriving later overwrites from there.
+  const moved = new StreamCleaner({ command: '' });
+  moved.push(`${'x'.repeat(70_000)}\rabc`);
+  t.equal(moved.push('ZZ\r\n'), `abcZZ${'x'.repeat(70_000 - 5)}\n`);
+  // The case that motivated it: 1 MB of escapes that render to almost nothing takes one
+  // bounded step per chunk, and the end of the line finds almost nothing left to render.
+  const c = new StreamCleaner({ command: '' });
+  const storm = '\x1b[31mab\x1b[2K\rcd\b\b\x1b[10D\x1b[0mx\x1b[K'.repeat(40_000);
+  for (let i = 0; i < storm.length; i += 32_768) c.push(storm.slice(i, i + 32_768));
+  t.ok(c.pending.length < 70_000, `the pending line is kept compact (${c.pending.length} characters for ${storm.length} received)`);
+  t.equal(c.push('end\r\n'), `${renderLine(storm + 'end')}\n`);
+});

@@ -15,6 +15,9 @@ import { COMMON_PAGER_PATTERNS } from './profiles.js';
 /** Rightmost column a cursor movement can reach (text itself may run longer). */
 const MAX_CURSOR_COLUMN = 4096;
 
+/** A pending line with control characters is rendered ahead (compactPartial) past this many characters. */
+const COMPACT_AT = 65_536;
+
 /** Control characters other than \t and \n. */
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f\x9b]/;
 
@@ -28,6 +31,16 @@ export function renderLine(line: string): string {
   while (end > 0 && line.charCodeAt(end - 1) === 13) end--;
   if (end !== line.length) line = line.slice(0, end);
   if (!CONTROL.test(line)) return line;
+  const r = renderCursor(line);
+  // Erasing with spaces leaves trailing blanks that were never output.
+  return r.edited ? r.text.trimEnd() : r.text;
+}
+
+/**
+ * A terminal's state after `line`: the characters on the line (untrimmed), the cursor column,
+ * and whether anything moved the cursor or erased (then trailing blanks were never output).
+ */
+export function renderCursor(line: string): { text: string; pos: number; edited: boolean } {
 
   const buf: string[] = [];
   let pos = 0;
@@ -107,9 +120,7 @@ export function renderLine(line: string): string {
     buf[pos] = line[i] as string;
     pos++;
   }
-  const text = buf.join('');
-  // Erasing with spaces leaves trailing blanks that were never output.
-  return edited ? text.trimEnd() : text;
+  return { text: buf.join(''), pos, edited };
 }
 
 function stripPager(line: string, pagers: Pattern[]): string {
@@ -156,6 +167,10 @@ export class StreamCleaner {
    * `partial` (a rope after `+=`) would flatten all of it on every chunk, O(n²) for a long line.
    */
   private tailBuf = '';
+  /** The pending line holds control characters (only such a line needs rendering work). */
+  private partialControl = false;
+  /** Length of the pending line at which compactPartial runs next: doubles, so the work stays linear. */
+  private compactAt = COMPACT_AT;
   pendingTail(max: number): string {
     return this.tailBuf.length > max ? this.tailBuf.slice(this.tailBuf.length - max) : this.tailBuf;
   }
@@ -171,16 +186,43 @@ export class StreamCleaner {
     return stripPager(renderLine(p.length > max ? p.slice(p.length - max) : p), this.pagers);
   }
 
+  /**
+   * Render what has arrived of a long pending line with control characters now, so that its end
+   * does not render megabytes in one event-loop turn (a hostile device's escape storm): the line
+   * becomes its visible characters, a CR and the first `pos` of them again, which leaves the same
+   * characters with the cursor in the same column. Trailing CRs (maybe half of a CRLF) and a
+   * recent escape sequence (maybe continued in the next chunk) stay raw.
+   */
+  private compactPartial(): void {
+    const p = this.partial;
+    let cut = p.length;
+    while (cut > 0 && p.charCodeAt(cut - 1) === 13) cut--;
+    const esc = Math.max(p.lastIndexOf('\x1b', cut - 1), p.lastIndexOf('\x9b', cut - 1));
+    if (esc >= 0 && cut - esc < 256) cut = esc;
+    if (cut >= COMPACT_AT / 2) {
+      const { text, pos } = renderCursor(p.slice(0, cut));
+      const line = pos > text.length ? text.padEnd(pos) : text;
+      this.partial = `${line}\r${line.slice(0, pos)}${p.slice(cut)}`;
+    }
+    // A line that renders to much text (plain text with a few escapes) is not re-rendered on
+    // every chunk: only once it has doubled again.
+    this.compactAt = Math.max(COMPACT_AT, 2 * this.partial.length);
+  }
+
   /** Feed raw output; returns the cleaned complete lines it finished ('' when none), each ending "\n". */
   push(raw: string): string {
     const nl = raw.lastIndexOf('\n');
     if (nl < 0) {
       this.partial += raw;
       this.tailBuf = raw.length >= 1024 ? raw.slice(raw.length - 1024) : (this.tailBuf + raw).slice(-1024);
+      if (!this.partialControl && CONTROL.test(raw)) this.partialControl = true;
+      if (this.partialControl && this.partial.length > this.compactAt) this.compactPartial();
       return '';
     }
     const text = this.partial + raw.slice(0, nl);
     this.partial = raw.slice(nl + 1);
+    this.partialControl = CONTROL.test(this.partial);
+    this.compactAt = COMPACT_AT;
     this.tailBuf = this.partial.length > 1024 ? this.partial.slice(this.partial.length - 1024) : this.partial;
     const lines = text.split('\n');
     let out = '';
@@ -222,6 +264,8 @@ export class StreamCleaner {
   finish(prompt: string): string {
     const rest = stripPager(renderLine(this.partial), this.pagers);
     this.partial = '';
+    this.partialControl = false;
+    this.compactAt = COMPACT_AT;
     this.tailBuf = '';
     const p = prompt.trimEnd();
     const r = rest.trimEnd();
