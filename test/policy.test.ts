@@ -202,6 +202,7 @@ t.test('invalid policy files are CONFIG_INVALID naming the file and the rule', a
   const cases: Array<[string, string, RegExp]> = [
     ['bad regex', 'rules:\n  - callers: ["*"]\n  - callers: ["*"]\n    commands: { deny: ["^(show"] }\n', /rule 2: commands.deny\[0\] '\^\(show' is not a valid regular expression/],
     ['bad path regex', 'rules:\n  - callers: ["*"]\n    httpPaths: { allow: ["["] }\n', /rule 1: httpPaths.allow\[0\]/],
+    ['lookahead (not RE2)', 'rules:\n  - callers: ["*"]\n    commands: { allow: ["^show (?!run)"] }\n', /rule 1: commands.allow\[0\] .* lookahead \(\?!\.\.\.\) is not supported/],
     ['unknown key (typo)', 'rules:\n  - callers: ["*"]\n    command: { deny: ["^conf"] }\n', /rule 1: unknown key "command"/],
     ['unknown nested key', 'rules:\n  - callers: ["*"]\n    commands: { denied: ["^conf"] }\n', /rule 1: unknown key "commands.denied"/],
     ['unknown rpc', 'rules:\n  - callers: ["*"]\n    rpcs: [run]\n', /rule 1: unknown rpc "run"/],
@@ -273,4 +274,13 @@ t.test('the example policy in docs/security.md loads and behaves as documented',
   t.notOk(p.check(ops, { rpc: 'Run', device: core1, commands: ['conf t'] }).allowed);
   t.ok(p.check(caller('inventory-sync'), { rpc: 'PutDevice', device: lab }).allowed);
   t.notOk(p.check(caller('inventory-sync'), { rpc: 'Run', device: lab, commands: ['show version'] }).allowed);
+});
+
+t.test('an operator pattern that backtracks catastrophically in JavaScript costs a caller nothing', async (t) => {
+  const p = Policy.parse('rules:\n  - callers: ["*"]\n    commands: { deny: ["^(a+a+)+b$"] }\n', 'p.yaml');
+  const t0 = performance.now();
+  // JavaScript's RegExp needs on the order of 2^40 steps for this; RE2 answers in one linear pass.
+  t.doesNotThrow(() => p.authorize(billing, { rpc: 'Run', device: core1, commands: [`${'a'.repeat(40)}c`] }));
+  t.throws(() => p.authorize(billing, { rpc: 'Run', device: core1, commands: [`${'a'.repeat(40)}b`] }), { code: 'PERMISSION_DENIED' });
+  t.ok(performance.now() - t0 < 2000, 'decided at once');
 });

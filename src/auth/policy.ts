@@ -23,7 +23,8 @@
  *     allow-list (presets.ts) must accept the raw command on the device's platform/mode; then,
  *     if allow patterns exist, the command must match one of them.
  *     Omitted fields do not restrict, except through presets.
- *   - Command patterns are case-insensitive regexes matched against the command with leading
+ *   - Command patterns are case-insensitive RE2 patterns (core/pattern.ts: linear time, whatever
+ *     the operator wrote) matched against the command with leading
  *     and trailing whitespace removed and internal whitespace collapsed to one space (devices
  *     accept "CONF  T" as "conf t"). HTTP path patterns are case-sensitive and see the normalised
  *     path without its query (http/path.ts), which is exactly the path sent to the device.
@@ -31,6 +32,7 @@
  * Regexes are compiled once at load; an invalid one is CONFIG_INVALID naming file and rule.
  */
 import { parse as parseYaml } from 'yaml';
+import { compilePattern, PatternError, type Pattern } from '../core/pattern.js';
 import { WarmpoolError } from '../errors.js';
 import { isNormalPath } from '../http/path.js';
 import { redactCommand as redactCommandText } from '../core/redact.js';
@@ -77,9 +79,10 @@ export type Decision =
   | { allowed: true; /** 1-based index of the deciding rule; 0 when there is no policy file. */ rule: number }
   | { allowed: false; rule: number; message: string };
 
-interface Pattern {
+interface RulePattern {
   source: string;
-  re: RegExp;
+  /** RE2 (core/pattern.ts): caller commands and paths are matched in linear time, whatever the operator wrote. */
+  re: Pattern;
 }
 
 interface Rule {
@@ -89,13 +92,13 @@ interface Rule {
   deviceIds: RegExp[] | undefined;
   deviceLabels: Record<string, string> | undefined;
   presets: Preset[];
-  commandAllow: Pattern[] | undefined;
-  commandDeny: Pattern[];
+  commandAllow: RulePattern[] | undefined;
+  commandDeny: RulePattern[];
   configure: boolean | undefined;
   privileged: boolean | undefined;
   httpMethods: ReadonlySet<string> | undefined;
-  httpPathAllow: Pattern[] | undefined;
-  httpPathDeny: Pattern[];
+  httpPathAllow: RulePattern[] | undefined;
+  httpPathDeny: RulePattern[];
 }
 
 const RULE_KEYS = new Set(['callers', 'rpcs', 'devices', 'presets', 'commands', 'configure', 'privileged', 'httpMethods', 'httpPaths']);
@@ -327,19 +330,20 @@ function compileRule(raw: unknown, index: number, fail: (msg: string) => never):
     }
     return v as string[];
   };
-  const regexes = (v: unknown, name: string, flags: string): Pattern[] | undefined =>
+  const regexes = (v: unknown, name: string, flags: string): RulePattern[] | undefined =>
     strings(v, name)?.map((source, j) => {
       try {
-        return { source, re: new RegExp(source, flags) };
+        return { source, re: compilePattern(source, { field: `${name}[${j}]`, kind: 'config', caseInsensitive: flags.includes('i') }) };
       } catch (err) {
-        return fail(`${at}: ${name}[${j}] '${source}' is not a valid regular expression (${(err as Error).message})`);
+        const why = err instanceof PatternError ? err.problem : (err as Error).message;
+        return fail(`${at}: ${name}[${j}] '${source}' is not a valid regular expression (${why})`);
       }
     });
   const bool = (v: unknown, name: string): boolean | undefined => {
     if (v === undefined || typeof v === 'boolean') return v;
     return fail(`${at}: "${name}" must be true or false`);
   };
-  const allowDeny = (v: unknown, name: string, flags: string): { allow: Pattern[] | undefined; deny: Pattern[] } => {
+  const allowDeny = (v: unknown, name: string, flags: string): { allow: RulePattern[] | undefined; deny: RulePattern[] } => {
     if (v === undefined) return { allow: undefined, deny: [] };
     if (!isObject(v)) return fail(`${at}: "${name}" must be a mapping with "allow" and/or "deny" lists`);
     for (const k of Object.keys(v)) if (k !== 'allow' && k !== 'deny') fail(`${at}: unknown key "${name}.${k}"`);
