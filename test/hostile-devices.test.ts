@@ -271,7 +271,7 @@ t.test('hostile devices never take the daemon down, hang a call or leak a pool s
     let chunks = 0;
     let bytes = 0;
     const o = await hostileCall(t, c, () =>
-      runStream(c, { device: HOSTILE, commands: ['show hostile flood'], command_timeout_ms: 2000 }, 15_000, (ev) => {
+      runStream(c, { device: HOSTILE, commands: ['show hostile flood'], command_timeout_ms: 1000 }, 15_000, (ev) => {
         if (ev.chunk) {
           chunks++;
           bytes += ev.chunk.data.length;
@@ -280,7 +280,7 @@ t.test('hostile devices never take the daemon down, hang a call or leak a pool s
     );
     t.equal(codeName(o.code), 'DEADLINE_EXCEEDED', `status (${o.details})`);
     t.ok(chunks > 0, `streamed ${chunks} chunks (${(bytes / 1024 / 1024).toFixed(1)} MB) before the timeout`);
-    t.ok(o.ms >= 1900 && o.ms < 8000, `ended at the command timeout (${o.ms.toFixed(0)} ms)`);
+    t.ok(o.ms >= 900 && o.ms < 8000, `ended at the command timeout (${o.ms.toFixed(0)} ms)`);
     // Nothing may accumulate the endless output: what is held is bounded by the stream's flow control.
     t.ok(o.heapGrowthMb < 64, `heap grew by ${o.heapGrowthMb.toFixed(1)} MB at most during the call (< 64 MB)`);
   });
