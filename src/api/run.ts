@@ -96,6 +96,8 @@ export class Runner {
    */
   #assertReplyFits(r: RunResult, ctx: CallContext): void {
     if (!Number.isFinite(this.#maxReplyBytes)) return;
+    // A UTF-16 unit is at most 3 UTF-8 bytes: most replies fit by this bound without counting bytes.
+    if (replySizeBound(r, (s) => s.length * 3) <= this.#maxReplyBytes) return;
     const size = replySizeBound(r);
     if (size <= this.#maxReplyBytes) return;
     const err = new WarmpoolError(

@@ -180,11 +180,6 @@ export class StreamCleaner {
     return this.partial;
   }
 
-  /** Rendered text of the pending line's last `max` characters, for prompt matching. */
-  pendingRendered(max = 512): string {
-    const p = this.partial;
-    return stripPager(renderLine(p.length > max ? p.slice(p.length - max) : p), this.pagers);
-  }
 
   /**
    * Render what has arrived of a long pending line with control characters now, so that its end

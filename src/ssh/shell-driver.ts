@@ -31,7 +31,7 @@ export interface ShellSessionOptions {
    */
   settleMs?: number;
   /**
-   * End-of-output confirmation (see `EndMarker`): how long the first prompt may stand alone
+   * End-of-output confirmation (see Profile.endMarker): how long the first prompt may stand alone
    * before it is accepted without the device's answer to the typed-ahead empty line. The
    * session is then discarded, as the device no longer behaves as it did at login. Default 1500 ms.
    */
@@ -50,8 +50,8 @@ interface ReadOptions {
   expect?: Pattern;
   passwordPrompt?: Pattern;
   onChunk?: (data: string) => void | Promise<void>;
-  /** What is being waited for, for error messages. */
-  what: string;
+  /** What is being waited for, for error messages; default: the prompt after `command` (see whatOf). */
+  what?: string;
   /**
    * An empty line was typed ahead after the command: the end of output is the prompt, an
    * empty line, and the prompt again. 'probe' is the login check that the device answers it.
@@ -92,6 +92,14 @@ interface Waiter {
 }
 
 let counter = 0;
+
+/**
+ * What a read waits for, for error messages, built only when one is needed (commands are
+ * redacted: the hot path should not pay for a message it rarely sends).
+ */
+function whatOf(opts: ReadOptions): string {
+  return opts.what ?? `the prompt after "${redactCommand(opts.command)}"`;
+}
 
 /** Characters of each chunk's complete lines searched for `expect` (see expectEnd). */
 const EXPECT_WINDOW = 1024;
@@ -235,7 +243,7 @@ export class ShellSession implements DeviceSession {
         bytes: 0,
         resolve,
         reject,
-        timer: setTimeout(() => this.fail(w, 'COMMAND_TIMEOUT', `device ${this.device.id}: no prompt within ${opts.timeoutMs} ms waiting for ${opts.what}`), opts.timeoutMs),
+        timer: setTimeout(() => this.fail(w, 'COMMAND_TIMEOUT', `device ${this.device.id}: no prompt within ${opts.timeoutMs} ms waiting for ${whatOf(opts)}`), opts.timeoutMs),
         settle: undefined,
         settleMatch: undefined,
         pagerAnswered: false,
@@ -252,7 +260,7 @@ export class ShellSession implements DeviceSession {
           reject(new WarmpoolError('CANCELLED', `device ${this.device.id}: cancelled`, { device: this.device.id }));
           return;
         }
-        w.onAbort = () => this.fail(w, 'CANCELLED', `device ${this.device.id}: cancelled while waiting for ${opts.what}`);
+        w.onAbort = () => this.fail(w, 'CANCELLED', `device ${this.device.id}: cancelled while waiting for ${whatOf(opts)}`);
         opts.signal.addEventListener('abort', w.onAbort, { once: true });
       }
       this.waiter = w;
@@ -375,7 +383,6 @@ export class ShellSession implements DeviceSession {
     }
   }
 
-  /** Index just after the line where `p` matches in `text`, -1 when it does not. */
   /**
    * Index just after the line where `expect` matches in a chunk's complete lines, -1 when it does
    * not. Only the chunk's last EXPECT_WINDOW characters are searched (from a line start): a
@@ -393,10 +400,6 @@ export class ShellSession implements DeviceSession {
     return end < 0 ? -1 : start + end;
   }
 
-  private matchExpect(p: Pattern, text: string): boolean {
-    return p.test(text);
-  }
-
   private checkTail(w: Waiter): void {
     if (w.cleaner.pending.length === 0) return;
     const tail = renderLine(w.cleaner.pendingTail(512));
@@ -406,7 +409,7 @@ export class ShellSession implements DeviceSession {
       this.write(' ');
       return;
     }
-    if (w.opts.expect && this.matchExpect(w.opts.expect, tail)) {
+    if (w.opts.expect && w.opts.expect.test(tail)) {
       this.finish(w, 'expect', tail.trimEnd());
       return;
     }
@@ -537,7 +540,7 @@ export class ShellSession implements DeviceSession {
     this.closed = true;
     this.closeError = new WarmpoolError('CONNECTION_LOST', `device ${this.device.id}: ${reason}`, { device: this.device.id });
     const w = this.waiter;
-    if (w && !w.done) this.fail(w, 'CONNECTION_LOST', `device ${this.device.id}: connection lost while waiting for ${w.opts.what} (${reason})`);
+    if (w && !w.done) this.fail(w, 'CONNECTION_LOST', `device ${this.device.id}: connection lost while waiting for ${whatOf(w.opts)} (${reason})`);
     this.teardown();
     if (!this.closedByUs) {
       for (const l of this.closeListeners.splice(0)) {
@@ -562,7 +565,7 @@ export class ShellSession implements DeviceSession {
   private async command(cmd: string, timeoutMs: number, signal: AbortSignal | undefined, extra: Partial<ReadOptions> = {}): Promise<ReadResult> {
     // The marker's empty line goes in the same write: no extra round trip.
     this.write(extra.marker ? cmd + '\n\n' : cmd + '\n');
-    return this.read({ command: cmd, timeoutMs, signal, what: `the prompt after "${redactCommand(cmd)}"`, ...extra });
+    return this.read({ command: cmd, timeoutMs, signal, ...extra });
   }
 
   private level(): ReturnType<typeof promptLevel> {
