@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Secret } from '../src/config/secret.js';
 import type { DeviceSpec } from '../src/config/types.js';
-import { DeviceHttpClient } from '../src/http/client.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { systemClock } from '../src/pool/clock.js';
+import { DeviceHttpClient } from '../src/drivers/http/client.js';
+import { silentLogger } from '../src/core/logger.js';
+import { systemClock } from '../src/core/clock.js';
 import { startSimHttpDevice } from '../src/sim/http-device.js';
-import { makeTestPki } from '../test/helpers/tls.js';
+import { makeTestPki } from '../test/kit/tls.js';
 import { summarize, table, writeResult } from './lib/stats.js';
 
 const N = Number(process.argv[2] ?? 500);

@@ -9,8 +9,8 @@
  * Writes bench/results/matcher.{md,json}.
  */
 import { compilePattern, type Pattern } from '../src/core/pattern.js';
-import { resolveProfile } from '../src/ssh/profiles.js';
-import { decidePrompt } from '../src/ssh/prompt.js';
+import { resolveProfile } from '../src/platforms/profiles.js';
+import { decidePrompt } from '../src/session/prompt.js';
 import type { DeviceSpec } from '../src/config/types.js';
 import { writeResult } from './lib/stats.js';
 

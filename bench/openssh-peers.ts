@@ -18,7 +18,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { startSshd, type Sshd } from '../test/helpers/sshd.js';
+import { startSshd, type Sshd } from '../test/kit/sshd.js';
 import { call, startDaemonProcess, waitForIdleSessions, type DaemonClients, type DaemonProcess } from './lib/daemon-process.js';
 import { summarize, table, writeResult } from './lib/stats.js';
 

@@ -17,7 +17,7 @@ import { call, startDaemonProcess, type DaemonClients } from './lib/daemon-proce
 import { rssKiB } from './lib/proc-stats.js';
 import { startSimProcess } from './lib/sim-process.js';
 import { writeResult } from './lib/stats.js';
-import { startSshd } from '../test/helpers/sshd.js';
+import { startSshd } from '../test/kit/sshd.js';
 
 const REPEATS = Number(process.argv[2] ?? 3);
 const CAP = 4 * 1024 * 1024;

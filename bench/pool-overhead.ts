@@ -9,12 +9,12 @@
  */
 import { loadConfig } from '../src/config/load.js';
 import { validateDevice } from '../src/config/inventory.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { systemClock, systemRandom } from '../src/pool/clock.js';
+import { silentLogger } from '../src/core/logger.js';
+import { systemClock, systemRandom } from '../src/core/clock.js';
 import { ConnectLimiter, SessionBudget } from '../src/pool/limits.js';
 import { DevicePool } from '../src/pool/pool.js';
 import type { Session, SessionFactory } from '../src/pool/types.js';
-import { createSshSessionFactory } from '../src/ssh/factory.js';
+import { createSshSessionFactory } from '../src/drivers/ssh-factory.js';
 import { startSimProcess } from './lib/sim-process.js';
 import { summarize, writeResult } from './lib/stats.js';
 

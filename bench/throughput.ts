@@ -13,9 +13,9 @@
  */
 import { loadConfig } from '../src/config/load.js';
 import { validateDevice } from '../src/config/inventory.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { createSshSessionFactory } from '../src/ssh/factory.js';
-import type { DeviceSession } from '../src/ssh/types.js';
+import { silentLogger } from '../src/core/logger.js';
+import { createSshSessionFactory } from '../src/drivers/ssh-factory.js';
+import type { DeviceSession } from '../src/drivers/ssh-types.js';
 import { call, startDaemonProcess, waitForIdleSessions, type DaemonClients } from './lib/daemon-process.js';
 import { startGrpcFloorProcess, type GrpcFloor } from './lib/grpc-floor.js';
 import { cpuWindow } from './lib/proc-stats.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { describeError, isWarmpoolError } from './errors.js';
+import { describeError, isWarmpoolError } from './core/errors.js';
 import { UsageError } from './cli/args.js';
 import { didYouMean } from './cli/did-you-mean.js';
 import { EXIT, EXIT_STATUS_HELP } from './cli/exit-codes.js';

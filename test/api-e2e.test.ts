@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { status, Metadata } from '@grpc/grpc-js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
 import { startSimHttpDevice } from '../src/sim/http-device.js';
-import { startTestDaemon, simSpec, m } from './helpers/daemon.js';
+import { startTestDaemon, simSpec, m } from './kit/daemon.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
 import { startSimHttpDevice } from '../src/sim/http-device.js';
-import { makeHostVerifier, globMatch, type HostKeyRejection } from '../src/ssh/hostkey.js';
+import { makeHostVerifier, globMatch, type HostKeyRejection } from '../src/transport/hostkey.js';
 import { fingerprintsFromKnownHosts, refuseFileReferences } from '../src/api/validate.js';
-import { startTestDaemon, m } from './helpers/daemon.js';
-import { generateEd25519 } from './helpers/keys.js';
-import { makeTestPki } from './helpers/tls.js';
-import { httpDevice } from './http-fixtures.js';
+import { startTestDaemon, m } from './kit/daemon.js';
+import { generateEd25519 } from './kit/keys.js';
+import { makeTestPki } from './kit/tls.js';
+import { httpDevice } from './kit/http-fixtures.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

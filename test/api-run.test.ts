@@ -1,7 +1,7 @@
 import t from 'tap';
 import { status } from '@grpc/grpc-js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
-import { startTestDaemon, simSpec, m } from './helpers/daemon.js';
+import { startTestDaemon, simSpec, m } from './kit/daemon.js';
 import type { RunResponse__Output } from '../src/gen/warmpool/v1/RunResponse.js';
 import type { GetPoolStatsResponse__Output } from '../src/gen/warmpool/v1/GetPoolStatsResponse.js';
 

@@ -3,17 +3,17 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Metadata, status } from '@grpc/grpc-js';
 import { MASK, redactCommand, redactQuoted, redactSecrets } from '../src/core/redact.js';
-import { redactAuditEvent } from '../src/api/audit.js';
+import { redactAuditEvent } from '../src/app/audit.js';
 import { auditedGuard, type AuthorizeRequest } from '../src/api/guard.js';
-import { redactLogFields } from '../src/observability/logger.js';
+import { redactLogFields } from '../src/core/logger.js';
 import { Policy } from '../src/auth/policy.js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
 import { startSimHttpDevice } from '../src/sim/http-device.js';
 import { validateDevice } from '../src/config/inventory.js';
 import { loadConfig } from '../src/config/load.js';
-import { startTestDaemon, simSpec, m } from './helpers/daemon.js';
-import { captureLogger } from './http-fixtures.js';
-import { waitFor } from './helpers/wait.js';
+import { startTestDaemon, simSpec, m } from './kit/daemon.js';
+import { captureLogger } from './kit/http-fixtures.js';
+import { waitFor } from './kit/wait.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

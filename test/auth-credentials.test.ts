@@ -3,10 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServerCredentials, transportMode } from '../src/auth/server-credentials.js';
 import { parseSubjectAltNames } from '../src/auth/peer-identity.js';
-import { silentLogger } from '../src/observability/logger.js';
+import { silentLogger } from '../src/core/logger.js';
 import type { AppConfig } from '../src/config/types.js';
-import { issueCert, makeCa } from './helpers/certs.js';
-import { grpcConfig } from './helpers/grpc-config.js';
+import { issueCert, makeCa } from './kit/certs.js';
+import { grpcConfig } from './kit/grpc-config.js';
 
 function cfg(tls: Partial<AppConfig['grpc']['tls']>, tokensFile = ''): AppConfig['grpc'] {
   return grpcConfig({ tls, auth: { tokensFile } });

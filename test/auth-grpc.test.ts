@@ -8,11 +8,11 @@ import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAuth, sha256, type AuthLayer } from '../src/auth/index.js';
-import { isWarmpoolError } from '../src/errors.js';
-import { silentLogger } from '../src/observability/logger.js';
+import { isWarmpoolError } from '../src/core/errors.js';
+import { silentLogger } from '../src/core/logger.js';
 import type { AppConfig } from '../src/config/types.js';
-import { issueCert, makeCa, type Ca, type IssuedCert } from './helpers/certs.js';
-import { grpcConfig } from './helpers/grpc-config.js';
+import { issueCert, makeCa, type Ca, type IssuedCert } from './kit/certs.js';
+import { grpcConfig } from './kit/grpc-config.js';
 
 const raw = (b: Buffer): Buffer => b;
 const PATH = '/warmpool.test.AuthProbe/Whoami';

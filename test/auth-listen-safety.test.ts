@@ -2,10 +2,10 @@ import t from 'tap';
 import { Writable } from 'node:stream';
 import { checkListenSafety, isLoopbackListen } from '../src/auth/listen-safety.js';
 import { createAuth } from '../src/auth/index.js';
-import { createLogger, silentLogger } from '../src/observability/logger.js';
+import { createLogger, silentLogger } from '../src/core/logger.js';
 import type { AppConfig } from '../src/config/types.js';
-import { WarmpoolError } from '../src/errors.js';
-import { grpcConfig } from './helpers/grpc-config.js';
+import { WarmpoolError } from '../src/core/errors.js';
+import { grpcConfig } from './kit/grpc-config.js';
 
 function cfg(listen: string, over: { tls?: Partial<AppConfig['grpc']['tls']>; auth?: Partial<AppConfig['grpc']['auth']> } = {}): AppConfig['grpc'] {
   return grpcConfig({ listen, ...over });

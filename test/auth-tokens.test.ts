@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { TokenStore, sha256, parseTokensFile } from '../src/auth/tokens.js';
 import { createAuthenticator } from '../src/auth/authenticate.js';
-import { isWarmpoolError, WarmpoolError } from '../src/errors.js';
-import { createLogger } from '../src/observability/logger.js';
-import type { Clock } from '../src/pool/clock.js';
+import { isWarmpoolError, WarmpoolError } from '../src/core/errors.js';
+import { createLogger } from '../src/core/logger.js';
+import type { Clock } from '../src/core/clock.js';
 import * as grpc from '@grpc/grpc-js';
 
 function fakeClock(): Clock & { advance(ms: number): void } {

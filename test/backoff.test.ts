@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Backoff } from '../src/pool/backoff.js';
-import { seededRandom } from './helpers/fake-clock.js';
+import { seededRandom } from './kit/fake-clock.js';
 
 t.test('delay upper bound grows exponentially by factor and is capped at maxMs', async (t) => {
   const b = new Backoff({ baseMs: 100, maxMs: 5000, random: () => 0.999999 });

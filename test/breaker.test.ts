@@ -1,8 +1,8 @@
 import t from 'tap';
 import { CircuitBreaker } from '../src/pool/breaker.js';
-import { WarmpoolError, isWarmpoolError } from '../src/errors.js';
+import { WarmpoolError, isWarmpoolError } from '../src/core/errors.js';
 import type { CircuitState } from '../src/pool/types.js';
-import { FakeClock } from './helpers/fake-clock.js';
+import { FakeClock } from './kit/fake-clock.js';
 
 function make(over: Partial<ConstructorParameters<typeof CircuitBreaker>[0]> = {}) {
   const clock = new FakeClock();

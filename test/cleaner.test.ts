@@ -1,7 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
-import { cleanOutput, renderLine, StreamCleaner } from '../src/ssh/cleaner.js';
-import { COMMON_PAGER_PATTERNS } from '../src/ssh/profiles.js';
+import { cleanOutput, renderLine, StreamCleaner } from '../src/session/cleaner.js';
+import { COMMON_PAGER_PATTERNS } from '../src/platforms/profiles.js';
 import { compilePattern } from '../src/core/pattern.js';
 
 const pat = (source: string) => compilePattern(source, { field: 'errorPatterns', kind: 'config' });

@@ -1,9 +1,9 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import t, { type Test } from 'tap';
-import { startTestDaemon, simSpec } from './helpers/daemon.js';
-import { startSim } from './helpers/sim.js';
-import { freePort } from './helpers/sshd.js';
-import { cli } from './helpers/cli.js';
+import { startTestDaemon, simSpec } from './kit/daemon.js';
+import { startSim } from './kit/sim.js';
+import { freePort } from './kit/sshd.js';
+import { cli } from './kit/cli.js';
 
 /**
  * The warmpool command as a person or a script meets it when something is wrong: the real CLI

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { PoolStats__Output } from '../src/gen/warmpool/v1/PoolStats.js';
 import { styleFor } from '../src/cli/style.js';
-import { startTestDaemon, simSpec, m } from './helpers/daemon.js';
-import { startSim } from './helpers/sim.js';
-import { freePort } from './helpers/sshd.js';
-import { ROOT } from './helpers/proc.js';
-import { waitFor } from './helpers/wait.js';
-import { cli, runCli } from './helpers/cli.js';
+import { startTestDaemon, simSpec, m } from './kit/daemon.js';
+import { startSim } from './kit/sim.js';
+import { freePort } from './kit/sshd.js';
+import { ROOT } from './kit/proc.js';
+import { waitFor } from './kit/wait.js';
+import { cli, runCli } from './kit/cli.js';
 
 /**
  * What the warmpool command prints when things work: --json with the contract's field names

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, loadInventoryFile } from '../src/config/load.js';
 import { CONFIG_KEYS } from '../src/config/schema.js';
-import { isWarmpoolError, type WarmpoolError } from '../src/errors.js';
+import { isWarmpoolError, type WarmpoolError } from '../src/core/errors.js';
 
 const examples = fileURLToPath(new URL('../examples/', import.meta.url));
 

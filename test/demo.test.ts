@@ -1,8 +1,8 @@
 import { createServer } from 'node:net';
 import t, { type Test } from 'tap';
-import { freePort } from './helpers/sshd.js';
-import { runCli } from './helpers/cli.js';
-import { waitFor } from './helpers/wait.js';
+import { freePort } from './kit/sshd.js';
+import { runCli } from './kit/cli.js';
+import { waitFor } from './kit/wait.js';
 
 /** Whether a port on loopback can be bound (nothing holds it any more). */
 function portFree(port: number): Promise<boolean> {

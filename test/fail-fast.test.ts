@@ -16,8 +16,8 @@ import { validateDevice } from '../src/config/inventory.js';
 import type { DeviceSpec } from '../src/config/types.js';
 import type { PoolStats } from '../src/pool/types.js';
 import { startSimDevice, type SimDevice } from '../src/sim/ssh-device.js';
-import { startTestDaemon, simSpec, m, type TestDaemon } from './helpers/daemon.js';
-import { waitFor } from './helpers/wait.js';
+import { startTestDaemon, simSpec, m, type TestDaemon } from './kit/daemon.js';
+import { waitFor } from './kit/wait.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

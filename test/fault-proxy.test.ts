@@ -1,12 +1,12 @@
 /**
- * The fault proxy (test/helpers/fault-proxy.ts) against a plain node:net echo server:
+ * The fault proxy (test/kit/fault-proxy.ts) against a plain node:net echo server:
  * each fault does what the reliability tests and the soak benchmark rely on.
  */
 import t, { type Test } from 'tap';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { startFaultProxy, type FaultProxy, type Faults } from './helpers/fault-proxy.js';
-import { waitFor } from './helpers/wait.js';
+import { startFaultProxy, type FaultProxy, type Faults } from './kit/fault-proxy.js';
+import { waitFor } from './kit/wait.js';
 
 interface Echo {
   port: number;

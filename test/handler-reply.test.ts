@@ -1,9 +1,9 @@
 import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
-import { WarmpoolError } from '../src/errors.js';
+import { WarmpoolError } from '../src/core/errors.js';
 import { CallTracker, unary, type HandlerDeps } from '../src/api/handler.js';
 import { openGuard } from '../src/api/guard.js';
-import { silentLogger } from '../src/observability/logger.js';
+import { silentLogger } from '../src/core/logger.js';
 
 /**
  * A reply grpc-js refuses to send (here: an error whose code is not a legal metadata value, as a

@@ -3,11 +3,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { Secret } from '../src/config/secret.js';
-import { WarmpoolError } from '../src/errors.js';
-import { connectSsh } from '../src/ssh/connect.js';
-import { fingerprintSha256, hostFieldMatches, knownHostsName } from '../src/ssh/hostkey.js';
-import { generateEd25519, startTestSshServer } from './helpers/keys.js';
-import { sshdDevice, startSshd, testDevice } from './helpers/sshd.js';
+import { WarmpoolError } from '../src/core/errors.js';
+import { connectSsh } from '../src/transport/ssh-connect.js';
+import { fingerprintSha256, hostFieldMatches, knownHostsName } from '../src/transport/hostkey.js';
+import { generateEd25519, startTestSshServer } from './kit/keys.js';
+import { sshdDevice, startSshd, testDevice } from './kit/sshd.js';
 
 const sshd = await startSshd();
 t.teardown(() => sshd.stop());

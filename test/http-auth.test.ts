@@ -3,7 +3,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Secret } from '../src/config/secret.js';
 import { startSimHttpDevice } from '../src/sim/http-device.js';
-import { captureLogger, httpDevice, makeClient } from './http-fixtures.js';
+import { captureLogger, httpDevice, makeClient } from './kit/http-fixtures.js';
 
 // Every credential used below; none may appear in an error message or a log line.
 const SECRETS = ['s3cret-Pa55', 'wrong-Pa55', 'tok-AAAA-1111', 'tok-BBBB-22222', 'sess-Pa55'];

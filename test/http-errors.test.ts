@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createServer } from 'node:net';
 import { startSimHttpDevice } from '../src/sim/http-device.js';
-import { FakeClock, httpDevice, makeClient } from './http-fixtures.js';
+import { FakeClock, httpDevice, makeClient } from './kit/http-fixtures.js';
 
 t.test('a response body over maxResponseBytes is refused with HTTP_BODY_TOO_LARGE (with and without Content-Length)', async (t) => {
   const sim = await startSimHttpDevice({ auth: 'none' });

@@ -4,11 +4,11 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { isNormalPath, normalizeHttpPath } from '../src/http/path.js';
+import { isNormalPath, normalizeHttpPath } from '../src/auth/http-path.js';
 import { Policy } from '../src/auth/policy.js';
 import { validateDevice } from '../src/config/inventory.js';
 import { loadConfig } from '../src/config/load.js';
-import { startTestDaemon, m } from './helpers/daemon.js';
+import { startTestDaemon, m } from './kit/daemon.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -221,7 +221,7 @@ t.test('end to end: the policy decides on exactly the path the device receives',
 });
 
 t.test('a timeout message shows the path with a token in its query masked', async (t) => {
-  const { makeClient, httpDevice } = await import('./http-fixtures.js');
+  const { makeClient, httpDevice } = await import('./kit/http-fixtures.js');
   const server = createServer(() => {
     /* never answers */
   });

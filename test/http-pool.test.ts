@@ -1,10 +1,10 @@
 import t from 'tap';
-import { HttpClients } from '../src/http/registry.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { systemClock } from '../src/pool/clock.js';
+import { HttpClients } from '../src/app/http-clients.js';
+import { silentLogger } from '../src/core/logger.js';
+import { systemClock } from '../src/core/clock.js';
 import { startSimHttpDevice } from '../src/sim/http-device.js';
-import { makeTestPki } from './helpers/tls.js';
-import { BREAKER, httpDevice, makeClient } from './http-fixtures.js';
+import { makeTestPki } from './kit/tls.js';
+import { BREAKER, httpDevice, makeClient } from './kit/http-fixtures.js';
 
 const pki = makeTestPki(t.testdir());
 

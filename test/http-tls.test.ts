@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { startSimHttpDevice, type SimHttpDevice } from '../src/sim/http-device.js';
-import { makeTestPki, type CertPair } from './helpers/tls.js';
-import { captureLogger, httpDevice, makeClient } from './http-fixtures.js';
+import { makeTestPki, type CertPair } from './kit/tls.js';
+import { captureLogger, httpDevice, makeClient } from './kit/http-fixtures.js';
 import type { HttpTls } from '../src/config/types.js';
 
 const pki = makeTestPki(t.testdir());

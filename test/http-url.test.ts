@@ -1,7 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { posix } from 'node:path';
-import { checkMethod, cleanHeaders, isIdempotent, joinPath } from '../src/http/url.js';
+import { checkMethod, cleanHeaders, isIdempotent, joinPath } from '../src/drivers/http/url.js';
 
 const base = new URL('https://10.0.0.1/api/');
 

@@ -10,9 +10,9 @@ import t from 'tap';
 import { status } from '@grpc/grpc-js';
 import { validateDevice } from '../src/config/inventory.js';
 import { loadConfig, loadInventoryFile } from '../src/config/load.js';
-import { isWarmpoolError } from '../src/errors.js';
+import { isWarmpoolError } from '../src/core/errors.js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
-import { startTestDaemon, m } from './helpers/daemon.js';
+import { startTestDaemon, m } from './kit/daemon.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

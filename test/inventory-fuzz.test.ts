@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { inspect } from 'node:util';
 import { validateDevice } from '../src/config/inventory.js';
 import { loadConfig } from '../src/config/load.js';
-import { isWarmpoolError } from '../src/errors.js';
+import { isWarmpoolError } from '../src/core/errors.js';
 
 const defaults = loadConfig({ argv: [], env: {} }).defaults;
 const SECRET = 'fuzz-SECRET-value-91';

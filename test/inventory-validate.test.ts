@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { parseInventory, validateDevice } from '../src/config/inventory.js';
 import { loadConfig } from '../src/config/load.js';
-import { isWarmpoolError, type WarmpoolError } from '../src/errors.js';
+import { isWarmpoolError, type WarmpoolError } from '../src/core/errors.js';
 
 const defaults = loadConfig({ argv: [], env: {} }).defaults;
 const FP = 'SHA256:Ndn2nNQI3C/HRofmkAHuPkHxYutLZVwHJidfQ4IkyLY';

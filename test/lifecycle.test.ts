@@ -3,10 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
-import { waitFor } from './helpers/wait.js';
+import { waitFor } from './kit/wait.js';
 import { loadProto } from '../src/api/proto.js';
-import { freePort } from './helpers/sshd.js';
-import { ROOT, runWarmpool as run } from './helpers/proc.js';
+import { freePort } from './kit/sshd.js';
+import { ROOT, runWarmpool as run } from './kit/proc.js';
 /** The daemon as users run it: a separate process, driven by signals (helpers/proc.ts). */
 
 t.test('invalid configuration exits 2 naming the key', async (t) => {

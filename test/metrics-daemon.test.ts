@@ -7,8 +7,8 @@ import t from 'tap';
 import { request } from 'node:http';
 import { status } from '@grpc/grpc-js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
-import { startTestDaemon, simSpec, m } from './helpers/daemon.js';
-import { parseExposition, promtool, sampleValue } from './metrics-fixtures.js';
+import { startTestDaemon, simSpec, m } from './kit/daemon.js';
+import { parseExposition, promtool, sampleValue } from './kit/metrics-fixtures.js';
 
 function get(address: string, path: string): Promise<{ status: number; type: string; body: string }> {
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];

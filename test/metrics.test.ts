@@ -4,7 +4,7 @@ import { ALL_DEVICES, createMetrics } from '../src/observability/metrics.js';
 import type { PoolStats } from '../src/pool/types.js';
 import {
   driveAll, fullScrape, parseExposition, poolStats, promtool, sampleValue, twoDeviceStats,
-} from './metrics-fixtures.js';
+} from './kit/metrics-fixtures.js';
 
 /** CONTRACT §4 plus the documented extras: every family with its exact label set. */
 const EXPECTED: Array<{ name: string; type: 'gauge' | 'counter' | 'histogram'; labels: string[] }> = [

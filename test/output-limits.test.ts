@@ -15,11 +15,11 @@ import { status } from '@grpc/grpc-js';
 import { loadConfig } from '../src/config/load.js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
 import { numberedLinesText } from '../src/sim/platforms.js';
-import { startTestDaemon, simSpec, m, type TestDaemon } from './helpers/daemon.js';
-import { sshdDevice, startSshd } from './helpers/sshd.js';
-import { batch, openSimShell, startSim, testSshSettings } from './helpers/sim.js';
-import { captureLogger, httpDevice } from './http-fixtures.js';
-import { parseExposition, sampleValue } from './metrics-fixtures.js';
+import { startTestDaemon, simSpec, m, type TestDaemon } from './kit/daemon.js';
+import { sshdDevice, startSshd } from './kit/sshd.js';
+import { batch, openSimShell, startSim, testSshSettings } from './kit/sim.js';
+import { captureLogger, httpDevice } from './kit/http-fixtures.js';
+import { parseExposition, sampleValue } from './kit/metrics-fixtures.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -13,8 +13,8 @@ import type { DeviceSpec, Platform, SessionMode } from '../src/config/types.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sshdDevice, startSshd } from './helpers/sshd.js';
-import { m, startTestDaemon } from './helpers/daemon.js';
+import { sshdDevice, startSshd } from './kit/sshd.js';
+import { m, startTestDaemon } from './kit/daemon.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 t.comment(`fast-check seed ${SEED} (replay with FUZZ_SEED=${SEED})`);

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { classifyCommand, commandIntent, grammarFor, type Intent } from '../src/auth/intent.js';
 import { Policy } from '../src/auth/policy.js';
 import type { Caller } from '../src/auth/caller.js';
-import { startSim } from './helpers/sim.js';
-import { m, simSpec, startTestDaemon } from './helpers/daemon.js';
+import { startSim } from './kit/sim.js';
+import { m, simSpec, startTestDaemon } from './kit/daemon.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 t.comment(`fast-check seed ${SEED} (replay with FUZZ_SEED=${SEED})`);

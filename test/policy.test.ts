@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { Policy, PolicyStore, loadPolicy, redactCommand, type AuthzRequest } from '../src/auth/policy.js';
 import type { Caller } from '../src/auth/caller.js';
 import type { DeviceSpec } from '../src/config/types.js';
-import type { Clock } from '../src/pool/clock.js';
-import { isWarmpoolError } from '../src/errors.js';
+import type { Clock } from '../src/core/clock.js';
+import { isWarmpoolError } from '../src/core/errors.js';
 
 /** A full DeviceSpec, as the inventory hands it to the API layer. */
 function device(id: string, labels: Record<string, string> = {}, platform: DeviceSpec['platform'] = 'cisco_ios'): DeviceSpec {

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { status } from '@grpc/grpc-js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
-import { waitFor } from './helpers/wait.js';
-import { startTestDaemon, simSpec, m } from './helpers/daemon.js';
+import { waitFor } from './kit/wait.js';
+import { startTestDaemon, simSpec, m } from './kit/daemon.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -1,9 +1,9 @@
 import t from 'tap';
-import { isWarmpoolError } from '../src/errors.js';
+import { isWarmpoolError } from '../src/core/errors.js';
 import { ConnectLimiter, SessionBudget } from '../src/pool/limits.js';
 import type { Lease } from '../src/pool/types.js';
-import { FakeClock, flush } from './helpers/fake-clock.js';
-import { FakeFactory, type FakeSession, makeTestPool } from './helpers/fake-session.js';
+import { FakeClock, flush } from './kit/fake-clock.js';
+import { FakeFactory, type FakeSession, makeTestPool } from './kit/fake-session.js';
 
 function settle<T>(p: Promise<T>): { value?: T; error?: unknown; done: boolean } {
   const r: { value?: T; error?: unknown; done: boolean } = { done: false };

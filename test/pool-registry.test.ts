@@ -1,13 +1,13 @@
 import t from 'tap';
 import type { AppConfig, DeviceSpec } from '../src/config/types.js';
 import { Secret } from '../src/config/secret.js';
-import { isWarmpoolError } from '../src/errors.js';
-import { silentLogger } from '../src/observability/logger.js';
-import { PoolRegistry, connectionKey } from '../src/pool/registry.js';
+import { isWarmpoolError } from '../src/core/errors.js';
+import { silentLogger } from '../src/core/logger.js';
+import { PoolRegistry, connectionKey } from '../src/app/ssh-pools.js';
 import type { Lease, PoolStats, SessionFactory } from '../src/pool/types.js';
-import type { DeviceSession } from '../src/ssh/types.js';
-import { FakeClock, flush, seededRandom } from './helpers/fake-clock.js';
-import { FakeFactory, type FakeSession } from './helpers/fake-session.js';
+import type { DeviceSession } from '../src/drivers/ssh-types.js';
+import { FakeClock, flush, seededRandom } from './kit/fake-clock.js';
+import { FakeFactory, type FakeSession } from './kit/fake-session.js';
 
 // Only the fields the registry reads; the rest of AppConfig is someone else's business.
 const config = {

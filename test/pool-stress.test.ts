@@ -1,9 +1,9 @@
 import t from 'tap';
-import { WarmpoolError, isWarmpoolError } from '../src/errors.js';
+import { WarmpoolError, isWarmpoolError } from '../src/core/errors.js';
 import { SessionBudget, ConnectLimiter } from '../src/pool/limits.js';
 import type { Lease } from '../src/pool/types.js';
-import { FakeClock, flush, seededRandom } from './helpers/fake-clock.js';
-import { FakeFactory, type FakeSession, makeTestPool } from './helpers/fake-session.js';
+import { FakeClock, flush, seededRandom } from './kit/fake-clock.js';
+import { FakeFactory, type FakeSession, makeTestPool } from './kit/fake-session.js';
 
 const unhandled: unknown[] = [];
 const onUnhandled = (r: unknown): void => { unhandled.push(r); };

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { WarmpoolError, isWarmpoolError } from '../src/errors.js';
+import { WarmpoolError, isWarmpoolError } from '../src/core/errors.js';
 import type { Lease } from '../src/pool/types.js';
-import { FakeClock, flush, seededRandom } from './helpers/fake-clock.js';
-import { FakeFactory, FakeSession, makeTestPool } from './helpers/fake-session.js';
+import { FakeClock, flush, seededRandom } from './kit/fake-clock.js';
+import { FakeFactory, FakeSession, makeTestPool } from './kit/fake-session.js';
 
 // The daemon treats an unhandled rejection as fatal; so does this file.
 const unhandled: unknown[] = [];

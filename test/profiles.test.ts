@@ -1,8 +1,8 @@
 import t from 'tap';
-import { resolveProfile } from '../src/ssh/profiles.js';
-import { decidePrompt, isPagerPrompt, matchPrompt, promptLevel } from '../src/ssh/prompt.js';
+import { resolveProfile } from '../src/platforms/profiles.js';
+import { decidePrompt, isPagerPrompt, matchPrompt, promptLevel } from '../src/session/prompt.js';
 import type { DeviceSpec, Platform } from '../src/config/types.js';
-import { testPoolSettings, testSshSettings } from './helpers/sim.js';
+import { testPoolSettings, testSshSettings } from './kit/sim.js';
 
 function spec(platform: Platform, over: Partial<DeviceSpec> = {}): DeviceSpec {
   return {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import t from 'tap';
-import { ROOT } from './helpers/proc.js';
+import { ROOT } from './kit/proc.js';
 
 /**
  * The Python client (clients/python) is tested by its own unittest suite, against real

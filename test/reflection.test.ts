@@ -11,8 +11,8 @@ import * as protoLoader from '@grpc/proto-loader';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
 import t from 'tap';
 import { descriptorSetFiles } from '../src/api/reflection.js';
-import { startSim } from './helpers/sim.js';
-import { simSpec, startTestDaemon } from './helpers/daemon.js';
+import { startSim } from './kit/sim.js';
+import { simSpec, startTestDaemon } from './kit/daemon.js';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');

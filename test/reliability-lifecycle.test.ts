@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { startSimDevice, type SimDevice, type SimOptions } from '../src/sim/ssh-device.js';
 import type { PoolStats } from '../src/pool/types.js';
-import { startTestDaemon, simSpec, m, type TestDaemon } from './helpers/daemon.js';
-import { waitFor } from './helpers/wait.js';
-import { parseExposition, sampleValue } from './metrics-fixtures.js';
+import { startTestDaemon, simSpec, m, type TestDaemon } from './kit/daemon.js';
+import { waitFor } from './kit/wait.js';
+import { parseExposition, sampleValue } from './kit/metrics-fixtures.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

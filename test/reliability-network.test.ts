@@ -10,9 +10,9 @@ import t, { type Test } from 'tap';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { startSimDevice, type SimDevice, type SimOptions } from '../src/sim/ssh-device.js';
 import type { PoolStats } from '../src/pool/types.js';
-import { startFaultProxy, type FaultProxy } from './helpers/fault-proxy.js';
-import { startTestDaemon, simSpec, m, type TestDaemon } from './helpers/daemon.js';
-import { waitFor } from './helpers/wait.js';
+import { startFaultProxy, type FaultProxy } from './kit/fault-proxy.js';
+import { startTestDaemon, simSpec, m, type TestDaemon } from './kit/daemon.js';
+import { waitFor } from './kit/wait.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -176,7 +176,7 @@ t.test('a login slower than connectTimeoutMs fails UNAVAILABLE (CONNECT_TIMEOUT)
   const p = await proxyFor(t, s);
   // acquireTimeoutMs 600 < connect timeout (400) + the shortest reconnect backoff (250): each
   // call fails with the connect error itself rather than waiting for a retry.
-  // breaker.maxOpenMs 1000 also caps the reconnect backoff at 1 s (pool/registry.ts).
+  // breaker.maxOpenMs 1000 also caps the reconnect backoff at 1 s (app/ssh-pools.ts).
   const td = await daemon(t, [viaProxy(s, p, 'slow', { connectTimeoutMs: 400 }, { max: 3, acquireTimeoutMs: 600 })],
     ['--breaker.openMs', '1000', '--breaker.maxOpenMs', '1000']);
   p.set({ handshakeDelayMs: 2000 });

@@ -12,7 +12,7 @@ import { isDeepStrictEqual } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { loadConfig } from '../src/config/load.js';
-import { isWarmpoolError, WarmpoolError } from '../src/errors.js';
+import { isWarmpoolError, WarmpoolError } from '../src/core/errors.js';
 import {
   DEFAULT_RUN_MANY_CONCURRENCY,
   DEVICE_ID_RE,
@@ -28,7 +28,7 @@ import type { RunManyRequest__Output } from '../src/gen/warmpool/v1/RunManyReque
 import type { HttpRequest__Output } from '../src/gen/warmpool/v1/HttpRequest.js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
 import { startSimHttpDevice } from '../src/sim/http-device.js';
-import { m, simSpec, startTestDaemon } from './helpers/daemon.js';
+import { m, simSpec, startTestDaemon } from './kit/daemon.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
 t.comment(`fast-check seed ${SEED} (replay with FUZZ_SEED=${SEED})`);

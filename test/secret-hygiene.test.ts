@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Metadata } from '@grpc/grpc-js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
-import { createLogger } from '../src/observability/logger.js';
+import { createLogger } from '../src/core/logger.js';
 import { loadConfig } from '../src/config/load.js';
 import { parseInventory } from '../src/config/inventory.js';
-import { sshKeygen } from './helpers/keys.js';
-import { startTestDaemon, simSpec, m } from './helpers/daemon.js';
+import { sshKeygen } from './kit/keys.js';
+import { startTestDaemon, simSpec, m } from './kit/daemon.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

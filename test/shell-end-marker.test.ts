@@ -4,10 +4,10 @@
  * them early. Against the simulator over real SSH connections.
  */
 import t from 'tap';
-import { resolveProfile } from '../src/ssh/profiles.js';
-import { asksNoQuestion } from '../src/ssh/prompt.js';
+import { resolveProfile } from '../src/platforms/profiles.js';
+import { asksNoQuestion } from '../src/session/prompt.js';
 import { fakePromptOutput } from '../src/sim/hostile.js';
-import { batch, openSimShell, simDeviceSpec, startSim } from './helpers/sim.js';
+import { batch, openSimShell, simDeviceSpec, startSim } from './kit/sim.js';
 
 t.test('only commands that abbreviate a question-free word get the marker', async (t) => {
   const sim = await startSim(t, { platform: 'cisco_ios' });

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { silentLogger } from '../src/observability/logger.js';
-import { createSshSessionFactory } from '../src/ssh/factory.js';
-import { batch, simDeviceSpec, startSim } from './helpers/sim.js';
+import { silentLogger } from '../src/core/logger.js';
+import { createSshSessionFactory } from '../src/drivers/ssh-factory.js';
+import { batch, simDeviceSpec, startSim } from './kit/sim.js';
 
 t.test('the factory opens a shell session for shell-mode devices', async (t) => {
   const sim = await startSim(t, { platform: 'cisco_ios' });

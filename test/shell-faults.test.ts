@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { numberedLinesText } from '../src/sim/platforms.js';
-import { batch, openSimShell, startSim } from './helpers/sim.js';
+import { batch, openSimShell, startSim } from './kit/sim.js';
 
 t.test('a command that outlives its timeout rejects COMMAND_TIMEOUT and marks the session dirty', async (t) => {
   const sim = await startSim(t, { platform: 'cisco_ios' });

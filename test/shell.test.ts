@@ -4,7 +4,7 @@
 import t from 'tap';
 import type { Platform } from '../src/config/types.js';
 import { runningConfigText } from '../src/sim/platforms.js';
-import { batch, openSimShell, startSim } from './helpers/sim.js';
+import { batch, openSimShell, startSim } from './kit/sim.js';
 import { compilePattern } from '../src/core/pattern.js';
 
 interface Case {

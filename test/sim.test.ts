@@ -8,8 +8,8 @@ import t, { type Test } from 'tap';
 import ssh2 from 'ssh2';
 import { startSimDevice, startSimFleet, type SimDevice } from '../src/sim/ssh-device.js';
 import { parseSimArgs, runSimCommand } from '../src/sim/sim-command.js';
-import { connectSsh } from '../src/ssh/connect.js';
-import { simDeviceSpec, startSim } from './helpers/sim.js';
+import { connectSsh } from '../src/transport/ssh-connect.js';
+import { simDeviceSpec, startSim } from './kit/sim.js';
 
 interface Raw {
   client: ssh2.Client;

@@ -1,11 +1,11 @@
 import net from 'node:net';
 import t, { type Test } from 'tap';
 import { Secret } from '../src/config/secret.js';
-import { WarmpoolError } from '../src/errors.js';
-import { createLogger } from '../src/observability/logger.js';
-import { connectSsh } from '../src/ssh/connect.js';
-import { generateEd25519, startTestSshServer } from './helpers/keys.js';
-import { freePort, sshdDevice, startSshd, testDevice } from './helpers/sshd.js';
+import { WarmpoolError } from '../src/core/errors.js';
+import { createLogger } from '../src/core/logger.js';
+import { connectSsh } from '../src/transport/ssh-connect.js';
+import { generateEd25519, startTestSshServer } from './kit/keys.js';
+import { freePort, sshdDevice, startSshd, testDevice } from './kit/sshd.js';
 
 const sshd = await startSshd();
 t.teardown(() => sshd.stop());

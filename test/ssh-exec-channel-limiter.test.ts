@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ChannelLimiter } from '../src/ssh/channel-limiter.js';
+import { ChannelLimiter } from '../src/transport/channel-limiter.js';
 
 t.test('grants up to max at once, queues the rest FIFO, releases are idempotent', async (t) => {
   const l = new ChannelLimiter(2);

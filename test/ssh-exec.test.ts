@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { Secret } from '../src/config/secret.js';
-import { WarmpoolError } from '../src/errors.js';
-import { openExecSession, type ExecSession } from '../src/ssh/exec-driver.js';
-import type { BatchRequest } from '../src/ssh/types.js';
-import { startTestSshServer } from './helpers/keys.js';
-import { sshdDevice, startSshd, startTcpProxy, testDevice } from './helpers/sshd.js';
+import { WarmpoolError } from '../src/core/errors.js';
+import { openExecSession, type ExecSession } from '../src/drivers/exec-driver.js';
+import type { BatchRequest } from '../src/drivers/ssh-types.js';
+import { startTestSshServer } from './kit/keys.js';
+import { sshdDevice, startSshd, startTcpProxy, testDevice } from './kit/sshd.js';
 
 const sshd = await startSshd();
 t.teardown(() => sshd.stop());

@@ -7,9 +7,9 @@ import { WarmpoolClient, WarmpoolClientError, DEVICE_HEADER, resultError } from 
 import { loadProto } from '../src/api/proto.js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
 import { startSimHttpDevice } from '../src/sim/http-device.js';
-import { startTestDaemon, simSpec } from './helpers/daemon.js';
-import { freePort } from './helpers/sshd.js';
-import { ROOT } from './helpers/proc.js';
+import { startTestDaemon, simSpec } from './kit/daemon.js';
+import { freePort } from './kit/sshd.js';
+import { ROOT } from './kit/proc.js';
 
 const TOKEN = 'ts-client-token-0123456789';
 

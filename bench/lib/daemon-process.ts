@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadProto } from '../../src/api/proto.js';
 import { reapOnExit, stopChild } from './sim-process.js';
-import { freePort } from '../../test/helpers/sshd.js';
+import { freePort } from '../../test/kit/sshd.js';
 
 export interface DaemonProcess {
   proc: ChildProcess;

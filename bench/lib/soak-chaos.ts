@@ -5,7 +5,7 @@
  * and added latency. One fault at a time per device, so every fault is also lifted.
  * HOSTILE_CALLS (below) are the soak's hostile-output calls, made on a hostile simulated device.
  */
-import type { FaultProxy } from '../../test/helpers/fault-proxy.js';
+import type { FaultProxy } from '../../test/kit/fault-proxy.js';
 import { BINARY_MARKERS, fakePromptOutput } from '../../src/sim/hostile.js';
 
 export interface ChaosTarget {
@@ -19,7 +19,7 @@ export type ChaosKind = 'reset' | 'blackhole' | 'reboot' | 'slow-handshake' | 'r
 const KINDS: ChaosKind[] = ['reset', 'blackhole', 'reboot', 'slow-handshake', 'refuse', 'latency'];
 
 /** The tests' seeded PRNG (mulberry32): chaos and load replay from a seed. */
-export { seededRandom } from '../../test/helpers/fake-clock.js';
+export { seededRandom } from '../../test/kit/fake-clock.js';
 
 export class Chaos {
   readonly events = new Map<ChaosKind, number>();

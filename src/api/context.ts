@@ -1,4 +1,4 @@
-import type { CommandOutcome } from '../ssh/types.js';
+import type { CommandOutcome } from '../drivers/ssh-types.js';
 import type { SessionInfo } from '../pool/types.js';
 
 /** Who is calling; filled in by authentication (anonymous when auth is off). */

@@ -5,7 +5,7 @@ import type { RunResponse } from '../gen/warmpool/v1/RunResponse.js';
 import type { SessionInfo as SessionInfoMsg } from '../gen/warmpool/v1/SessionInfo.js';
 import type { CommandResult } from '../gen/warmpool/v1/CommandResult.js';
 import type { PoolStats, SessionInfo } from '../pool/types.js';
-import type { CommandOutcome } from '../ssh/types.js';
+import type { CommandOutcome } from '../drivers/ssh-types.js';
 import type { RunResult } from './context.js';
 
 /** Conversions between internal objects and proto messages; no logic beyond shape. */

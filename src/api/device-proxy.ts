@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { AppConfig, DeviceSpec } from '../config/types.js';
-import { WarmpoolError } from '../errors.js';
+import { WarmpoolError } from '../core/errors.js';
 import type { DeviceProxyHandlers } from '../gen/warmpool/v1/DeviceProxy.js';
 import type { DeviceRunResult } from '../gen/warmpool/v1/DeviceRunResult.js';
 import type { HttpRequest__Output } from '../gen/warmpool/v1/HttpRequest.js';
@@ -14,7 +14,7 @@ import type { SessionInfo } from '../pool/types.js';
 import type { CallContext } from './context.js';
 import { commandResultMsg, runResponseMsg, sessionInfoMsg } from './convert.js';
 import { serverStream, unary, writeWithBackpressure, type HandlerDeps } from './handler.js';
-import type { Runner } from './run.js';
+import type { Runner } from '../app/run.js';
 import { toErrorMessage } from './status.js';
 import { validateHttp, validateRun, validateRunMany, type ValidRun } from './validate.js';
 

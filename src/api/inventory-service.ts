@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/types.js';
 import type { DeviceSpec } from '../config/types.js';
-import { WarmpoolError } from '../errors.js';
+import { WarmpoolError } from '../core/errors.js';
 import type { InventoryHandlers } from '../gen/warmpool/v1/Inventory.js';
 import type { Device } from '../gen/warmpool/v1/Device.js';
 import type { PutDeviceRequest__Output } from '../gen/warmpool/v1/PutDeviceRequest.js';

@@ -1,5 +1,5 @@
 import { status as Status, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { WarmpoolError, type ErrorCode } from '../errors.js';
+import { WarmpoolError, type ErrorCode } from '../core/errors.js';
 
 /**
  * The one place that maps internal error codes to gRPC status codes (CONTRACT §3).

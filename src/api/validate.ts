@@ -1,12 +1,12 @@
 import { X509Certificate } from 'node:crypto';
 import type { AppConfig, SessionMode } from '../config/types.js';
 import { compilePattern, PatternError, type Pattern } from '../core/pattern.js';
-import { WarmpoolError } from '../errors.js';
+import { WarmpoolError } from '../core/errors.js';
 import type { RunRequest__Output } from '../gen/warmpool/v1/RunRequest.js';
 import type { RunManyRequest__Output } from '../gen/warmpool/v1/RunManyRequest.js';
 import type { HttpRequest__Output } from '../gen/warmpool/v1/HttpRequest.js';
-import { normalizeHttpPath } from '../http/path.js';
-import { fingerprintSha256, hostFieldMatches, knownHostsName, parseKnownHosts } from '../ssh/hostkey.js';
+import { normalizeHttpPath } from '../auth/http-path.js';
+import { fingerprintSha256, hostFieldMatches, knownHostsName, parseKnownHosts } from '../transport/hostkey.js';
 
 /**
  * Request validation: every malformed request becomes INVALID_ARGUMENT naming the

@@ -15,7 +15,7 @@
  */
 import type { Metadata } from '@grpc/grpc-js';
 import type { PeerCertificate } from 'node:tls';
-import { WarmpoolError } from '../errors.js';
+import { WarmpoolError } from '../core/errors.js';
 import { ANONYMOUS, type Caller } from './caller.js';
 import { certificateIdentity } from './peer-identity.js';
 import type { TokenStore } from './tokens.js';

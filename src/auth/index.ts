@@ -11,8 +11,8 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { AppConfig } from '../config/types.js';
-import type { Clock } from '../pool/clock.js';
-import type { Logger } from '../observability/logger.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
 import { createAuthenticator, type AuthenticatableCall, type Authenticator } from './authenticate.js';
 import type { Caller } from './caller.js';
 import { checkListenSafety } from './listen-safety.js';

@@ -6,9 +6,9 @@
  * the pod boundary is the security boundary; anywhere else the caller must be authenticated.
  */
 import { BlockList, isIP } from 'node:net';
-import { WarmpoolError } from '../errors.js';
+import { WarmpoolError } from '../core/errors.js';
 import type { AppConfig } from '../config/types.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../core/logger.js';
 
 const loopback = new BlockList();
 loopback.addSubnet('127.0.0.0', 8, 'ipv4');

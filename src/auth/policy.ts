@@ -33,8 +33,8 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { compilePattern, PatternError, type Pattern } from '../core/pattern.js';
-import { WarmpoolError } from '../errors.js';
-import { isNormalPath } from '../http/path.js';
+import { WarmpoolError } from '../core/errors.js';
+import { isNormalPath } from './http-path.js';
 import { redactCommand as redactCommandText } from '../core/redact.js';
 import type { Caller } from './caller.js';
 import { raisesPrivilege } from './intent.js';

@@ -12,9 +12,9 @@
  * is logged (at most once per distinct problem), so a half-written file never opens a hole.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { systemClock, type Clock } from '../pool/clock.js';
-import { WarmpoolError, describeError, isWarmpoolError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { WarmpoolError, describeError, isWarmpoolError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 
 export interface ReloadingFileOptions {
   /** Minimum time between two stat() calls on the request path. Default 1000 ms. */

@@ -19,9 +19,9 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { WarmpoolError, describeError } from '../errors.js';
+import { WarmpoolError, describeError } from '../core/errors.js';
 import type { AppConfig } from '../config/types.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../core/logger.js';
 
 export { checkListenSafety, isLoopbackListen } from './listen-safety.js';
 

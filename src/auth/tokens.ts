@@ -15,7 +15,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { WarmpoolError } from '../errors.js';
+import { WarmpoolError } from '../core/errors.js';
 import { ReloadingFile, type ReloadingFileOptions } from './reloading-file.js';
 
 interface TokenEntry {

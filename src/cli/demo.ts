@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { validateDevice } from '../config/inventory.js';
 import type { AppConfig, DeviceSpec } from '../config/types.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../core/logger.js';
 import { startSimHttpDevice, type SimHttpDevice } from '../sim/http-device.js';
 import { startSimFleet, type SimDevice, type SimFleetSpec } from '../sim/ssh-device.js';
 import { Daemon } from '../server.js';

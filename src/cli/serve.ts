@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/load.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../core/logger.js';
 import type { DeviceSpec } from '../config/types.js';
 import { Daemon } from '../server.js';
 import { checkDaemonArgv } from './daemon-args.js';

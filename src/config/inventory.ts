@@ -8,7 +8,7 @@
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { compilePromptPattern, PatternError, type Pattern } from '../core/pattern.js';
-import { WarmpoolError } from '../errors.js';
+import { WarmpoolError } from '../core/errors.js';
 import { checkHost, checkPort, hasControlChars, isPlainObject, showKind, showValue, suggest } from './checks.js';
 import { allowedKeys, DEVICE_FIELDS, deviceField } from './device-fields.js';
 import { parseStructuredText } from './parse.js';

@@ -7,7 +7,7 @@
 import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import convict from 'convict';
-import { WarmpoolError } from '../errors.js';
+import { WarmpoolError } from '../core/errors.js';
 import { checkBelowSendLimit, isPlainObject, parseListen, showValue, suggest } from './checks.js';
 import { parseInventory } from './inventory.js';
 import { parseStructuredText } from './parse.js';

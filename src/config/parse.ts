@@ -5,7 +5,7 @@
  */
 import { extname } from 'node:path';
 import YAML from 'yaml';
-import { WarmpoolError } from '../errors.js';
+import { WarmpoolError } from '../core/errors.js';
 
 function lineCol(text: string, offset: number): string {
   const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));

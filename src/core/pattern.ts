@@ -12,7 +12,7 @@
  * estimated from the source before re2js sees it.
  */
 import { RE2JS, RE2JSSyntaxException } from 're2js';
-import { WarmpoolError } from '../errors.js';
+import { WarmpoolError } from './errors.js';
 
 /** Where a pattern comes from: a request field (caller input) or the inventory / built-in profiles. */
 export type PatternKind = 'request' | 'config';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Secret } from '../config/secret.js';
 import type { DeviceSpec } from '../config/types.js';
-import { WarmpoolError } from '../errors.js';
+import { WarmpoolError } from '../core/errors.js';
 
 export type InventoryChange =
   | { kind: 'upsert'; device: DeviceSpec; previous: DeviceSpec | undefined }

@@ -1,4 +1,4 @@
-import type { Random } from './clock.js';
+import type { Random } from '../core/clock.js';
 
 export interface BackoffOptions {
   /** First delay (ms) and the floor of every delay. */

@@ -1,5 +1,5 @@
-import { WarmpoolError, describeError, type ErrorCode } from '../errors.js';
-import type { Clock, Random } from './clock.js';
+import { WarmpoolError, describeError, type ErrorCode } from '../core/errors.js';
+import type { Clock, Random } from '../core/clock.js';
 import type { CircuitState } from './types.js';
 
 export interface CircuitBreakerOptions {

@@ -1,4 +1,4 @@
-import { WarmpoolError } from '../errors.js';
+import { WarmpoolError } from '../core/errors.js';
 
 /**
  * Process-wide limits shared by every device pool.

@@ -1,10 +1,10 @@
 import { setMaxListeners } from 'node:events';
 import type { PoolSettings, Protocol } from '../config/types.js';
-import { WarmpoolError, describeError, isPermanentConnectError, isWarmpoolError } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import { WarmpoolError, describeError, isPermanentConnectError, isWarmpoolError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { Backoff } from './backoff.js';
 import { CircuitBreaker } from './breaker.js';
-import type { Clock, Random, TimerHandle } from './clock.js';
+import type { Clock, Random, TimerHandle } from '../core/clock.js';
 import type { BudgetClient, ConnectLimiter, SessionBudget } from './limits.js';
 import type {
   AcquireOptions, Lease, PoolObserver, PoolStats, Session, SessionFactory, SessionInfo,

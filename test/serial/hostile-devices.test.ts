@@ -22,7 +22,7 @@ import { parseSimArgs } from '../../src/sim/sim-command.js';
 import { loadConfig } from '../../src/config/load.js';
 import { validateDevice } from '../../src/config/inventory.js';
 import type { DeviceSpec } from '../../src/config/types.js';
-import { startTestDaemon, m, type TestDaemon } from '../helpers/daemon.js';
+import { startTestDaemon, m, type TestDaemon } from '../kit/daemon.js';
 import type { RunResponse__Output } from '../../src/gen/warmpool/v1/RunResponse.js';
 import type { RunEvent__Output } from '../../src/gen/warmpool/v1/RunEvent.js';
 import type { GetPoolStatsResponse__Output } from '../../src/gen/warmpool/v1/GetPoolStatsResponse.js';

@@ -7,7 +7,7 @@ import t from 'tap';
 import { request } from 'node:http';
 import { status } from '@grpc/grpc-js';
 import { startSimDevice } from '../../src/sim/ssh-device.js';
-import { startTestDaemon, simSpec, m } from '../helpers/daemon.js';
+import { startTestDaemon, simSpec, m } from '../kit/daemon.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

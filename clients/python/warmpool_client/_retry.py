@@ -27,7 +27,7 @@ from typing import Callable, Optional
 
 import grpc
 
-# Daemon codes (src/errors.ts) that are raised before anything is sent to the device.
+# Daemon codes (src/core/errors.ts) that are raised before anything is sent to the device.
 NOT_SENT_CODES = frozenset({"CONNECT_REFUSED", "CONNECT_TIMEOUT", "HOST_UNREACHABLE", "CIRCUIT_OPEN", "DRAINING"})
 
 # grpc core's texts when no connection to the daemon could be made at all.

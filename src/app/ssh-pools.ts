@@ -1,0 +1,238 @@
+import { createHash } from 'node:crypto';
+import type { AppConfig, DeviceSpec } from '../config/types.js';
+import type { Secret } from '../config/secret.js';
+import { WarmpoolError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { DeviceSession } from '../drivers/ssh-types.js';
+import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
+import { ConnectLimiter, SessionBudget } from '../pool/limits.js';
+import { DevicePool } from '../pool/pool.js';
+import type { PoolObserver, PoolStats, SessionFactory } from '../pool/types.js';
+
+export interface PoolRegistryOptions {
+  config: AppConfig;
+  sshFactory: (d: DeviceSpec) => SessionFactory<DeviceSession>;
+  clock?: Clock;
+  random?: Random;
+  observer?: PoolObserver;
+  logger: Logger;
+  /** Stats of pools kept elsewhere (the HTTP pools), appended to stats(). */
+  extraStats?: () => PoolStats[];
+  /** Share of maxLifetimeMs removed at random per session (default 0.1). */
+  lifetimeJitter?: number;
+}
+
+export type UpsertResult = 'added' | 'changed' | 'resized' | 'unchanged';
+
+interface Slot {
+  spec: DeviceSpec;
+  /** Fingerprint of the connection-relevant fields; a change means old sessions must go. */
+  key: string;
+  pool: DevicePool<DeviceSession>;
+}
+
+/**
+ * The SSH pools of every device, kept in step with the inventory.
+ *
+ * - unchanged device: its pool (and warm sessions) stay;
+ * - changed connection settings (host, credentials, host-key policy, ssh settings, ...):
+ *   pool.retire(newFactory) — idle sessions close now, busy ones on release, so no caller
+ *   ever gets a session built from the old settings after the change;
+ * - only pool sizes/timeouts changed: updated in place, no reconnect;
+ * - deleted device: its pool drains and is closed once empty.
+ *
+ * The connect limiter and the session budget are created here, once, and shared by all
+ * pools (the HTTP engineer can reuse `connectLimiter` / `sessionBudget`).
+ */
+export class PoolRegistry {
+  readonly connectLimiter: ConnectLimiter;
+  readonly sessionBudget: SessionBudget;
+  readonly #opts: PoolRegistryOptions;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #log: Logger;
+  readonly #slots = new Map<string, Slot>();
+  /** Pools of deleted/drained devices still closing sessions (awaited by closeAll). */
+  readonly #leaving = new Set<DevicePool<DeviceSession>>();
+  #closed = false;
+
+  constructor(opts: PoolRegistryOptions) {
+    this.#opts = opts;
+    this.#clock = opts.clock ?? systemClock;
+    this.#random = opts.random ?? systemRandom;
+    this.#log = opts.logger;
+    this.connectLimiter = new ConnectLimiter(opts.config.limits.maxConcurrentConnects);
+    this.sessionBudget = new SessionBudget(opts.config.limits.maxTotalSessions);
+  }
+
+  /** The device's SSH pool; DEVICE_NOT_FOUND when the inventory has no such device. */
+  sshPool(deviceId: string): DevicePool<DeviceSession> {
+    const slot = this.#slots.get(deviceId);
+    if (!slot) throw new WarmpoolError('DEVICE_NOT_FOUND', `device "${deviceId}" not found`, { device: deviceId });
+    return slot.pool;
+  }
+
+  has(deviceId: string): boolean {
+    return this.#slots.has(deviceId);
+  }
+
+  ids(): string[] {
+    return [...this.#slots.keys()];
+  }
+
+  /** Make the pools match this full inventory: add, change, and remove devices not listed. */
+  applyInventory(devices: DeviceSpec[]): { added: string[]; changed: string[]; removed: string[] } {
+    const out = { added: [] as string[], changed: [] as string[], removed: [] as string[] };
+    const seen = new Set<string>();
+    for (const d of devices) {
+      seen.add(d.id);
+      const r = this.upsert(d);
+      if (r === 'added') out.added.push(d.id);
+      else if (r !== 'unchanged') out.changed.push(d.id);
+    }
+    for (const id of [...this.#slots.keys()]) {
+      if (!seen.has(id) && this.remove(id)) out.removed.push(id);
+    }
+    return out;
+  }
+
+  upsert(device: DeviceSpec): UpsertResult {
+    if (this.#closed) {
+      // An inventory change racing shutdown: nothing to build pools for any more. Not an
+      // error, because this runs inside inventory change listeners.
+      this.#log.warn({ device: device.id }, 'inventory change ignored: shutting down');
+      return 'unchanged';
+    }
+    const key = connectionKey(device);
+    const slot = this.#slots.get(device.id);
+    if (!slot) {
+      this.#slots.set(device.id, { spec: device, key, pool: this.#newPool(device) });
+      return 'added';
+    }
+    const old = slot.spec;
+    slot.spec = device;
+    if (slot.key !== key) {
+      slot.key = key;
+      this.#log.info({ device: device.id }, 'device connection settings changed: retiring its sessions');
+      slot.pool.retire(this.#opts.sshFactory(device), device.pool);
+      return 'changed';
+    }
+    if (JSON.stringify(old.pool) !== JSON.stringify(device.pool)) {
+      slot.pool.updateSettings(device.pool);
+      return 'resized';
+    }
+    return 'unchanged';
+  }
+
+  /** Delete a device: its pool drains (busy sessions finish) and is closed when empty. */
+  remove(deviceId: string): boolean {
+    const slot = this.#slots.get(deviceId);
+    if (!slot) return false;
+    this.#slots.delete(deviceId);
+    this.#retireWhole(slot.pool);
+    return true;
+  }
+
+  /**
+   * Admin DrainDevice: recycle the device's sessions — idle ones close now, busy ones when
+   * released — while the device stays usable: waiting and later requests get fresh sessions.
+   * Done with the same pool (retire), not a new one, so old sessions still closing keep
+   * counting against the device's max (its vty lines). Resolves at once with the counts.
+   */
+  async drainDevice(deviceId: string): Promise<{ closedIdle: number; closingBusy: number }> {
+    const slot = this.#slots.get(deviceId);
+    if (!slot) throw new WarmpoolError('DEVICE_NOT_FOUND', `device "${deviceId}" not found`, { device: deviceId });
+    return slot.pool.retire();
+  }
+
+  stats(filter?: string[]): PoolStats[] {
+    const out: PoolStats[] = [];
+    if (filter && filter.length > 0) {
+      for (const id of filter) {
+        const slot = this.#slots.get(id);
+        if (slot) out.push(slot.pool.stats());
+      }
+    } else {
+      for (const slot of this.#slots.values()) out.push(slot.pool.stats());
+    }
+    const extra = this.#opts.extraStats?.() ?? [];
+    for (const s of extra) if (!filter || filter.length === 0 || filter.includes(s.device)) out.push(s);
+    return out;
+  }
+
+  /**
+   * Shutdown: every pool drains; busy sessions get up to graceMs to be released, then
+   * everything is closed. Resolves when every session is closed.
+   */
+  async closeAll(opts: { graceMs?: number } = {}): Promise<void> {
+    this.#closed = true;
+    const pools = [...[...this.#slots.values()].map((s) => s.pool), ...this.#leaving];
+    this.#slots.clear();
+    await Promise.all(pools.map((p) => p.drain()));
+    const graceMs = opts.graceMs ?? 0;
+    if (graceMs > 0) {
+      let timer: ReturnType<Clock['setTimeout']> | undefined;
+      const grace = new Promise<void>((resolve) => { timer = this.#clock.setTimeout(resolve, graceMs); });
+      await Promise.race([Promise.all(pools.map((p) => p.whenEmpty())), grace]);
+      if (timer) this.#clock.clearTimeout(timer);
+    }
+    await Promise.all(pools.map((p) => p.close()));
+    this.#leaving.clear();
+  }
+
+  #retireWhole(pool: DevicePool<DeviceSession>): void {
+    this.#leaving.add(pool);
+    void pool.drain();
+    void pool.whenEmpty().then(() => pool.close()).then(() => this.#leaving.delete(pool));
+  }
+
+  #newPool(d: DeviceSpec): DevicePool<DeviceSession> {
+    const { config } = this.#opts;
+    const pool = new DevicePool<DeviceSession>({
+      device: d.id,
+      protocol: 'ssh',
+      settings: d.pool,
+      factory: this.#opts.sshFactory(d),
+      clock: this.#clock,
+      random: this.#random,
+      connectLimiter: this.connectLimiter,
+      sessionBudget: this.sessionBudget,
+      breaker: config.breaker,
+      backoff: { baseMs: 250, maxMs: Math.max(250, Math.min(10_000, config.breaker.maxOpenMs)) },
+      healthCheckAfterMs: d.ssh.healthCheckAfterMs,
+      keepaliveIntervalMs: d.ssh.appKeepaliveMs,
+      lifetimeJitter: this.#opts.lifetimeJitter ?? 0.1,
+      ...(this.#opts.observer ? { observer: this.#opts.observer } : {}),
+      logger: this.#log,
+    });
+    pool.start();
+    return pool;
+  }
+}
+
+/**
+ * Everything that decides what a session to this device IS; a difference means existing
+ * sessions are stale. Secrets are compared by source and a hash of their current value
+ * (revealed only here, in-process, and never stored in clear), so a rotated password file
+ * also counts as a change. Labels, source and pool sizes are not connection-relevant.
+ */
+export function connectionKey(d: DeviceSpec): string {
+  return JSON.stringify([
+    d.host, d.port, d.platform, d.mode, d.username,
+    secretKey(d.password), secretKey(d.privateKey), secretKey(d.passphrase), secretKey(d.enableSecret),
+    d.hostKey.fingerprints ?? null, d.hostKey.knownHostsFile ?? null, d.hostKey.acceptAny ?? false,
+    d.prompt ?? null, d.pagingCommand ?? null, d.enableCommand ?? null,
+    d.ssh,
+  ]);
+}
+
+function secretKey(s: Secret | undefined): string | null {
+  if (!s) return null;
+  let value: string;
+  try {
+    value = createHash('sha256').update(s.reveal()).digest('base64');
+  } catch {
+    value = 'unreadable';
+  }
+  return `${s.describe()}:${value}`;
+}
