@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { Secret } from '../src/config/secret.js';
 import { WarmpoolError } from '../src/core/errors.js';
-import { openExecSession, type ExecSession } from '../src/drivers/exec-driver.js';
+import { silentLogger } from '../src/core/logger.js';
+import type { DeviceSpec } from '../src/config/types.js';
+import type { ExecSession, ExecSessionOptions } from '../src/drivers/exec-driver.js';
+import { createSshSessionFactory } from '../src/drivers/ssh-factory.js';
 import type { BatchRequest } from '../src/drivers/ssh-types.js';
 import { startTestSshServer } from './kit/keys.js';
 import { sshdDevice, startSshd, startTcpProxy, testDevice } from './kit/sshd.js';
@@ -14,7 +17,13 @@ function batch(commands: string[], over: Partial<BatchRequest> = {}): BatchReque
   return { commands, privileged: false, configure: false, stopOnError: false, timeoutMs: () => 10000, ...over };
 }
 
-async function session(t: Test, opts: Parameters<typeof openExecSession>[1] = {}): Promise<ExecSession> {
+/** An exec session through the factory the pool uses (it connects, the driver gets the connection). */
+async function openExecSession(device: DeviceSpec, exec: ExecSessionOptions = {}): Promise<ExecSession> {
+  const factory = createSshSessionFactory({ ...device, mode: 'exec' }, { logger: silentLogger, exec });
+  return (await factory.open(new AbortController().signal)) as ExecSession;
+}
+
+async function session(t: Test, opts: ExecSessionOptions = {}): Promise<ExecSession> {
   const s = await openExecSession(sshdDevice(sshd), opts);
   t.teardown(() => s.close());
   return s;
