@@ -2,8 +2,12 @@ import { createHash } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { Secret } from '../src/config/secret.js';
 import { WarmpoolError } from '../src/core/errors.js';
-import { openExecSession, type ExecSession } from '../src/drivers/exec-driver.js';
+import { silentLogger } from '../src/core/logger.js';
+import type { DeviceSpec } from '../src/config/types.js';
+import type { ExecSession, ExecSessionOptions } from '../src/drivers/exec-driver.js';
+import { createSshSessionFactory } from '../src/drivers/ssh-factory.js';
 import type { BatchRequest } from '../src/drivers/ssh-types.js';
+import { FakeClock } from './kit/fake-clock.js';
 import { startTestSshServer } from './kit/keys.js';
 import { sshdDevice, startSshd, startTcpProxy, testDevice } from './kit/sshd.js';
 
@@ -14,7 +18,13 @@ function batch(commands: string[], over: Partial<BatchRequest> = {}): BatchReque
   return { commands, privileged: false, configure: false, stopOnError: false, timeoutMs: () => 10000, ...over };
 }
 
-async function session(t: Test, opts: Parameters<typeof openExecSession>[1] = {}): Promise<ExecSession> {
+/** An exec session through the factory the pool uses (it connects, the driver gets the connection). */
+async function openExecSession(device: DeviceSpec, exec: ExecSessionOptions = {}): Promise<ExecSession> {
+  const factory = createSshSessionFactory({ ...device, mode: 'exec' }, { logger: silentLogger, exec });
+  return (await factory.open(new AbortController().signal)) as ExecSession;
+}
+
+async function session(t: Test, opts: ExecSessionOptions = {}): Promise<ExecSession> {
   const s = await openExecSession(sshdDevice(sshd), opts);
   t.teardown(() => s.close());
   return s;
@@ -273,4 +283,23 @@ t.test('a server closing the connection mid-command: CONNECTION_LOST, dirty, onC
   await new Promise((r) => setTimeout(r, 20));
   t.equal(closed.length, 1);
   t.equal((closed[0] as WarmpoolError).code, 'CONNECTION_LOST');
+  const late = await new Promise<Error | undefined>((resolve) => s.onClose(resolve));
+  t.equal(late, closed[0], 'a listener registered after the end hears the same end');
+});
+
+t.test('command timeouts run on the injected clock: advancing it fails a running command at once', async (t) => {
+  const clock = new FakeClock();
+  const s = await session(t, { clock });
+  const p = s.runBatch(batch(['sleep 5'], { timeoutMs: () => 60_000 }));
+  const failed = p.then(
+    () => undefined,
+    (err: WarmpoolError) => err,
+  );
+  await new Promise((r) => setTimeout(r, 100));
+  clock.advance(60_000);
+  const err = await failed;
+  t.equal(err?.code, 'COMMAND_TIMEOUT');
+  t.match(err?.message, /did not finish within 60000 ms/);
+  t.equal(s.dirty, true);
+  t.equal(clock.pending, 0, 'no timer left behind');
 });

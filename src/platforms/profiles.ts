@@ -1,7 +1,9 @@
 /**
  * Platform profiles AS DATA: everything the shell driver needs to know about a CLI
  * (prompts, paging, enable, config mode, error lines). The driver has no per-platform
- * branches; a new platform is a new entry here.
+ * branches; a new platform is a new entry here. Its privilege and configuration levels
+ * (privilegedPattern, configPattern, enable, config) become a mode graph the driver walks
+ * (session/mode-graph.ts, derived once per profile object).
  *
  * Facts follow Scrapli's and Netmiko's platform definitions (prompt patterns of
  * scrapli `cisco_iosxe`, `cisco_nxos`, `arista_eos`, `juniper_junos`; Netmiko's

@@ -144,40 +144,40 @@ export interface StreamCleanerOptions {
  * last line is kept between chunks, so multi-MB outputs are processed in one pass.
  */
 export class StreamCleaner {
-  private readonly command: string;
-  private readonly pagers: Pattern[];
-  private readonly errors: Pattern[];
-  private partial = '';
+  readonly #command: string;
+  readonly #pagers: Pattern[];
+  readonly #errors: Pattern[];
+  #partial = '';
   /** The echo of the typed command has been seen (and dropped); true when nothing was typed. */
   echoSeen: boolean;
-  private readonly preEcho: string[] = [];
-  private errorRank = Infinity;
+  readonly #preEcho: string[] = [];
+  #errorRank = Infinity;
   /** The first line that matched the highest-priority error pattern, '' when none. */
   error = '';
 
   constructor(opts: StreamCleanerOptions) {
-    this.command = opts.command.trim();
-    this.echoSeen = this.command === '';
-    this.pagers = opts.pagerPatterns ?? COMMON_PAGER_PATTERNS;
-    this.errors = opts.errorPatterns ?? [];
+    this.#command = opts.command.trim();
+    this.echoSeen = this.#command === '';
+    this.#pagers = opts.pagerPatterns ?? COMMON_PAGER_PATTERNS;
+    this.#errors = opts.errorPatterns ?? [];
   }
 
   /**
    * The last (up to) 1024 raw characters of the pending line, kept flat: slicing the tail off
    * `partial` (a rope after `+=`) would flatten all of it on every chunk, O(n²) for a long line.
    */
-  private tailBuf = '';
+  #tailBuf = '';
   /** The pending line holds control characters (only such a line needs rendering work). */
-  private partialControl = false;
+  #partialControl = false;
   /** Length of the pending line at which compactPartial runs next: doubles, so the work stays linear. */
-  private compactAt = COMPACT_AT;
+  #compactAt = COMPACT_AT;
   pendingTail(max: number): string {
-    return this.tailBuf.length > max ? this.tailBuf.slice(this.tailBuf.length - max) : this.tailBuf;
+    return this.#tailBuf.length > max ? this.#tailBuf.slice(this.#tailBuf.length - max) : this.#tailBuf;
   }
 
   /** The raw text since the last line end (where a prompt or pager prompt would be). */
   get pending(): string {
-    return this.partial;
+    return this.#partial;
   }
 
 
@@ -188,8 +188,8 @@ export class StreamCleaner {
    * characters with the cursor in the same column. Trailing CRs (maybe half of a CRLF) and a
    * recent escape sequence (maybe continued in the next chunk) stay raw.
    */
-  private compactPartial(): void {
-    const p = this.partial;
+  #compactPartial(): void {
+    const p = this.#partial;
     let cut = p.length;
     while (cut > 0 && p.charCodeAt(cut - 1) === 13) cut--;
     const esc = Math.max(p.lastIndexOf('\x1b', cut - 1), p.lastIndexOf('\x9b', cut - 1));
@@ -197,55 +197,55 @@ export class StreamCleaner {
     if (cut >= COMPACT_AT / 2) {
       const { text, pos } = renderCursor(p.slice(0, cut));
       const line = pos > text.length ? text.padEnd(pos) : text;
-      this.partial = `${line}\r${line.slice(0, pos)}${p.slice(cut)}`;
+      this.#partial = `${line}\r${line.slice(0, pos)}${p.slice(cut)}`;
     }
     // A line that renders to much text (plain text with a few escapes) is not re-rendered on
     // every chunk: only once it has doubled again.
-    this.compactAt = Math.max(COMPACT_AT, 2 * this.partial.length);
+    this.#compactAt = Math.max(COMPACT_AT, 2 * this.#partial.length);
   }
 
   /** Feed raw output; returns the cleaned complete lines it finished ('' when none), each ending "\n". */
   push(raw: string): string {
     const nl = raw.lastIndexOf('\n');
     if (nl < 0) {
-      this.partial += raw;
-      this.tailBuf = raw.length >= 1024 ? raw.slice(raw.length - 1024) : (this.tailBuf + raw).slice(-1024);
-      if (!this.partialControl && CONTROL.test(raw)) this.partialControl = true;
-      if (this.partialControl && this.partial.length > this.compactAt) this.compactPartial();
+      this.#partial += raw;
+      this.#tailBuf = raw.length >= 1024 ? raw.slice(raw.length - 1024) : (this.#tailBuf + raw).slice(-1024);
+      if (!this.#partialControl && CONTROL.test(raw)) this.#partialControl = true;
+      if (this.#partialControl && this.#partial.length > this.#compactAt) this.#compactPartial();
       return '';
     }
-    const text = this.partial + raw.slice(0, nl);
-    this.partial = raw.slice(nl + 1);
-    this.partialControl = CONTROL.test(this.partial);
-    this.compactAt = COMPACT_AT;
-    this.tailBuf = this.partial.length > 1024 ? this.partial.slice(this.partial.length - 1024) : this.partial;
+    const text = this.#partial + raw.slice(0, nl);
+    this.#partial = raw.slice(nl + 1);
+    this.#partialControl = CONTROL.test(this.#partial);
+    this.#compactAt = COMPACT_AT;
+    this.#tailBuf = this.#partial.length > 1024 ? this.#partial.slice(this.#partial.length - 1024) : this.#partial;
     const lines = text.split('\n');
     let out = '';
     for (let i = 0; i < lines.length; i++) {
-      const line = stripPager(renderLine(lines[i] as string), this.pagers);
+      const line = stripPager(renderLine(lines[i] as string), this.#pagers);
       if (!this.echoSeen) {
         // The echo is normally the first line. Lines before it were printed before the
         // device read our command (a log message, a prompt left over from a keepalive):
         // held back, and dropped once the echo shows they were not this command's output.
-        if (line.trimEnd().endsWith(this.command)) {
+        if (line.trimEnd().endsWith(this.#command)) {
           this.echoSeen = true;
-          this.preEcho.length = 0;
+          this.#preEcho.length = 0;
         } else {
-          this.preEcho.push(line);
+          this.#preEcho.push(line);
         }
         continue;
       }
-      if (this.errorRank > 0 && this.errors.length > 0) this.checkError(line);
+      if (this.#errorRank > 0 && this.#errors.length > 0) this.#checkError(line);
       out += line + '\n';
     }
     return out;
   }
 
-  private checkError(line: string): void {
-    const limit = Math.min(this.errorRank, this.errors.length);
+  #checkError(line: string): void {
+    const limit = Math.min(this.#errorRank, this.#errors.length);
     for (let k = 0; k < limit; k++) {
-      if ((this.errors[k] as Pattern).test(line)) {
-        this.errorRank = k;
+      if ((this.#errors[k] as Pattern).test(line)) {
+        this.#errorRank = k;
         this.error = line.trim();
         return;
       }
@@ -257,32 +257,32 @@ export class StreamCleaner {
    * (text printed without a final newline before the prompt is kept).
    */
   finish(prompt: string): string {
-    const rest = stripPager(renderLine(this.partial), this.pagers);
-    this.partial = '';
-    this.partialControl = false;
-    this.compactAt = COMPACT_AT;
-    this.tailBuf = '';
+    const rest = stripPager(renderLine(this.#partial), this.#pagers);
+    this.#partial = '';
+    this.#partialControl = false;
+    this.#compactAt = COMPACT_AT;
+    this.#tailBuf = '';
     const p = prompt.trimEnd();
     const r = rest.trimEnd();
     let remainder = rest;
     if (p !== '' && r.endsWith(p)) remainder = r.slice(0, r.length - p.length);
     let head = '';
     if (!this.echoSeen) {
-      if (remainder.trimEnd().endsWith(this.command)) {
+      if (remainder.trimEnd().endsWith(this.#command)) {
         // No line end after the echo: the echo and the prompt share this line.
         remainder = '';
-      } else if (this.preEcho.length > 0) {
+      } else if (this.#preEcho.length > 0) {
         // No echo at all (a device that does not echo): the held-back lines were output.
-        for (const l of this.preEcho) {
-          if (this.errors.length > 0 && this.errorRank > 0) this.checkError(l);
+        for (const l of this.#preEcho) {
+          if (this.#errors.length > 0 && this.#errorRank > 0) this.#checkError(l);
           head += l + '\n';
         }
       }
-      this.preEcho.length = 0;
+      this.#preEcho.length = 0;
       this.echoSeen = true;
     }
     if (remainder.trim() === '') return head;
-    if (this.errors.length > 0 && this.errorRank > 0) this.checkError(remainder);
+    if (this.#errors.length > 0 && this.#errorRank > 0) this.#checkError(remainder);
     return head + remainder;
   }
 }

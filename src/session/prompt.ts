@@ -1,6 +1,6 @@
 /**
  * The prompt engine: pure decisions about a shell's last line. The I/O (sending the
- * newlines, waiting) is in drivers/shell-driver.ts; everything decidable from text is here so
+ * newlines, waiting) is in session/prompt-read.ts and session/channel.ts; everything decidable from text is here so
  * it can be unit-tested without a device.
  */
 import type { Profile } from '../platforms/profiles.js';
