@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Secret } from '../config/secret.js';
 import type { DeviceSpec } from '../config/types.js';
 import { WarmpoolError } from '../core/errors.js';
+import { sameSpec } from '../core/fingerprint.js';
 
 export type InventoryChange =
   | { kind: 'upsert'; device: DeviceSpec; previous: DeviceSpec | undefined }
@@ -76,27 +75,10 @@ export class DeviceRegistry extends EventEmitter {
 }
 
 /**
- * Whether two specs would open identical sessions. Secrets are compared by value
- * (in process only; nothing is printed), so a rotated password retires old sessions.
+ * Whether two specs are the same in every field, so a reload can keep the device (no change
+ * event, its sessions stay). Secrets compare as src/core/fingerprint.ts says: inline ones by a
+ * keyed hash of the value (a rotated inline password is a change), file ones by path.
  */
 export function sameDevice(a: DeviceSpec, b: DeviceSpec): boolean {
-  return fingerprint(a) === fingerprint(b);
-}
-
-function fingerprint(d: DeviceSpec): string {
-  // A regular function so `this[key]` gives the original value: JSON.stringify has
-  // already applied Secret.toJSON ("[REDACTED]") to `value`.
-  return JSON.stringify(d, function (this: Record<string, unknown>, key: string, value: unknown) {
-    const orig = this[key];
-    if (orig instanceof Secret) {
-      // File secrets: the path identifies them (the file is re-read on change anyway).
-      return orig.file !== undefined ? `file:${orig.file}` : `inline:${digest(orig.reveal())}`;
-    }
-    return value;
-  });
-}
-
-function digest(v: string): string {
-  // Never leaves the process; a hash keeps the plain value out of the fingerprint string.
-  return createHash('sha256').update(v).digest('hex');
+  return sameSpec(a, b);
 }
