@@ -37,7 +37,8 @@ import { Daemon } from '../src/server.js';
 import type { DeviceProxyClient } from '../src/gen/warmpool/v1/DeviceProxy.js';
 import type { AdminClient } from '../src/gen/warmpool/v1/Admin.js';
 import { CALLERS, CHAOS_MEAN_INTERVAL_MS, MEMORY_SAMPLE_MS, MINUTES, SEED, TOTAL_MS, WARMUP_MS, WATCHDOG_SLACK_MS } from './lib/soak-options.js';
-import { Chaos, seededRandom, type ChaosTarget } from './lib/soak-chaos.js';
+import { seededRandom } from '../test/kit/fake-clock.js';
+import { Chaos, type ChaosTarget } from './lib/soak-chaos.js';
 import { FLEET, reboot as rebootDevice, startFleet, type SoakDevice } from './lib/soak-fleet.js';
 import { CallLedger, statusName } from './lib/soak-ledger.js';
 import { createSoakLoad } from './lib/soak-load.js';
@@ -59,6 +60,7 @@ const waitUntil = (what: string, ms: number, cond: () => boolean | Promise<boole
 // ------------------------------------------------------------------ main
 
 async function main(): Promise<void> {
+  // The tests' seeded PRNG (mulberry32): chaos and load replay from a seed.
   const rnd = seededRandom(SEED);
   process.stdout.write(`soak: ${MINUTES} min (warm-up ${WARMUP_MS / 1000} s), seed ${SEED}, ${CALLERS} callers, ${FLEET.length} devices\n`);
 

@@ -18,9 +18,6 @@ export interface ChaosTarget {
 export type ChaosKind = 'reset' | 'blackhole' | 'reboot' | 'slow-handshake' | 'refuse' | 'latency';
 const KINDS: ChaosKind[] = ['reset', 'blackhole', 'reboot', 'slow-handshake', 'refuse', 'latency'];
 
-/** The tests' seeded PRNG (mulberry32): chaos and load replay from a seed. */
-export { seededRandom } from '../../test/kit/fake-clock.js';
-
 export class Chaos {
   readonly events = new Map<ChaosKind, number>();
   readonly log: string[] = [];

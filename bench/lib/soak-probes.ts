@@ -6,6 +6,7 @@
 import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
+import { waitFor } from '../../test/kit/wait.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const openFds = () => readdirSync('/proc/self/fd').length;
@@ -20,13 +21,14 @@ export function unary<Res>(fn: (req: unknown, md: grpc.Metadata, o: grpc.CallOpt
 
 /** Polls `cond` every 200 ms for up to `ms`; on time-out adds a line to `failures` and answers false. */
 export async function waitUntil(failures: string[], what: string, ms: number, cond: () => boolean | Promise<boolean>): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await Promise.resolve().then(cond).catch(() => false)) return true;
-    await sleep(200);
+  try {
+    // A condition that throws (a gRPC call failing mid-chaos) counts as not yet.
+    await waitFor(() => Promise.resolve().then(cond).catch(() => false), what, ms, 200);
+    return true;
+  } catch {
+    failures.push(`timed out after ${ms} ms waiting for ${what}`);
+    return false;
   }
-  failures.push(`timed out after ${ms} ms waiting for ${what}`);
-  return false;
 }
 
 /** GET on the daemon's metrics listener: status code (0 when it failed) and latency. */
