@@ -47,7 +47,7 @@ t.test('a pinned fingerprint is accepted (with or without base64 padding)', asyn
   c1.close();
   const c2 = await connectSsh(sshdDevice(sshd, { hostKey: { fingerprints: [`${sshd.hostKeyFingerprint}=`] } }));
   c2.close();
-  t.pass();
+  t.same([c1.hostKeyFingerprint, c2.hostKeyFingerprint], [sshd.hostKeyFingerprint, sshd.hostKeyFingerprint], 'both pins accepted the key sshd presented');
 });
 
 t.test('a pinned mismatch is HOST_KEY_MISMATCH naming expected and presented keys, distinct from network errors, with no secret', async (t) => {
@@ -81,7 +81,7 @@ t.test('known_hosts: a plain [host]:port entry is accepted', async (t) => {
   const file = knownHosts(`# comment\n\n${sshd.knownHostsLine}\n`);
   const c = await connectSsh(sshdDevice(sshd, { hostKey: { knownHostsFile: file } }));
   c.close();
-  t.pass();
+  t.equal(c.hostKeyFingerprint, sshd.hostKeyFingerprint, 'connected with the key of the known_hosts entry');
 });
 
 t.test('known_hosts: comma lists and globs match, negations veto', async (t) => {
