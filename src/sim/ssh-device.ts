@@ -8,6 +8,11 @@
  * Efficiency matters: benchmarks push tens of thousands of commands and ~10 000 idle
  * sessions through one simulator, so per-session state is a small object and no timer
  * exists per session unless idleCloseMs asks for one.
+ *
+ * This module is the TCP listener (connection limits, stats, kill/close) and the public face;
+ * options.ts holds the option and stats types, host-keys.ts the keys, ssh-server.ts the SSH
+ * login and channels, shell-session.ts the interactive shell, exec-command.ts exec requests;
+ * what a platform prints is in platforms.ts, hostile outputs in hostile.ts.
  */
 import net from 'node:net';
 import { DEFAULT_HOSTNAMES } from './platforms.js';
