@@ -14,7 +14,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { startLatencyProxy } from './lib/latency-proxy.js';
+import { startLatencyProxy } from '../test/kit/latency-proxy.js';
 import { startSimProcess } from './lib/sim-process.js';
 import { batchOf, startWarmDaemon } from './lib/warm-daemon.js';
 import { summarize, table, writeResult, type Row } from './lib/stats.js';

@@ -101,7 +101,7 @@ t.test('ambiguous paths are refused with INVALID_ARGUMENT naming the path field'
 
 t.test('normalisation is idempotent and its result never holds a dot segment, "//" or a decodable unreserved escape', async (t) => {
   const seg = fc.constantFrom('..', '.', 'a', 'B', '%2e%2e', '%2E', '.%2e', '%2e', '%41', '%7e', '%3a', '', 'x.y', '...', '%2f', ';', '%c0%ae', '%e2%82%ac', '%25', '%2541');
-  fc.assert(
+  t.doesNotThrow(() => fc.assert(
     fc.property(fc.array(seg, { maxLength: 8 }), fc.boolean(), (segs, query) => {
       const input = '/' + segs.join('/') + (query ? '?a=/../b' : '');
       let n;
@@ -118,8 +118,7 @@ t.test('normalisation is idempotent and its result never holds a dot segment, "/
         && n.path.startsWith('/');
     }),
     { numRuns: 3000 },
-  );
-  t.pass('property held for 3000 generated paths');
+  ), 'property held for 3000 generated paths');
 });
 
 t.test('the policy refuses a path that is not in normal form instead of matching it', async (t) => {

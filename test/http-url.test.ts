@@ -15,7 +15,7 @@ t.test('joinPath keeps the base path prefix and the query', async (t) => {
 
 t.test('no accepted path escapes the base path, however a server decodes and normalizes it', async (t) => {
   const seg = fc.constantFrom('..', '.', 'a', 'b', '%2e%2e', '%2E%2e', '.%2e', '%2e', 'x%2f..', '..%2f..', '%2f', '%5c..', '', 'c%2Fd');
-  fc.assert(
+  t.doesNotThrow(() => fc.assert(
     fc.property(fc.array(seg, { maxLength: 8 }), (segs) => {
       const path = '/' + segs.join('/');
       let out: string;
@@ -30,8 +30,7 @@ t.test('no accepted path escapes the base path, however a server decodes and nor
       return normalized === '/api' || normalized.startsWith('/api/');
     }),
     { numRuns: 2000 },
-  );
-  t.pass('property held for 2000 generated paths');
+  ), 'property held for 2000 generated paths');
 });
 
 t.test('method allow-list and idempotency', async (t) => {

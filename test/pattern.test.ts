@@ -216,7 +216,7 @@ t.test('the first-character fast path is taken only when the source guarantees i
 
 t.test('property: patterns starting with ^ and a literal agree with RegExp (the fast path included)', async (t) => {
   const gated = fc.tuple(fc.constantFrom('a', 'b', '-', '#', ' '), fc.constantFrom('', '+', '?', '*'), pattern).map(([c, q, p]) => `^${c}${q}${p}`).filter((src) => (src.match(/[*+}?]/g) ?? []).length <= 4);
-  fc.assert(
+  t.doesNotThrow(() => fc.assert(
     fc.property(gated, input, fc.boolean(), (source, s, caseInsensitive) => {
       const re = new RegExp(source, caseInsensitive ? 'i' : '');
       let p;
@@ -231,6 +231,5 @@ t.test('property: patterns starting with ^ and a literal agree with RegExp (the 
       }
     }),
     { numRuns: 2000, seed: 20261126 },
-  );
-  t.pass('2000 runs');
+  ), 'agrees with RegExp on 2000 generated patterns and inputs');
 });

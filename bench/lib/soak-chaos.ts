@@ -18,9 +18,6 @@ export interface ChaosTarget {
 export type ChaosKind = 'reset' | 'blackhole' | 'reboot' | 'slow-handshake' | 'refuse' | 'latency';
 const KINDS: ChaosKind[] = ['reset', 'blackhole', 'reboot', 'slow-handshake', 'refuse', 'latency'];
 
-/** The tests' seeded PRNG (mulberry32): chaos and load replay from a seed. */
-export { seededRandom } from '../../test/kit/fake-clock.js';
-
 export class Chaos {
   readonly events = new Map<ChaosKind, number>();
   readonly log: string[] = [];
@@ -30,12 +27,16 @@ export class Chaos {
   #stopped = true;
   #t0 = 0;
 
-  constructor(
-    private readonly targets: ChaosTarget[],
-    private readonly rnd: () => number,
-    /** Mean pause between two chaos events, ms. */
-    private readonly meanIntervalMs: number,
-  ) {}
+  readonly #targets: ChaosTarget[];
+  readonly #rnd: () => number;
+  /** Mean pause between two chaos events, ms. */
+  readonly #meanIntervalMs: number;
+
+  constructor(targets: ChaosTarget[], rnd: () => number, meanIntervalMs: number) {
+    this.#targets = targets;
+    this.#rnd = rnd;
+    this.#meanIntervalMs = meanIntervalMs;
+  }
 
   start(): void {
     this.#stopped = false;
@@ -49,7 +50,7 @@ export class Chaos {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     await Promise.allSettled([...this.#pending]);
-    for (const t of this.targets) t.proxy.set({});
+    for (const t of this.#targets) t.proxy.set({});
     this.#busy.clear();
   }
 
@@ -62,22 +63,22 @@ export class Chaos {
   }
 
   #between(lo: number, hi: number): number {
-    return Math.round(lo + this.rnd() * (hi - lo));
+    return Math.round(lo + this.#rnd() * (hi - lo));
   }
 
   #schedule(): void {
     if (this.#stopped) return;
-    this.#later(this.#between(this.meanIntervalMs * 0.5, this.meanIntervalMs * 1.5), () => {
+    this.#later(this.#between(this.#meanIntervalMs * 0.5, this.#meanIntervalMs * 1.5), () => {
       this.#fire();
       this.#schedule();
     });
   }
 
   #fire(): void {
-    const free = this.targets.filter((t) => !this.#busy.has(t.id));
+    const free = this.#targets.filter((t) => !this.#busy.has(t.id));
     if (free.length === 0) return;
-    const target = free[Math.floor(this.rnd() * free.length)] as ChaosTarget;
-    const kind = KINDS[Math.floor(this.rnd() * KINDS.length)] as ChaosKind;
+    const target = free[Math.floor(this.#rnd() * free.length)] as ChaosTarget;
+    const kind = KINDS[Math.floor(this.#rnd() * KINDS.length)] as ChaosKind;
     this.events.set(kind, (this.events.get(kind) ?? 0) + 1);
     const at = ((Date.now() - this.#t0) / 1000).toFixed(1);
     const { proxy } = target;
@@ -106,7 +107,7 @@ export class Chaos {
         break;
       }
       case 'refuse':
-        proxy.set({ refuse: this.rnd() < 0.5 ? 'reset' : 'close' });
+        proxy.set({ refuse: this.#rnd() < 0.5 ? 'reset' : 'close' });
         hold(this.#between(1000, 5000), 'refuse new connections');
         break;
       case 'latency': {

@@ -6,7 +6,7 @@
 import { status as Status } from '@grpc/grpc-js';
 import { summarize, type Row } from './stats.js';
 
-/** What a caller may get from a healthy daemon while devices misbehave (CONTRACT §3). */
+/** What a caller may get from a healthy daemon while devices misbehave (docs/api.md, "Status codes"). */
 export const EXPECTED_STATUSES: ReadonlySet<number> = new Set([
   Status.OK,
   Status.CANCELLED,
@@ -29,7 +29,11 @@ export class CallLedger {
   readonly #open = new Set<string>();
   #seq = 0;
 
-  constructor(private readonly slackMs: number) {}
+  readonly #slackMs: number;
+
+  constructor(slackMs: number) {
+    this.#slackMs = slackMs;
+  }
 
   get inFlight(): number {
     return this.#open.size;
@@ -48,9 +52,9 @@ export class CallLedger {
       let finished = false;
       const watchdog = setTimeout(() => {
         if (finished) return;
-        this.hung.push(`${rpc} ${what}: no reply ${deadlineMs + this.slackMs} ms after start (deadline ${deadlineMs} ms)`);
+        this.hung.push(`${rpc} ${what}: no reply ${deadlineMs + this.#slackMs} ms after start (deadline ${deadlineMs} ms)`);
         resolve();
-      }, deadlineMs + this.slackMs);
+      }, deadlineMs + this.#slackMs);
       const done = (code: number, details: string) => {
         if (finished) return;
         finished = true;

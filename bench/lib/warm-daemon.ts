@@ -5,14 +5,15 @@ import type { DeviceSpec } from '../../src/config/types.js';
 import { loadProto } from '../../src/api/proto.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { createSshSessionFactory } from '../../src/drivers/ssh-factory.js';
-import type { DeviceSession } from '../../src/drivers/ssh-types.js';
+import type { BatchRequest, DeviceSession } from '../../src/drivers/ssh-types.js';
 import type { SessionFactory } from '../../src/pool/types.js';
 import type { DeviceProxyClient } from '../../src/gen/warmpool/v1/DeviceProxy.js';
 import { Daemon } from '../../src/server.js';
+import { batch } from '../../test/kit/sim.js';
 
-/** One command as a batch, for driving a raw held session directly. */
-export function batchOf(cmd: string) {
-  return { commands: [cmd], privileged: false, configure: false, stopOnError: false, timeoutMs: () => 10_000 };
+/** One command as a batch (10 s timeout), for driving a raw held session directly. */
+export function batchOf(cmd: string): BatchRequest {
+  return batch([cmd], { timeoutMs: () => 10_000 });
 }
 
 export interface WarmDaemon {

@@ -1,5 +1,7 @@
 /**
- * Throw-away PKI for the gRPC auth tests, made with the system openssl (EC P-256: fast).
+ * Throw-away PKI made with the system openssl (EC P-256: fast): a CA and certificates it issues
+ * (server or client, any SANs, optionally expired). gRPC auth tests use it directly; tls.ts builds
+ * the standard HTTPS set from it.
  * Everything is written under a test's own directory (t.testdir()).
  */
 import { execFileSync } from 'node:child_process';

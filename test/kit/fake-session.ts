@@ -43,15 +43,18 @@ export class FakeSession implements Session {
   #listeners: ((err?: Error) => void)[] = [];
   #ended = false;
 
-  constructor(id: string, private readonly clock: Clock) {
+  readonly #clock: Clock;
+
+  constructor(id: string, clock: Clock) {
     this.id = id;
+    this.#clock = clock;
   }
 
   async probe(): Promise<void> {
     this.probeCalls++;
     this.inCall = true;
     try {
-      await delay(this.clock, this.probeDelayMs);
+      await delay(this.#clock, this.probeDelayMs);
       if (this.probeError) throw this.probeError;
     } finally {
       this.inCall = false;
@@ -62,7 +65,7 @@ export class FakeSession implements Session {
     this.keepaliveCalls++;
     this.inCall = true;
     try {
-      await delay(this.clock, this.keepaliveDelayMs);
+      await delay(this.#clock, this.keepaliveDelayMs);
       if (this.keepaliveError) throw this.keepaliveError;
     } finally {
       this.inCall = false;
@@ -71,7 +74,7 @@ export class FakeSession implements Session {
 
   async close(): Promise<void> {
     this.closeCalls++;
-    await delay(this.clock, this.closeDelayMs);
+    await delay(this.#clock, this.closeDelayMs);
     this.closed = true;
   }
 
@@ -106,7 +109,13 @@ export class FakeFactory implements SessionFactory<FakeSession> {
   /** Called on every new session before it is returned. */
   configure: ((s: FakeSession) => void) | undefined;
 
-  constructor(private readonly clock: Clock, private readonly prefix = 's') {}
+  readonly #clock: Clock;
+  readonly #prefix: string;
+
+  constructor(clock: Clock, prefix = 's') {
+    this.#clock = clock;
+    this.#prefix = prefix;
+  }
 
   async open(signal: AbortSignal): Promise<FakeSession> {
     this.calls++;
@@ -114,7 +123,7 @@ export class FakeFactory implements SessionFactory<FakeSession> {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
-      await delay(this.clock, this.openDelayMs, signal);
+      await delay(this.#clock, this.openDelayMs, signal);
     } catch (err) {
       this.aborted++;
       throw err;
@@ -122,7 +131,7 @@ export class FakeFactory implements SessionFactory<FakeSession> {
       this.inFlight--;
     }
     if (step !== 'ok') throw step;
-    const s = new FakeSession(`${this.prefix}${this.sessions.length + 1}`, this.clock);
+    const s = new FakeSession(`${this.#prefix}${this.sessions.length + 1}`, this.#clock);
     this.configure?.(s);
     this.sessions.push(s);
     return s;

@@ -50,86 +50,89 @@ type Item = { data: Buffer; due: number } | { end: true; due: number };
 
 /** One direction of one connection: an ordered queue drained by a single timer. */
 class Pipe {
-  private readonly queue: Item[] = [];
-  private queued = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private waitingDrain = false;
+  readonly #queue: Item[] = [];
+  #queued = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #waitingDrain = false;
   /** Time before which nothing may be sent (bandwidth pacing, handshake hold). */
-  private nextFreeAt = 0;
+  #nextFreeAt = 0;
   /** Latest due time handed out, so a lowered latency cannot overtake earlier bytes. */
-  private lastDue = 0;
+  #lastDue = 0;
   /** Bytes written to `dst` so far. */
   delivered = 0;
   stopped = false;
 
-  constructor(
-    private readonly src: net.Socket,
-    private readonly dst: net.Socket,
-    private readonly faults: () => Faults,
-    /** device->client only: called with the byte limit reached (cutAfterBytes). */
-    private readonly cut: (() => void) | undefined,
-    holdUntil = 0,
-  ) {
-    this.nextFreeAt = holdUntil;
-    src.on('data', (d: Buffer) => this.push(d));
-    src.on('end', () => this.pushEnd());
+  readonly #src: net.Socket;
+  readonly #dst: net.Socket;
+  readonly #faults: () => Faults;
+  /** device->client only: called with the byte limit reached (cutAfterBytes). */
+  readonly #cut: (() => void) | undefined;
+
+  constructor(src: net.Socket, dst: net.Socket, faults: () => Faults, cut: (() => void) | undefined, holdUntil = 0) {
+    this.#src = src;
+    this.#dst = dst;
+    this.#faults = faults;
+    this.#cut = cut;
+    this.#nextFreeAt = holdUntil;
+    src.on('data', (d: Buffer) => this.#push(d));
+    src.on('end', () => this.#pushEnd());
   }
 
-  private push(data: Buffer): void {
+  #push(data: Buffer): void {
     if (this.stopped) return; // blackholed: read and drop
-    const due = Math.max(Date.now() + (this.faults().latencyMs ?? 0), this.lastDue);
-    this.lastDue = due;
-    this.queue.push({ data, due });
-    this.queued += data.length;
-    if (this.queued > HIGH_WATER) this.src.pause();
-    this.pump();
+    const due = Math.max(Date.now() + (this.#faults().latencyMs ?? 0), this.#lastDue);
+    this.#lastDue = due;
+    this.#queue.push({ data, due });
+    this.#queued += data.length;
+    if (this.#queued > HIGH_WATER) this.#src.pause();
+    this.#pump();
   }
 
-  private pushEnd(): void {
+  #pushEnd(): void {
     if (this.stopped) return;
-    const due = Math.max(Date.now() + (this.faults().latencyMs ?? 0), this.lastDue);
-    this.lastDue = due;
-    this.queue.push({ end: true, due });
-    this.pump();
+    const due = Math.max(Date.now() + (this.#faults().latencyMs ?? 0), this.#lastDue);
+    this.#lastDue = due;
+    this.#queue.push({ end: true, due });
+    this.#pump();
   }
 
   /** Drop everything queued and everything that arrives later; keep both sockets open. */
   stop(): void {
     this.stopped = true;
-    this.queue.length = 0;
-    this.queued = 0;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.#queue.length = 0;
+    this.#queued = 0;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
     // Keep reading so the sender never sees back-pressure that would tell it something.
-    this.src.resume();
+    this.#src.resume();
   }
 
-  private pump(): void {
-    if (this.timer || this.waitingDrain || this.stopped) return;
-    while (this.queue.length > 0 && !this.stopped) {
-      const head = this.queue[0] as Item;
+  #pump(): void {
+    if (this.#timer || this.#waitingDrain || this.stopped) return;
+    while (this.#queue.length > 0 && !this.stopped) {
+      const head = this.#queue[0] as Item;
       const now = Date.now();
-      const ready = Math.max(head.due, this.nextFreeAt);
+      const ready = Math.max(head.due, this.#nextFreeAt);
       if (ready > now) {
-        this.timer = setTimeout(() => {
-          this.timer = undefined;
-          this.pump();
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#pump();
         }, ready - now);
         return;
       }
       if ('end' in head) {
-        this.queue.shift();
-        if (!this.dst.destroyed) this.dst.end();
+        this.#queue.shift();
+        if (!this.#dst.destroyed) this.#dst.end();
         continue;
       }
       let piece = head.data;
-      const bps = this.faults().bandwidthBytesPerSec;
+      const bps = this.#faults().bandwidthBytesPerSec;
       if (bps && bps > 0) {
         const max = Math.max(1, Math.floor((bps * PACE_SLICE_MS) / 1000));
         if (piece.length > max) piece = piece.subarray(0, max);
-        this.nextFreeAt = Math.max(now, this.nextFreeAt) + (piece.length * 1000) / bps;
+        this.#nextFreeAt = Math.max(now, this.#nextFreeAt) + (piece.length * 1000) / bps;
       }
-      const limit = this.cut ? this.faults().cutAfterBytes : undefined;
+      const limit = this.#cut ? this.#faults().cutAfterBytes : undefined;
       if (limit !== undefined && this.delivered + piece.length >= limit) {
         // Deliver exactly up to the limit, then reset. WHY not at once: on Linux an RST that
         // reaches the peer before its application has read the data makes the data vanish
@@ -139,29 +142,29 @@ class Pipe {
         const last = piece.subarray(0, Math.max(0, limit - this.delivered));
         this.delivered += last.length;
         this.stopped = true;
-        this.queue.length = 0;
-        const cut = this.cut as () => void;
+        this.#queue.length = 0;
+        const cut = this.#cut as () => void;
         const later = (): void => {
-          this.timer = setTimeout(() => {
-            this.timer = undefined;
+          this.#timer = setTimeout(() => {
+            this.#timer = undefined;
             setImmediate(cut);
           }, CUT_GRACE_MS);
         };
-        if (last.length > 0 && !this.dst.destroyed) this.dst.write(last, later);
+        if (last.length > 0 && !this.#dst.destroyed) this.#dst.write(last, later);
         else later();
         return;
       }
-      if (piece === head.data) this.queue.shift();
+      if (piece === head.data) this.#queue.shift();
       else head.data = head.data.subarray(piece.length);
-      this.queued -= piece.length;
+      this.#queued -= piece.length;
       this.delivered += piece.length;
-      if (this.queued <= HIGH_WATER && this.src.isPaused()) this.src.resume();
-      if (this.dst.destroyed) return;
-      if (!this.dst.write(piece)) {
-        this.waitingDrain = true;
-        this.dst.once('drain', () => {
-          this.waitingDrain = false;
-          this.pump();
+      if (this.#queued <= HIGH_WATER && this.#src.isPaused()) this.#src.resume();
+      if (this.#dst.destroyed) return;
+      if (!this.#dst.write(piece)) {
+        this.#waitingDrain = true;
+        this.#dst.once('drain', () => {
+          this.#waitingDrain = false;
+          this.#pump();
         });
         return;
       }
@@ -170,9 +173,9 @@ class Pipe {
 
   dispose(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.queue.length = 0;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#queue.length = 0;
   }
 }
 
@@ -182,11 +185,15 @@ class Conn {
   blackholed = false;
   done = false;
 
-  constructor(
-    readonly client: net.Socket,
-    readonly device: net.Socket | undefined,
-    private readonly onDone: (c: Conn) => void,
-  ) {}
+  readonly client: net.Socket;
+  readonly device: net.Socket | undefined;
+  readonly #onDone: (c: Conn) => void;
+
+  constructor(client: net.Socket, device: net.Socket | undefined, onDone: (c: Conn) => void) {
+    this.client = client;
+    this.device = device;
+    this.#onDone = onDone;
+  }
 
   /** RST both sides. */
   reset(): void {
@@ -209,7 +216,7 @@ class Conn {
     this.done = true;
     this.up?.dispose();
     this.down?.dispose();
-    this.onDone(this);
+    this.#onDone(this);
   }
 }
 

@@ -7,7 +7,8 @@
  */
 import type { Test } from 'tap';
 import { Secret } from '../../src/config/secret.js';
-import type { DeviceSpec, PoolSettings, SshSettings } from '../../src/config/types.js';
+import type { DeviceSpec } from '../../src/config/types.js';
+import { testPoolSettings, testSshSettings } from './settings.js';
 import { startSimDevice, type SimDevice, type SimOptions } from '../../src/sim/ssh-device.js';
 import { connectSsh } from '../../src/transport/ssh-connect.js';
 import { ShellSession, type ShellSessionOptions } from '../../src/drivers/shell-driver.js';
@@ -15,25 +16,7 @@ import type { BatchRequest } from '../../src/drivers/ssh-types.js';
 
 export type { SimDevice, SimOptions };
 
-export const testPoolSettings: PoolSettings = {
-  min: 0,
-  max: 2,
-  idleTimeoutMs: 300_000,
-  maxLifetimeMs: 3_600_000,
-  acquireTimeoutMs: 10_000,
-  maxWaiting: 64,
-};
-
-export const testSshSettings: SshSettings = {
-  connectTimeoutMs: 10_000,
-  keepaliveIntervalMs: 15_000,
-  keepaliveCountMax: 3,
-  commandTimeoutMs: 30_000,
-  appKeepaliveMs: 0,
-  healthCheckAfterMs: 0,
-  legacyAlgorithms: false,
-  maxOutputBytes: 4 * 1024 * 1024,
-};
+export { testPoolSettings, testSshSettings } from './settings.js';
 
 /** Starts a simulator and closes it in the test's teardown. */
 export async function startSim(t: Test, opts: SimOptions): Promise<SimDevice> {

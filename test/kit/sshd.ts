@@ -10,7 +10,9 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { DeviceSpec, SshSettings } from '../../src/config/types.js';
 import { Secret } from '../../src/config/secret.js';
+import { startFaultProxy } from './fault-proxy.js';
 import { sshKeygen } from './keys.js';
+import { testPoolSettings, testSshSettings } from './settings.js';
 
 export const SSHD_PATH = '/usr/sbin/sshd';
 
@@ -183,18 +185,8 @@ export function testDevice(over: Partial<DeviceSpec> & { host: string; port: num
     username: userInfo().username,
     hostKey: { acceptAny: true },
     labels: {},
-    pool: { min: 0, max: 2, idleTimeoutMs: 300000, maxLifetimeMs: 3600000, acquireTimeoutMs: 10000, maxWaiting: 64 },
-    ssh: {
-      connectTimeoutMs: 5000,
-      keepaliveIntervalMs: 15000,
-      keepaliveCountMax: 3,
-      commandTimeoutMs: 30000,
-      appKeepaliveMs: 0,
-      healthCheckAfterMs: 30000,
-      legacyAlgorithms: false,
-      maxOutputBytes: 4 * 1024 * 1024,
-      ...ssh,
-    },
+    pool: { ...testPoolSettings },
+    ssh: { ...testSshSettings, connectTimeoutMs: 5000, healthCheckAfterMs: 30000, ...ssh },
     source: 'file',
     ...over,
   };
@@ -224,38 +216,18 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-/** A loopback TCP proxy in front of `targetPort`: counts connections and can go silent. */
+/**
+ * A loopback TCP proxy in front of `targetPort`: counts connections and can go silent. The fault
+ * proxy under a narrower name (freeze is its blackhole, for open and new connections), kept for the sshd tests that use it.
+ */
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
-  let accepted = 0;
-  let frozen = false;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((down) => {
-    accepted++;
-    const up = net.connect({ host: '127.0.0.1', port: targetPort, noDelay: true });
-    down.setNoDelay(true);
-    for (const s of [down, up]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {});
-    }
-    down.on('data', (d) => void (frozen || up.write(d)));
-    up.on('data', (d) => void (frozen || down.write(d)));
-    down.on('close', () => up.destroy());
-    up.on('close', () => down.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const proxy = await startFaultProxy({ host: '127.0.0.1', port: targetPort });
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port: proxy.port,
     get accepted() {
-      return accepted;
+      return proxy.totalConnections();
     },
-    freeze() {
-      frozen = true;
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
+    freeze: () => proxy.set({ blackhole: true }),
+    close: () => proxy.close(),
   };
 }

@@ -2,7 +2,11 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP proxy on loopback that delays every chunk by `oneWayMs` in each direction,
- * to show how round trips (and so connection set-up) cost more on a real network.
+ * to show how round trips (and so connection set-up) cost more on a real network
+ * (bench/ssh-warm-vs-cold.ts). For faults, and latency in tests, use fault-proxy.ts; this one
+ * exists for benchmark precision: it times chunks with performance.now() and sends every chunk
+ * due within half a millisecond in one write, where the fault proxy works in whole milliseconds
+ * (Date.now()) and would add up to 1 ms of jitter to a 5 ms link.
  */
 export async function startLatencyProxy(target: { host: string; port: number }, oneWayMs: number): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
