@@ -1,11 +1,10 @@
 import type { CommandOutcome } from '../drivers/ssh-types.js';
 import type { SessionInfo } from '../pool/types.js';
 
-/** Who is calling; filled in by authentication (anonymous when auth is off). */
-export interface Caller {
-  name: string;
-  via: 'token' | 'mtls' | 'none';
-}
+import type { Caller } from '../auth/caller.js';
+
+/** Who is calling: one definition, in auth/caller.ts (filled in by authentication; anonymous when auth is off). */
+export type { Caller };
 
 /** Per-call context handed from the gRPC edge to the request logic. */
 export interface CallContext {

@@ -38,10 +38,6 @@ const STATUS_OF: Record<ErrorCode, Status> = {
   INTERNAL: Status.INTERNAL,
 };
 
-export function statusOf(err: unknown): Status {
-  return err instanceof WarmpoolError ? STATUS_OF[err.code] : Status.INTERNAL;
-}
-
 /** Human name of a status code, e.g. 14 → "UNAVAILABLE" (metrics labels, CLI output). */
 export function statusName(code: number): string {
   return Status[code] ?? String(code);

@@ -17,7 +17,7 @@ export type HttpClientsOptions = Omit<DeviceHttpClientOptions, 'device' | 'break
 const secretIds = new WeakMap<Secret, number>();
 let nextSecretId = 0;
 
-function secretKey(s: Secret): string {
+function secretIdentity(s: Secret): string {
   // A file secret is the same secret while the path is (rotation is handled by reveal()).
   if (s.file !== undefined) return `file:${s.file}`;
   let id = secretIds.get(s);
@@ -33,7 +33,7 @@ function secretKey(s: Secret): string {
  * builds a new Secret object re-creates the client (safe, at worst one needless reconnect).
  */
 export function httpFingerprint(device: DeviceSpec): string {
-  return JSON.stringify(device.http ?? null, (_k, v: unknown) => (v instanceof Secret ? secretKey(v) : v));
+  return JSON.stringify(device.http ?? null, (_k, v: unknown) => (v instanceof Secret ? secretIdentity(v) : v));
 }
 
 interface Entry {
