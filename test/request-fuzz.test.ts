@@ -382,7 +382,7 @@ t.test('a request with exactly one fault is rejected naming that field', async (
 
 // ------------------------------------------------------------ (2) through a real daemon
 
-/** Status codes a request may get without the device misbehaving (CONTRACT §3). */
+/** Status codes a request may get without the device misbehaving (docs/api.md, "Status codes"). */
 const REQUEST_STATUSES = new Set([status.OK, status.INVALID_ARGUMENT, status.NOT_FOUND, status.FAILED_PRECONDITION]);
 
 /** Commands that are safe to send to the simulator: never hang, sleep, log out or page out megabytes. */

@@ -7,8 +7,8 @@ import type { Guard } from './guard.js';
 import { statusName, toServiceError } from './status.js';
 
 /**
- * Tracks in-flight calls and refuses new ones while draining (CONTRACT §1:
- * new RPCs get UNAVAILABLE, in-flight ones finish within shutdown.graceMs).
+ * Tracks in-flight calls and refuses new ones while draining: new RPCs get UNAVAILABLE, in-flight
+ * ones finish within shutdown.graceMs (docs/api.md, "Process, signals and exit status").
  */
 export class CallTracker {
   #draining = false;

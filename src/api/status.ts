@@ -2,7 +2,8 @@ import { status as Status, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { WarmpoolError, type ErrorCode } from '../core/errors.js';
 
 /**
- * The one place that maps internal error codes to gRPC status codes (CONTRACT §3).
+ * The one place that maps internal error codes to gRPC status codes (docs/api.md,
+ * "Status codes").
  * Every handler funnels its failures through `toServiceError`.
  */
 const STATUS_OF: Record<ErrorCode, Status> = {
