@@ -22,8 +22,6 @@ export interface ApiMetrics {
   cache(result: 'hit' | 'miss' | 'coalesced'): void;
 }
 
-export const noMetrics: ApiMetrics = { rpc() {}, command() {}, cache() {} };
-
 /** A Run result in API terms (mirrors RunResponse). */
 export interface RunResult {
   device: string;

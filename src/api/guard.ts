@@ -63,7 +63,7 @@ export function isAllowed(guard: Guard, caller: Caller, req: AuthorizeRequest): 
  * or the pools. Read-only metadata calls (GetDevice, ListDevices, GetPoolStats) are audited only
  * when denied, so dashboards polling them do not flood the audit log.
  */
-export const AUDITED_RPCS: ReadonlySet<string> = new Set(['Run', 'RunStream', 'RunMany', 'Http', 'PutDevice', 'DeleteDevice', 'DrainDevice']);
+const AUDITED_RPCS: ReadonlySet<string> = new Set(['Run', 'RunStream', 'RunMany', 'Http', 'PutDevice', 'DeleteDevice', 'DrainDevice']);
 
 /**
  * Wraps a guard so that every authorization decision is audited: every denial (outcome `denied`),

@@ -87,7 +87,7 @@ function begin(method: string, call: AnyCall, deps: HandlerDeps): { ctx: CallCon
  * for the prompt"), which would blame the caller. Their message is kept: it names the device
  * and what was interrupted.
  */
-export function callError(err: unknown, signal: AbortSignal | undefined): unknown {
+function callError(err: unknown, signal: AbortSignal | undefined): unknown {
   const reason: unknown = signal?.aborted ? signal.reason : undefined;
   if (!(reason instanceof WarmpoolError) || reason.code === 'CANCELLED' || !isWarmpoolError(err, 'CANCELLED')) return err;
   return new WarmpoolError(reason.code, `${err.message}: ${reason.message}`, { device: err.device ?? reason.device, cause: err });

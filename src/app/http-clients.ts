@@ -32,7 +32,7 @@ function secretIdentity(s: Secret): string {
  * What a client depends on, as a string. Inline secrets count by identity, so a reload that
  * builds a new Secret object re-creates the client (safe, at worst one needless reconnect).
  */
-export function httpFingerprint(device: DeviceSpec): string {
+function httpFingerprint(device: DeviceSpec): string {
   return JSON.stringify(device.http ?? null, (_k, v: unknown) => (v instanceof Secret ? secretIdentity(v) : v));
 }
 

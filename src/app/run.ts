@@ -18,9 +18,9 @@ import { DeadlineBudget, deadlineExceeded } from './deadline.js';
  * DeviceRunResult wrapper of RunMany and for gRPC framing, so our check always fires
  * before grpc-js's own. At most 1/16 of the limit, so a small limit stays usable.
  */
-export const REPLY_HEADROOM_BYTES = 16 * 1024;
+const REPLY_HEADROOM_BYTES = 16 * 1024;
 
-export function replyLimitOf(maxSendMessageBytes: number): number {
+function replyLimitOf(maxSendMessageBytes: number): number {
   return maxSendMessageBytes - Math.min(REPLY_HEADROOM_BYTES, Math.floor(maxSendMessageBytes / 16));
 }
 

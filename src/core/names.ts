@@ -4,13 +4,14 @@
  */
 
 /** Longest device id, in characters. */
-export const DEVICE_ID_MAX = 128;
+const DEVICE_ID_MAX = 128;
 /** Device ids: what a metric label, a log line and a file name can all carry unquoted. */
 export const DEVICE_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The rule as people read it, for error messages. */
 export const DEVICE_ID_RULE = `1..${DEVICE_ID_MAX} of A-Z a-z 0-9 . _ : -`;
 
-/** Longest HTTP header name we accept, in characters (a request's header, a session login's token header). */
-export const HEADER_NAME_MAX = 256;
-/** An HTTP header name: an RFC 9110 token. */
+/**
+ * An HTTP header name: an RFC 9110 token of at most 256 characters (a request's header, a session
+ * login's token header).
+ */
 export const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;

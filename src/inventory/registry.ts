@@ -79,7 +79,7 @@ export class DeviceRegistry extends EventEmitter {
  * Whether two specs would open identical sessions. Secrets are compared by value
  * (in process only; nothing is printed), so a rotated password retires old sessions.
  */
-export function sameDevice(a: DeviceSpec, b: DeviceSpec): boolean {
+function sameDevice(a: DeviceSpec, b: DeviceSpec): boolean {
   return fingerprint(a) === fingerprint(b);
 }
 
