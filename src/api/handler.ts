@@ -2,7 +2,7 @@ import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
 import { WarmpoolError, isWarmpoolError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ApiMetrics, CallContext } from './context.js';
+import type { ApiMetrics, CallContext } from '../app/context.js';
 import type { Guard } from './guard.js';
 import { statusName, toServiceError } from './status.js';
 

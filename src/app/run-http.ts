@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { WarmpoolError } from '../core/errors.js';
 import type { DeviceRegistry } from '../inventory/registry.js';
 import type { SessionInfo } from '../pool/types.js';
-import type { CallContext } from '../api/context.js';
+import type { CallContext } from './context.js';
 import type { Guard } from '../api/guard.js';
 import type { ValidHttp } from '../api/validate.js';
 import { DeadlineBudget } from './deadline.js';

@@ -1,6 +1,6 @@
 import { WarmpoolError } from '../core/errors.js';
 import type { DeviceRegistry } from '../inventory/registry.js';
-import type { CallContext, RunResult } from '../api/context.js';
+import type { CallContext, RunResult } from './context.js';
 import type { ValidRunMany } from '../api/validate.js';
 import type { Runner } from './run.js';
 

@@ -6,7 +6,7 @@ import type { Lease } from '../pool/types.js';
 import type { CommandOutcome, DeviceSession } from '../drivers/ssh-types.js';
 import type { Audit } from './audit.js';
 import { ResultCache } from './cache.js';
-import type { ApiMetrics, CallContext, RunResult } from '../api/context.js';
+import type { ApiMetrics, CallContext, RunResult } from './context.js';
 import type { Guard } from '../api/guard.js';
 import type { ValidRun } from '../api/validate.js';
 import { replySizeBound } from '../api/convert.js';
