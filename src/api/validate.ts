@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { AppConfig, SessionMode } from '../config/types.js';
 import { compilePattern, PatternError, type Pattern } from '../core/pattern.js';
 import { WarmpoolError } from '../core/errors.js';
+import type { ValidHttp, ValidRun, ValidRunMany } from '../app/requests.js';
 import { DEVICE_ID_RE, DEVICE_ID_RULE, HEADER_NAME_RE } from '../core/names.js';
 import type { RunRequest__Output } from '../gen/warmpool/v1/RunRequest.js';
 import type { RunManyRequest__Output } from '../gen/warmpool/v1/RunManyRequest.js';
@@ -22,21 +23,7 @@ export const MAX_RUN_MANY_CONCURRENCY = 256;
 export const DEFAULT_RUN_MANY_CONCURRENCY = 16;
 
 export type Limits = AppConfig['limits'];
-
-export interface ValidRun {
-  device: string;
-  commands: string[];
-  /** undefined: the device's own mode. */
-  mode: SessionMode | undefined;
-  privileged: boolean;
-  configure: boolean;
-  stopOnError: boolean;
-  commandTimeoutMs: number;
-  cacheTtlMs: number;
-  /** RE2 syntax, matched in linear time (core/pattern.ts); `^`/`$` match at line ends. */
-  expect: Pattern | undefined;
-  expectSource: string;
-}
+export type { ValidHttp, ValidRun, ValidRunMany };
 
 function invalid(field: string, problem: string, device?: string): WarmpoolError {
   const where = device ? `device "${device}": ` : '';
@@ -112,13 +99,6 @@ export function validateRun(req: RunRequest__Output, limits: Limits, prefix = ''
   };
 }
 
-export interface ValidRunMany {
-  template: ValidRun;
-  devices: string[];
-  labels: Record<string, string>;
-  concurrency: number;
-}
-
 export function validateRunMany(req: RunManyRequest__Output, limits: Limits): ValidRunMany {
   if (!req.template) throw invalid('template', 'is required');
   const template = validateRun(req.template, limits, 'template.', false);
@@ -132,18 +112,6 @@ export function validateRunMany(req: RunManyRequest__Output, limits: Limits): Va
     throw invalid('concurrency', `${concurrency} is over the limit of ${MAX_RUN_MANY_CONCURRENCY}`);
   }
   return { template, devices: [...new Set(devices)], labels, concurrency: concurrency || DEFAULT_RUN_MANY_CONCURRENCY };
-}
-
-export interface ValidHttp {
-  device: string;
-  method: string;
-  /** The normalised request target (path + query): exactly what is sent under the base path. */
-  path: string;
-  /** The normalised path without the query: what the policy's httpPaths patterns match. */
-  policyPath: string;
-  headers: Record<string, string>;
-  body: Buffer | undefined;
-  timeoutMs: number;
 }
 
 export function validateHttpRequest(req: HttpRequest__Output, limits: Limits): ValidHttp {

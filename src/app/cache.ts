@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { ValidRun } from '../api/validate.js';
+import type { ValidRun } from './requests.js';
 
 /**
  * Result cache and request coalescing for Run (docs/api.md, "Semantics clients rely on": Cache).

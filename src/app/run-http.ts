@@ -5,7 +5,7 @@ import type { DeviceRegistry } from '../inventory/registry.js';
 import type { SessionInfo } from '../pool/types.js';
 import type { CallContext } from './context.js';
 import type { Guard } from '../api/guard.js';
-import type { ValidHttp } from '../api/validate.js';
+import type { ValidHttp } from './requests.js';
 import { DeadlineBudget } from './deadline.js';
 
 /** One HTTP request over a device's pooled connections (implemented by drivers/http through app/http-clients.ts). */

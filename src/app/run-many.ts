@@ -1,7 +1,7 @@
 import { WarmpoolError } from '../core/errors.js';
 import type { DeviceRegistry } from '../inventory/registry.js';
 import type { CallContext, RunResult } from './context.js';
-import type { ValidRunMany } from '../api/validate.js';
+import type { ValidRunMany } from './requests.js';
 import type { Runner } from './run.js';
 
 /** One device's part of a fan-out: its result, or the error it failed with (mapped to a status by the API edge). */

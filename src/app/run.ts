@@ -8,7 +8,7 @@ import type { Audit } from './audit.js';
 import { ResultCache } from './cache.js';
 import type { ApiMetrics, CallContext, RunResult } from './context.js';
 import type { Guard } from '../api/guard.js';
-import type { ValidRun } from '../api/validate.js';
+import type { ValidRun } from './requests.js';
 import { replySizeBound } from '../api/convert.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { DeadlineBudget, deadlineExceeded } from './deadline.js';
