@@ -20,7 +20,9 @@ import { createAudit } from './app/audit.js';
 import { CallTracker, type HandlerDeps } from './api/handler.js';
 import { auditedGuard } from './api/guard.js';
 import { Runner } from './app/run.js';
-import { deviceProxyHandlers, type HttpBackend } from './api/device-proxy.js';
+import { HttpRunner, type HttpBackend } from './app/run-http.js';
+import { FanOut } from './app/run-many.js';
+import { deviceProxyHandlers } from './api/device-proxy.js';
 import { inventoryHandlers } from './api/inventory-service.js';
 import { adminHandlers } from './api/admin-service.js';
 import { createAuth, type AuthLayer } from './auth/index.js';
@@ -70,12 +72,14 @@ export class Daemon {
     });
     this.http = new HttpClients({ clock, random, config, observer: this.metrics, logger: this.logger });
     const audit = createAudit({ ...config.log.audit, fallback: this.logger });
-    this.runner = new Runner({
-      devices: this.devices, pools: this.pools, clock, metrics: this.metrics, audit, cache: config.cache,
-      maxSendMessageBytes: config.grpc.maxSendMessageBytes, logger: this.logger,
-    });
     // Validates TLS/token/policy settings and refuses an unauthenticated non-loopback listener.
     this.#auth = createAuth(config.grpc, this.logger);
+    // Every authorization decision is audited (denials included): api/guard.ts auditedGuard.
+    const guard = auditedGuard(this.#auth, audit);
+    this.runner = new Runner({
+      devices: this.devices, pools: this.pools, clock, metrics: this.metrics, audit, guard, cache: config.cache,
+      maxSendMessageBytes: config.grpc.maxSendMessageBytes, logger: this.logger,
+    });
 
     this.devices.on('change', (c: InventoryChange) => this.#onInventoryChange(c));
 
@@ -97,11 +101,11 @@ export class Daemon {
       'grpc.enable_channelz': 0,
     });
     const { grpcObj } = loadProto();
-    // Every authorization decision is audited (denials included): api/guard.ts auditedGuard.
-    const deps: HandlerDeps = { guard: auditedGuard(this.#auth, audit), metrics: this.metrics, tracker: this.tracker, logger: this.logger };
+    const deps: HandlerDeps = { guard, metrics: this.metrics, tracker: this.tracker, logger: this.logger };
     const v1 = grpcObj.warmpool.v1;
     this.#grpc.addService(v1.DeviceProxy.service, deviceProxyHandlers({
-      ...deps, runner: this.runner, devices: this.devices, http: this.#httpBackend(), limits: config.limits,
+      ...deps, runner: this.runner, fanOut: new FanOut({ runner: this.runner, devices: this.devices }),
+      http: new HttpRunner({ devices: this.devices, http: this.#httpBackend(), guard, clock }), limits: config.limits,
     }));
     this.#grpc.addService(v1.Inventory.service, inventoryHandlers({
       ...deps, devices: this.devices, defaults: config.defaults, validateDevice,

@@ -18,7 +18,7 @@ import {
   DEVICE_ID_RE,
   MAX_RUN_MANY_CONCURRENCY,
   validateDeviceId,
-  validateHttp,
+  validateHttpRequest,
   validateRun,
   validateRunMany,
   type Limits,
@@ -262,12 +262,12 @@ t.test('validateRunMany returns a clean request or INVALID_ARGUMENT naming the f
   t.ok(counts.rejected > 1000, `rejected ${counts.rejected}`);
 });
 
-t.test('validateHttp returns a clean request or INVALID_ARGUMENT naming the field, for any input', async (t) => {
+t.test('validateHttpRequest returns a clean request or INVALID_ARGUMENT naming the field, for any input', async (t) => {
   counts.accepted = counts.rejected = 0;
   fc.assert(
     fc.property(anyHttp, (req) =>
       tally(() => {
-        const v = validateHttp(req, httpLimits);
+        const v = validateHttpRequest(req, httpLimits);
         if (!['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].includes(v.method)) throw new Error(`accepted method ${v.method}`);
         if (!v.path.startsWith('/') || /[\r\n\u0000]/.test(v.path)) throw new Error(`accepted path ${JSON.stringify(v.path)}`);
         for (const [k, val] of Object.entries(v.headers)) {
@@ -319,7 +319,7 @@ t.test('valid requests are accepted unchanged (normalised only as documented)', 
   ), '500 valid RunMany requests accepted as sent (devices deduplicated, concurrency defaulted)');
   t.doesNotThrow(() => fc.assert(
     fc.property(validHttpReq, (req) => {
-      const v = validateHttp(req, httpLimits);
+      const v = validateHttpRequest(req, httpLimits);
       if (v.method !== req.method.toUpperCase() || v.path !== req.path || v.timeoutMs !== req.timeout_ms) throw new Error('changed');
       const want = Object.fromEntries(Object.entries(req.headers).map(([k, x]) => [k.toLowerCase(), x]));
       if (!isDeepStrictEqual({ ...v.headers }, want)) throw new Error(`headers ${JSON.stringify(v.headers)}`);
@@ -371,7 +371,7 @@ t.test('a request with exactly one fault is rejected naming that field', async (
   fc.assert(
     fc.property(validHttpReq, httpFault, (req, fault) => {
       const { req: bad, field } = fault(req);
-      expectField(field, () => validateHttp(bad, httpLimits));
+      expectField(field, () => validateHttpRequest(bad, httpLimits));
     }),
     { numRuns: 1500, seed: SEED },
   );
@@ -380,7 +380,7 @@ t.test('a request with exactly one fault is rejected naming that field', async (
 
 // ------------------------------------------------------------ (2) through a real daemon
 
-/** Status codes a request may get without the device misbehaving (CONTRACT §3). */
+/** Status codes a request may get without the device misbehaving (docs/api.md, "Status codes"). */
 const REQUEST_STATUSES = new Set([status.OK, status.INVALID_ARGUMENT, status.NOT_FOUND, status.FAILED_PRECONDITION]);
 
 /** Commands that are safe to send to the simulator: never hang, sleep, log out or page out megabytes. */

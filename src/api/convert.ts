@@ -6,7 +6,7 @@ import type { SessionInfo as SessionInfoMsg } from '../gen/warmpool/v1/SessionIn
 import type { CommandResult } from '../gen/warmpool/v1/CommandResult.js';
 import type { PoolStats, SessionInfo } from '../pool/types.js';
 import type { CommandOutcome } from '../drivers/ssh-types.js';
-import type { RunResult } from './context.js';
+import type { RunResult } from '../app/context.js';
 
 /** Conversions between internal objects and proto messages; no logic beyond shape. */
 

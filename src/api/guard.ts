@@ -1,7 +1,7 @@
 import type { DeviceSpec } from '../config/types.js';
 import { WarmpoolError } from '../core/errors.js';
 import type { Audit, AuditEvent } from '../app/audit.js';
-import type { Caller } from './context.js';
+import type { Caller } from '../auth/caller.js';
 
 /** The shape of a call as authentication sees it (any grpc-js server call). */
 export interface CallLike {
@@ -63,7 +63,7 @@ export function isAllowed(guard: Guard, caller: Caller, req: AuthorizeRequest): 
  * or the pools. Read-only metadata calls (GetDevice, ListDevices, GetPoolStats) are audited only
  * when denied, so dashboards polling them do not flood the audit log.
  */
-export const AUDITED_RPCS: ReadonlySet<string> = new Set(['Run', 'RunStream', 'RunMany', 'Http', 'PutDevice', 'DeleteDevice', 'DrainDevice']);
+const AUDITED_RPCS: ReadonlySet<string> = new Set(['Run', 'RunStream', 'RunMany', 'Http', 'PutDevice', 'DeleteDevice', 'DrainDevice']);
 
 /**
  * Wraps a guard so that every authorization decision is audited: every denial (outcome `denied`),

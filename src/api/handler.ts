@@ -2,13 +2,13 @@ import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
 import { WarmpoolError, isWarmpoolError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ApiMetrics, CallContext } from './context.js';
+import type { ApiMetrics, CallContext } from '../app/context.js';
 import type { Guard } from './guard.js';
 import { statusName, toServiceError } from './status.js';
 
 /**
- * Tracks in-flight calls and refuses new ones while draining (CONTRACT §1:
- * new RPCs get UNAVAILABLE, in-flight ones finish within shutdown.graceMs).
+ * Tracks in-flight calls and refuses new ones while draining: new RPCs get UNAVAILABLE, in-flight
+ * ones finish within shutdown.graceMs (docs/api.md, "Process, signals and exit status").
  */
 export class CallTracker {
   #draining = false;
@@ -87,7 +87,7 @@ function begin(method: string, call: AnyCall, deps: HandlerDeps): { ctx: CallCon
  * for the prompt"), which would blame the caller. Their message is kept: it names the device
  * and what was interrupted.
  */
-export function callError(err: unknown, signal: AbortSignal | undefined): unknown {
+function callError(err: unknown, signal: AbortSignal | undefined): unknown {
   const reason: unknown = signal?.aborted ? signal.reason : undefined;
   if (!(reason instanceof WarmpoolError) || reason.code === 'CANCELLED' || !isWarmpoolError(err, 'CANCELLED')) return err;
   return new WarmpoolError(reason.code, `${err.message}: ${reason.message}`, { device: err.device ?? reason.device, cause: err });

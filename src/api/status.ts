@@ -2,7 +2,8 @@ import { status as Status, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { WarmpoolError, type ErrorCode } from '../core/errors.js';
 
 /**
- * The one place that maps internal error codes to gRPC status codes (CONTRACT §3).
+ * The one place that maps internal error codes to gRPC status codes (docs/api.md,
+ * "Status codes").
  * Every handler funnels its failures through `toServiceError`.
  */
 const STATUS_OF: Record<ErrorCode, Status> = {
@@ -37,10 +38,6 @@ const STATUS_OF: Record<ErrorCode, Status> = {
   POOL_CLOSED: Status.UNAVAILABLE,
   INTERNAL: Status.INTERNAL,
 };
-
-export function statusOf(err: unknown): Status {
-  return err instanceof WarmpoolError ? STATUS_OF[err.code] : Status.INTERNAL;
-}
 
 /** Human name of a status code, e.g. 14 → "UNAVAILABLE" (metrics labels, CLI output). */
 export function statusName(code: number): string {

@@ -2,6 +2,8 @@ import { X509Certificate } from 'node:crypto';
 import type { AppConfig, SessionMode } from '../config/types.js';
 import { compilePattern, PatternError, type Pattern } from '../core/pattern.js';
 import { WarmpoolError } from '../core/errors.js';
+import type { ValidHttp, ValidRun, ValidRunMany } from '../app/requests.js';
+import { DEVICE_ID_RE, DEVICE_ID_RULE, HEADER_NAME_RE } from '../core/names.js';
 import type { RunRequest__Output } from '../gen/warmpool/v1/RunRequest.js';
 import type { RunManyRequest__Output } from '../gen/warmpool/v1/RunManyRequest.js';
 import type { HttpRequest__Output } from '../gen/warmpool/v1/HttpRequest.js';
@@ -13,30 +15,15 @@ import { fingerprintSha256, hostFieldMatches, knownHostsName, parseKnownHosts } 
  * field, before anything touches a pool or a device.
  */
 
-export const DEVICE_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+export { DEVICE_ID_RE } from '../core/names.js';
 /** C0 controls other than TAB, DEL, and C1 controls: none belongs in a CLI command. */
 const CONTROL_RE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
-const HEADER_NAME_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
 export const MAX_RUN_MANY_CONCURRENCY = 256;
 export const DEFAULT_RUN_MANY_CONCURRENCY = 16;
 
 export type Limits = AppConfig['limits'];
-
-export interface ValidRun {
-  device: string;
-  commands: string[];
-  /** undefined: the device's own mode. */
-  mode: SessionMode | undefined;
-  privileged: boolean;
-  configure: boolean;
-  stopOnError: boolean;
-  commandTimeoutMs: number;
-  cacheTtlMs: number;
-  /** RE2 syntax, matched in linear time (core/pattern.ts); `^`/`$` match at line ends. */
-  expect: Pattern | undefined;
-  expectSource: string;
-}
+export type { ValidHttp, ValidRun, ValidRunMany };
 
 function invalid(field: string, problem: string, device?: string): WarmpoolError {
   const where = device ? `device "${device}": ` : '';
@@ -46,7 +33,7 @@ function invalid(field: string, problem: string, device?: string): WarmpoolError
 export function validateDeviceId(id: unknown, field = 'device'): string {
   if (typeof id !== 'string' || id === '') throw invalid(field, 'is required');
   if (!DEVICE_ID_RE.test(id)) {
-    throw invalid(field, `"${printable(id)}" is not a valid device id (1..128 of A-Z a-z 0-9 . _ : -)`);
+    throw invalid(field, `"${printable(id)}" is not a valid device id (${DEVICE_ID_RULE})`);
   }
   return id;
 }
@@ -112,13 +99,6 @@ export function validateRun(req: RunRequest__Output, limits: Limits, prefix = ''
   };
 }
 
-export interface ValidRunMany {
-  template: ValidRun;
-  devices: string[];
-  labels: Record<string, string>;
-  concurrency: number;
-}
-
 export function validateRunMany(req: RunManyRequest__Output, limits: Limits): ValidRunMany {
   if (!req.template) throw invalid('template', 'is required');
   const template = validateRun(req.template, limits, 'template.', false);
@@ -134,19 +114,7 @@ export function validateRunMany(req: RunManyRequest__Output, limits: Limits): Va
   return { template, devices: [...new Set(devices)], labels, concurrency: concurrency || DEFAULT_RUN_MANY_CONCURRENCY };
 }
 
-export interface ValidHttp {
-  device: string;
-  method: string;
-  /** The normalised request target (path + query): exactly what is sent under the base path. */
-  path: string;
-  /** The normalised path without the query: what the policy's httpPaths patterns match. */
-  policyPath: string;
-  headers: Record<string, string>;
-  body: Buffer | undefined;
-  timeoutMs: number;
-}
-
-export function validateHttp(req: HttpRequest__Output, limits: Limits): ValidHttp {
+export function validateHttpRequest(req: HttpRequest__Output, limits: Limits): ValidHttp {
   const device = validateDeviceId(req.device);
   const method = (req.method ?? '').toUpperCase();
   if (!HTTP_METHODS.has(method)) {

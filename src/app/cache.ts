@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import type { ValidRun } from '../api/validate.js';
+import type { ValidRun } from './requests.js';
 
 /**
- * Result cache and request coalescing for Run (CONTRACT §3, the seeds' TTL/LRU caching).
+ * Result cache and request coalescing for Run (docs/api.md, "Semantics clients rely on": Cache).
  *
  * - Key: (device, mode, privileged, commands, expect). configure requests never enter.
  * - An entry lives for the TTL of the request that stored it; a request accepts an entry

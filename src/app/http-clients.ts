@@ -17,7 +17,7 @@ export type HttpClientsOptions = Omit<DeviceHttpClientOptions, 'device' | 'break
 const secretIds = new WeakMap<Secret, number>();
 let nextSecretId = 0;
 
-function secretKey(s: Secret): string {
+function secretIdentity(s: Secret): string {
   // A file secret is the same secret while the path is (rotation is handled by reveal()).
   if (s.file !== undefined) return `file:${s.file}`;
   let id = secretIds.get(s);
@@ -32,8 +32,8 @@ function secretKey(s: Secret): string {
  * What a client depends on, as a string. Inline secrets count by identity, so a reload that
  * builds a new Secret object re-creates the client (safe, at worst one needless reconnect).
  */
-export function httpFingerprint(device: DeviceSpec): string {
-  return JSON.stringify(device.http ?? null, (_k, v: unknown) => (v instanceof Secret ? secretKey(v) : v));
+function httpFingerprint(device: DeviceSpec): string {
+  return JSON.stringify(device.http ?? null, (_k, v: unknown) => (v instanceof Secret ? secretIdentity(v) : v));
 }
 
 interface Entry {

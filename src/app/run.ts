@@ -6,19 +6,21 @@ import type { Lease } from '../pool/types.js';
 import type { CommandOutcome, DeviceSession } from '../drivers/ssh-types.js';
 import type { Audit } from './audit.js';
 import { ResultCache } from './cache.js';
-import type { ApiMetrics, CallContext, RunResult } from '../api/context.js';
-import type { ValidRun } from '../api/validate.js';
+import type { ApiMetrics, CallContext, RunResult } from './context.js';
+import type { Guard } from '../api/guard.js';
+import type { ValidRun } from './requests.js';
 import { replySizeBound } from '../api/convert.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import { DeadlineBudget, deadlineExceeded } from './deadline.js';
 
 /**
  * Kept free below grpc.maxSendMessageBytes when checking a reply's size: room for the
  * DeviceRunResult wrapper of RunMany and for gRPC framing, so our check always fires
  * before grpc-js's own. At most 1/16 of the limit, so a small limit stays usable.
  */
-export const REPLY_HEADROOM_BYTES = 16 * 1024;
+const REPLY_HEADROOM_BYTES = 16 * 1024;
 
-export function replyLimitOf(maxSendMessageBytes: number): number {
+function replyLimitOf(maxSendMessageBytes: number): number {
   return maxSendMessageBytes - Math.min(REPLY_HEADROOM_BYTES, Math.floor(maxSendMessageBytes / 16));
 }
 
@@ -33,14 +35,30 @@ export interface StreamHooks {
   onResult?: (index: number, outcome: CommandOutcome) => void;
 }
 
+export interface RunnerDeps {
+  devices: DeviceRegistry;
+  pools: SshPools;
+  clock: Clock;
+  metrics: ApiMetrics;
+  audit: Audit;
+  /** Decides whether the caller may run the request on the resolved device (throws PERMISSION_DENIED). */
+  guard: Pick<Guard, 'authorize'>;
+  cache: { maxEntries: number; maxBytes: number };
+  /** grpc.maxSendMessageBytes; absent: replies are not size-checked (tests of the runner alone). */
+  maxSendMessageBytes?: number;
+  logger?: Logger;
+}
+
 /**
- * Runs a validated request on one pooled session: acquire, run the batch, release
- * (or discard a session that is no longer clean). Shared by Run, RunStream and RunMany.
+ * The "run over SSH" use case: resolve the device once, authorize, then run the validated
+ * request on one pooled session (acquire, run the batch, release, or discard a session that
+ * is no longer clean) within one deadline budget. Shared by Run, RunStream and RunMany.
  */
 export class Runner {
   readonly #devices: DeviceRegistry;
   readonly #pools: SshPools;
   readonly #clock: Clock;
+  readonly #guard: Pick<Guard, 'authorize'>;
   readonly #metrics: ApiMetrics;
   readonly #audit: Audit;
   readonly #logger: Logger;
@@ -48,15 +66,11 @@ export class Runner {
   readonly #maxReplyBytes: number;
   readonly cache: ResultCache<RunResult>;
 
-  constructor(deps: {
-    devices: DeviceRegistry; pools: SshPools; clock: Clock; metrics: ApiMetrics; audit: Audit; cache: { maxEntries: number; maxBytes: number };
-    /** grpc.maxSendMessageBytes; absent: replies are not size-checked (tests of the runner alone). */
-    maxSendMessageBytes?: number;
-    logger?: Logger;
-  }) {
+  constructor(deps: RunnerDeps) {
     this.#devices = deps.devices;
     this.#pools = deps.pools;
     this.#clock = deps.clock;
+    this.#guard = deps.guard;
     this.#metrics = deps.metrics;
     this.#audit = deps.audit;
     this.#logger = deps.logger ?? silentLogger;
@@ -68,8 +82,8 @@ export class Runner {
     });
   }
 
-  /** Resolve and check the device for a request (NOT_FOUND / mode mismatch). */
-  device(run: ValidRun): DeviceSpec {
+  /** Resolve and check the device for a request (NOT_FOUND / mode mismatch): once per call. */
+  #resolve(run: ValidRun): DeviceSpec {
     const device = this.#devices.get(run.device);
     if (run.mode && run.mode !== device.mode) {
       throw new WarmpoolError('INVALID_ARGUMENT', `device "${device.id}": mode: the device is configured for ${device.mode} mode, not ${run.mode}`, { device: device.id, field: 'mode' });
@@ -85,7 +99,10 @@ export class Runner {
    * is sent as one message (Run, RunMany: no onChunk) must fit grpc.maxSendMessageBytes.
    */
   async run(run: ValidRun, ctx: CallContext, hooks: StreamHooks = {}): Promise<RunResult> {
-    const result = await this.#run(run, ctx, hooks);
+    const device = this.#resolve(run);
+    this.#guard.authorize(ctx.caller, { rpc: ctx.rpc, device, commands: run.commands, configure: run.configure, privileged: run.privileged });
+    const budget = DeadlineBudget.of(ctx.deadline, this.#clock);
+    const result = await this.#run(device, run, ctx, budget, hooks);
     if (!hooks.onChunk) this.#assertReplyFits(result, ctx);
     return result;
   }
@@ -114,16 +131,15 @@ export class Runner {
     throw err;
   }
 
-  async #run(run: ValidRun, ctx: CallContext, hooks: StreamHooks): Promise<RunResult> {
-    const device = this.device(run);
+  async #run(device: DeviceSpec, run: ValidRun, ctx: CallContext, budget: DeadlineBudget, hooks: StreamHooks): Promise<RunResult> {
     if (run.configure) {
       // Configuration changes what show commands print: forget this device's cached results.
       this.cache.invalidateDevice(device.id);
-      return this.#execute(device, run, ctx, hooks);
+      return this.#execute(device, run, ctx, budget, hooks);
     }
-    if (run.cacheTtlMs <= 0 || hooks.onChunk) return this.#execute(device, run, ctx, hooks);
+    if (run.cacheTtlMs <= 0 || hooks.onChunk) return this.#execute(device, run, ctx, budget, hooks);
     const key = ResultCache.keyOf(device.id, device.mode, run);
-    const { value, outcome } = await this.cache.get(device.id, key, run.cacheTtlMs, () => this.#execute(device, run, ctx, hooks));
+    const { value, outcome } = await this.cache.get(device.id, key, run.cacheTtlMs, () => this.#execute(device, run, ctx, budget, hooks));
     this.#metrics.cache(outcome);
     if (outcome === 'miss') return value;
     for (const r of value.results) {
@@ -135,11 +151,9 @@ export class Runner {
     return shared;
   }
 
-  async #execute(device: DeviceSpec, run: ValidRun, ctx: CallContext, hooks: StreamHooks): Promise<RunResult> {
-    const remaining = () => ctx.deadline - Date.now();
-    if (remaining() <= 0) throw deadlineError(device.id, 'before a session was acquired');
-    const poolDeadline = Number.isFinite(ctx.deadline) ? this.#clock.now() + remaining() : undefined;
-    const lease = await this.#pools.sshPool(device.id).acquire({ signal: ctx.signal, deadline: poolDeadline });
+  async #execute(device: DeviceSpec, run: ValidRun, ctx: CallContext, budget: DeadlineBudget, hooks: StreamHooks): Promise<RunResult> {
+    budget.check(device.id, 'before a session was acquired');
+    const lease = await this.#pools.sshPool(device.id).acquire({ signal: ctx.signal, deadline: budget.end });
     hooks.onSession?.(lease.info);
     const perCommand = run.commandTimeoutMs > 0 ? run.commandTimeoutMs : device.ssh.commandTimeoutMs;
     let discard = false;
@@ -154,11 +168,7 @@ export class Runner {
         stopOnError: run.stopOnError,
         expect: run.expect,
         signal: ctx.signal,
-        timeoutMs: () => {
-          const left = remaining();
-          if (left <= 0) return 1;
-          return Math.min(perCommand, left);
-        },
+        timeoutMs: () => budget.cap(perCommand),
         onChunk: hooks.onChunk,
         onResult: (i, o) => {
           this.#metrics.command('ssh', o.failed ? 'failed' : 'ok', o.durationMs / 1000);
@@ -174,7 +184,7 @@ export class Runner {
       });
       return { device: device.id, results: outcomes.map((o) => ({ ...o, cached: false })), session: lease.info };
     } catch (err) {
-      discard = lease.session.dirty || !isWarmpoolError(err, 'CHANNEL_OPEN_FAILED');
+      discard = mustDiscard(lease.session, err);
       const ms = performance.now() - commandStarted;
       this.#metrics.command('ssh', 'error', ms / 1000);
       // The command that was running when it failed; the whole batch when it failed around the
@@ -183,7 +193,7 @@ export class Runner {
       this.#audit.record({ caller: ctx.caller.name, device: device.id, rpc: ctx.rpc, command, sessionId: lease.info.id, durationMs: ms, outcome: 'error', error: describeError(err) });
       if (isWarmpoolError(err, 'OUTPUT_TOO_LARGE')) this.#logger.warn({ device: device.id, rpc: ctx.rpc, caller: ctx.caller.name, err: err.message }, 'command output too large; session replaced');
       // A command that ran out of the call's own deadline is the caller's DEADLINE_EXCEEDED.
-      if (isWarmpoolError(err, 'COMMAND_TIMEOUT') && remaining() <= 0) throw deadlineError(device.id, 'while a command was running', err);
+      if (isWarmpoolError(err, 'COMMAND_TIMEOUT') && budget.expired) throw deadlineExceeded(device.id, 'while a command was running', err);
       throw err;
     } finally {
       lease.release(discard ? { discard: true } : undefined);
@@ -191,6 +201,13 @@ export class Runner {
   }
 }
 
-function deadlineError(device: string, when: string, cause?: unknown): WarmpoolError {
-  return new WarmpoolError('DEADLINE_EXCEEDED', `device "${device}": the call's deadline passed ${when}`, { device, cause });
+/**
+ * After a batch failed: may the session go back to the pool? Only when it is still clean and the
+ * failure was the device refusing one more channel (exec mode; the session itself is fine).
+ * Anything else (a timeout, lost output, a cancelled command) leaves its state unknown.
+ * The pool also refuses a session that reports itself dirty (pool.ts #release); the drivers
+ * decide `dirty` (shell-driver.ts, exec-driver.ts).
+ */
+function mustDiscard(session: DeviceSession, err: unknown): boolean {
+  return session.dirty || !isWarmpoolError(err, 'CHANNEL_OPEN_FAILED');
 }

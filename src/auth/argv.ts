@@ -15,14 +15,13 @@
  * expands nothing, so the argv checked here is the argv the program receives.
  */
 
-/** The characters a read-only exec word may contain (documented in docs/security.md). */
-export const PLAIN_WORD = /^[A-Za-z0-9._/:=,@%+-]+$/;
+/** The characters a read-only exec word may contain (documented in docs/security.md), and the space. */
 const PLAIN_CHAR = /[A-Za-z0-9._/:=,@%+\- ]/;
 
 export type ArgvResult = { ok: true; argv: string[] } | { ok: false; reason: string };
 
 /** How a character is shown in a message: printable ASCII as itself, anything else as U+XXXX. */
-export function describeChar(ch: string): string {
+function describeChar(ch: string): string {
   const cp = ch.codePointAt(0) ?? 0;
   const hex = `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
   return cp >= 0x21 && cp <= 0x7e ? `'${ch}'` : hex;

@@ -27,7 +27,7 @@
  */
 import { WarmpoolError } from '../core/errors.js';
 
-export const MAX_PATH_LENGTH = 8192;
+const MAX_PATH_LENGTH = 8192;
 
 export interface NormalPath {
   /** The normalised path, starting with "/" (no query). What the policy matches. */

@@ -16,7 +16,7 @@ loopback.addAddress('::1', 'ipv6');
 loopback.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
 
 /** The host part of a grpc-js bind address ("host:port", "[v6]:port", "dns:host:port"); '' = all interfaces. */
-export function listenHost(listen: string): string {
+function listenHost(listen: string): string {
   let s = listen.trim().replace(/^(dns|ipv4|ipv6):(\/\/\/)?/, '');
   if (s.startsWith('[')) {
     const end = s.indexOf(']');

@@ -3,7 +3,7 @@ import { status as Status } from '@grpc/grpc-js';
 /**
  * Exit status of the warmpool command, one number per class of failure so scripts can tell
  * "fix the command line" from "the device is down" without parsing messages. 0/1/2 keep their
- * usual meaning (and CONTRACT §1's for `serve`: 2 is invalid configuration); the rest follow
+ * usual meaning (and docs/api.md's, "Process, signals and exit status", for `serve`: 2 is invalid configuration); the rest follow
  * the gRPC status of the failed call.
  */
 export const EXIT = {

@@ -29,13 +29,13 @@ export async function serve(argv: string[], extraDevices: DeviceSpec[] = [], onS
 }
 
 /**
- * What SIGHUP means: `reload` the inventory file (the daemon, CONTRACT §1), or `stop` as for
+ * What SIGHUP means: `reload` the inventory file (the daemon, docs/api.md "Process, signals and exit status"), or `stop` as for
  * SIGTERM (the demo: its terminal closing must not leave it running in the background, holding
  * its ports).
  */
 export type HangupAction = 'reload' | 'stop';
 
-/** Signals per CONTRACT §1. Resolves with 0 after a clean drain. */
+/** Signals as docs/api.md ("Process, signals and exit status") describes them. Resolves with 0 after a clean drain. */
 export function runUntilSignalled(daemon: Daemon, opts: { hangup?: HangupAction; watch?: (stop: (why: string) => void) => void } = {}): Promise<number> {
   return new Promise((resolve) => {
     let signals = 0;

@@ -81,7 +81,7 @@ function flagGiven(args: string[], name: string): boolean {
 }
 
 /** Which config file to read, and how it was named (for messages). */
-export function configFilePath(opts: LoadConfigOptions): { path: string; via: string } | undefined {
+function configFilePath(opts: LoadConfigOptions): { path: string; via: string } | undefined {
   if (opts.configFile !== undefined && opts.configFile !== '') return { path: opts.configFile, via: 'the configFile option' };
   const flag = flagValue(ownArgs(opts.argv), 'config');
   if (flag !== undefined) {

@@ -79,6 +79,6 @@ export class DeviceRegistry extends EventEmitter {
  * event, its sessions stay). Secrets compare as src/core/fingerprint.ts says: inline ones by a
  * keyed hash of the value (a rotated inline password is a change), file ones by path.
  */
-export function sameDevice(a: DeviceSpec, b: DeviceSpec): boolean {
+function sameDevice(a: DeviceSpec, b: DeviceSpec): boolean {
   return sameSpec(a, b);
 }

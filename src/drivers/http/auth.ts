@@ -68,13 +68,15 @@ class BasicAuth implements AuthStrategy {
   readonly type = 'basic' as const;
   readonly ownedHeaders: ReadonlySet<string> = new Set(['authorization']);
   readonly hiddenResponseHeaders = EMPTY;
-  constructor(
-    private readonly device: string,
-    private readonly auth: Extract<HttpAuth, { type: 'basic' }>,
-  ) {}
+  readonly #device: string;
+  readonly #auth: Extract<HttpAuth, { type: 'basic' }>;
+  constructor(device: string, auth: Extract<HttpAuth, { type: 'basic' }>) {
+    this.#device = device;
+    this.#auth = auth;
+  }
   async apply(): Promise<AppliedAuth> {
     // Revealed per request: a password file rotated by Kubernetes is used from the next request on.
-    const value = Buffer.from(`${this.auth.username}:${reveal(this.device, 'password', this.auth.password)}`, 'utf8').toString('base64');
+    const value = Buffer.from(`${this.#auth.username}:${reveal(this.#device, 'password', this.#auth.password)}`, 'utf8').toString('base64');
     return { headers: { authorization: `Basic ${value}` }, generation: 0 };
   }
   async onUnauthorized(): Promise<boolean> {
@@ -86,13 +88,15 @@ class BearerAuth implements AuthStrategy {
   readonly type = 'bearer' as const;
   readonly ownedHeaders: ReadonlySet<string> = new Set(['authorization']);
   readonly hiddenResponseHeaders = EMPTY;
-  constructor(
-    private readonly device: string,
-    private readonly auth: Extract<HttpAuth, { type: 'bearer' }>,
-  ) {}
+  readonly #device: string;
+  readonly #auth: Extract<HttpAuth, { type: 'bearer' }>;
+  constructor(device: string, auth: Extract<HttpAuth, { type: 'bearer' }>) {
+    this.#device = device;
+    this.#auth = auth;
+  }
   async apply(): Promise<AppliedAuth> {
     // Secret.reveal() re-reads the token file when its mtime/size/inode changed (Secret rotation).
-    return { headers: { authorization: `Bearer ${reveal(this.device, 'token', this.auth.token)}` }, generation: 0 };
+    return { headers: { authorization: `Bearer ${reveal(this.#device, 'token', this.#auth.token)}` }, generation: 0 };
   }
   async onUnauthorized(): Promise<boolean> {
     return false;
@@ -112,12 +116,14 @@ class SessionAuth implements AuthStrategy {
   #generation = 0;
   #inFlight: Promise<AppliedAuth> | undefined;
   readonly #headerName: string;
+  readonly #device: string;
+  readonly #auth: Extract<HttpAuth, { type: 'session' }>;
+  readonly #send: RawSend;
 
-  constructor(
-    private readonly device: string,
-    private readonly auth: Extract<HttpAuth, { type: 'session' }>,
-    private readonly send: RawSend,
-  ) {
+  constructor(device: string, auth: Extract<HttpAuth, { type: 'session' }>, send: RawSend) {
+    this.#device = device;
+    this.#auth = auth;
+    this.#send = send;
     this.#headerName = auth.tokenField ? (auth.tokenHeader ?? 'authorization').toLowerCase() : 'cookie';
     this.ownedHeaders = new Set(['authorization', 'cookie', this.#headerName]);
   }
@@ -145,17 +151,17 @@ class SessionAuth implements AuthStrategy {
   }
 
   async #doLogin(): Promise<AppliedAuth> {
-    const { loginPath, username, password, tokenField, tokenHeader } = this.auth;
-    const body = Buffer.from(JSON.stringify({ username, password: reveal(this.device, 'password', password) }), 'utf8');
-    const res = await this.send({
+    const { loginPath, username, password, tokenField, tokenHeader } = this.#auth;
+    const body = Buffer.from(JSON.stringify({ username, password: reveal(this.#device, 'password', password) }), 'utf8');
+    const res = await this.#send({
       method: 'POST',
       path: loginPath,
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body,
     });
-    const where = `device ${this.device}: HTTP session login to ${loginPath}`;
+    const where = `device ${this.#device}: HTTP session login to ${loginPath}`;
     if (res.status < 200 || res.status > 299) {
-      throw new WarmpoolError('AUTH_FAILED', `${where} returned ${res.status}`, { device: this.device });
+      throw new WarmpoolError('AUTH_FAILED', `${where} returned ${res.status}`, { device: this.#device });
     }
     let value: string;
     if (tokenField) {
@@ -163,10 +169,10 @@ class SessionAuth implements AuthStrategy {
       try {
         token = tokenField.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], JSON.parse(res.body.toString('utf8')));
       } catch {
-        throw new WarmpoolError('AUTH_FAILED', `${where}: reply is not JSON`, { device: this.device });
+        throw new WarmpoolError('AUTH_FAILED', `${where}: reply is not JSON`, { device: this.#device });
       }
       if (typeof token !== 'string' || token === '') {
-        throw new WarmpoolError('AUTH_FAILED', `${where}: reply has no string field "${tokenField}"`, { device: this.device });
+        throw new WarmpoolError('AUTH_FAILED', `${where}: reply has no string field "${tokenField}"`, { device: this.#device });
       }
       value = tokenHeader ? token : `Bearer ${token}`;
     } else {
@@ -175,7 +181,7 @@ class SessionAuth implements AuthStrategy {
         .map((c) => c.split(';', 1)[0]!.trim())
         .filter((c) => c.includes('='));
       if (cookies.length === 0) {
-        throw new WarmpoolError('AUTH_FAILED', `${where}: reply set no cookie`, { device: this.device });
+        throw new WarmpoolError('AUTH_FAILED', `${where}: reply set no cookie`, { device: this.#device });
       }
       value = cookies.join('; ');
     }

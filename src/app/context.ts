@@ -1,13 +1,15 @@
+/**
+ * What a use case is given by the edge that calls it (api/handler.ts), and what it reports:
+ * defined here, below the gRPC edge, so app/ never imports api/ for them.
+ */
 import type { CommandOutcome } from '../drivers/ssh-types.js';
 import type { SessionInfo } from '../pool/types.js';
+import type { Caller } from '../auth/caller.js';
 
-/** Who is calling; filled in by authentication (anonymous when auth is off). */
-export interface Caller {
-  name: string;
-  via: 'token' | 'mtls' | 'none';
-}
+/** Who is calling: one definition, in auth/caller.ts (filled in by authentication; anonymous when auth is off). */
+export type { Caller };
 
-/** Per-call context handed from the gRPC edge to the request logic. */
+/** Per-call context handed from the gRPC edge to the use cases. */
 export interface CallContext {
   caller: Caller;
   rpc: string;
@@ -16,14 +18,12 @@ export interface CallContext {
   deadline: number;
 }
 
-/** What the API layer reports to metrics (implemented by observability/metrics.ts). */
+/** What the API edge and the use cases report to metrics (implemented by observability/metrics.ts). */
 export interface ApiMetrics {
   rpc(method: string, code: string): void;
   command(protocol: 'ssh' | 'http', result: 'ok' | 'failed' | 'error', seconds: number): void;
   cache(result: 'hit' | 'miss' | 'coalesced'): void;
 }
-
-export const noMetrics: ApiMetrics = { rpc() {}, command() {}, cache() {} };
 
 /** A Run result in API terms (mirrors RunResponse). */
 export interface RunResult {
