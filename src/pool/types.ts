@@ -44,34 +44,9 @@ export interface AcquireOptions {
   deadline?: number;
 }
 
-export type CircuitState = 'closed' | 'open' | 'half_open';
-
-export interface PoolStats {
-  device: string;
-  protocol: Protocol;
-  idle: number;
-  busy: number;
-  connecting: number;
-  waiting: number;
-  createdTotal: number;
-  closedTotal: number;
-  acquiredTotal: number;
-  failedConnectsTotal: number;
-  circuit: CircuitState;
-  min: number;
-  max: number;
-  /** Wall-clock ms until which the breaker is open (0 when closed). */
-  circuitOpenUntil: number;
-  lastError: string;
-}
-
-/** Hooks the metrics layer attaches to; the pool calls them, never the other way round. */
-export interface PoolObserver {
-  sessionOpened?(device: string, protocol: Protocol, result: 'success' | 'failure', seconds: number): void;
-  acquired?(device: string, protocol: Protocol, waitSeconds: number): void;
-  sessionClosed?(device: string, protocol: Protocol, reason: string): void;
-  circuitChanged?(device: string, protocol: Protocol, state: CircuitState): void;
-}
+// Stats and observer hooks live on the ground floor (core/) so that observability/ need not
+// import pool/; re-exported here for the pool's users.
+export type { CircuitState, PoolObserver, PoolStats } from '../core/pool-stats.js';
 
 export interface PoolOptions<S extends Session> {
   device: string;
