@@ -447,7 +447,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
       if (this.#breaker.state === 'open') {
         // Fail fast: nobody should wait out a connect timeout for a device known to be down.
         // Sessions in use still serve the queue when released: the breaker stops connects, not that.
-        if (this.#established() === 0) this.#failUncovered(this.#breaker.openError());
+        if (this.#established() === 0) this.#failUncovered(this.#breaker.error());
         this.#armRetry(now + Math.max(1, this.#breaker.openUntil - this.#clock.wallNow()), now);
         break;
       }
