@@ -1,0 +1,149 @@
+import { List } from './list.js';
+import type { Session } from './types.js';
+
+/**
+ * Where a session is in its life inside the pool:
+ *   idle      in the idle list, ready to be handed out
+ *   checking  out for a health probe on borrow (counts as busy: a caller is waiting for it)
+ *   busy      leased to a caller
+ *   keepalive out of the idle list for an application keepalive
+ *   closing   out of service, close() not resolved yet (still holds a vty line, so it counts against max)
+ *   closed    gone; counts nowhere
+ */
+export type EntryState = 'idle' | 'checking' | 'busy' | 'keepalive' | 'closing' | 'closed';
+
+/** One open session and the pool's bookkeeping for it (kept small: 10 000 idle sessions is a target). */
+export class Entry<S extends Session> {
+  prev: Entry<S> | undefined = undefined;
+  next: Entry<S> | undefined = undefined;
+  /** Written only by Entries.transition(). */
+  state: EntryState = 'idle';
+  uses = 0;
+  lastUsed: number;
+  lastKeepalive = 0;
+  /** Ended by itself (peer closed, keepalive failed) while not idle: close it when it comes back. */
+  dead = false;
+  constructor(
+    readonly session: S,
+    /** Inventory generation it was built for; retire() bumps the pool's. */
+    readonly gen: number,
+    readonly expiresAt: number,
+    readonly connectMs: number,
+    now: number,
+  ) {
+    this.lastUsed = now;
+  }
+}
+
+/** Bit per state, so that the legal-move check on the hot path is one AND. */
+const BIT: Record<EntryState, number> = { idle: 1, checking: 2, busy: 4, keepalive: 8, closing: 16, closed: 32 };
+const LEGAL: Record<EntryState, number> = {
+  idle: BIT.checking | BIT.busy | BIT.keepalive | BIT.closing,
+  checking: BIT.busy | BIT.idle | BIT.closing,
+  busy: BIT.idle | BIT.closing,
+  keepalive: BIT.idle | BIT.closing,
+  closing: BIT.closed,
+  closed: 0,
+};
+
+/**
+ * Why a session must not be handed out (again), or undefined when it may be. The one place
+ * that decides it: the pool, the sweep and the keepalive all ask here, in this order, so a
+ * session closed for several reasons is counted under the same one everywhere.
+ */
+export function whyUnusable<S extends Session>(e: Entry<S>, now: number, gen: number, draining: boolean): string | undefined {
+  if (draining) return 'draining';
+  if (e.dead) return 'closed_by_peer';
+  if (e.session.dirty) return 'dirty';
+  if (e.gen !== gen) return 'retired';
+  if (now >= e.expiresAt) return 'max_lifetime';
+  return undefined;
+}
+
+/**
+ * The pool's sessions and their counts. Every change of an entry's state goes through
+ * transition(), which keeps the idle list and every counter in step — so no other code fixes
+ * a count by hand, and `established + closing` is always the number of sessions that hold a
+ * slot on the device.
+ */
+export class Entries<S extends Session> {
+  // LIFO idle list: head = most recently used. WHY LIFO: the hot few sessions serve the
+  // traffic and stay warm (their TCP windows, device-side caches, known-good health),
+  // while the rest get no use and idle out, so the pool shrinks to what the load needs.
+  // FIFO would rotate through every session and keep all of them just barely alive.
+  readonly #idle = new List<Entry<S>>();
+  /** Every session not yet closing, for close() and retire(). */
+  readonly #live = new Set<Entry<S>>();
+  #checking = 0;
+  #busy = 0;
+  #keepalive = 0;
+  #closing = 0;
+
+  /** Most recently used idle session. */
+  get hottest(): Entry<S> | undefined {
+    return this.#idle.head;
+  }
+
+  /** Least recently used idle session. */
+  get coldest(): Entry<S> | undefined {
+    return this.#idle.tail;
+  }
+
+  get idle(): number {
+    return this.#idle.size;
+  }
+
+  /** Leased plus out for a probe on borrow (what stats call busy). */
+  get busy(): number {
+    return this.#busy + this.#checking;
+  }
+
+  get keepalive(): number {
+    return this.#keepalive;
+  }
+
+  get closing(): number {
+    return this.#closing;
+  }
+
+  /** Open sessions, in or out of service but not closing (what min is about). */
+  get established(): number {
+    return this.#idle.size + this.#keepalive + this.#busy + this.#checking;
+  }
+
+  /** Sessions not yet closing, in no particular order. */
+  live(): IterableIterator<Entry<S>> {
+    return this.#live.values();
+  }
+
+  /** A freshly opened session joins as the hottest idle one. */
+  add(e: Entry<S>): void {
+    e.state = 'idle';
+    this.#live.add(e);
+    this.#idle.pushHead(e);
+  }
+
+  transition(e: Entry<S>, to: EntryState): void {
+    const from = e.state;
+    if ((LEGAL[from] & BIT[to]) === 0) throw new Error(`pool entry ${e.session.id}: illegal transition ${from} → ${to}`);
+    switch (from) {
+      case 'idle': this.#idle.remove(e); break;
+      case 'checking': this.#checking--; break;
+      case 'busy': this.#busy--; break;
+      case 'keepalive': this.#keepalive--; break;
+      case 'closing': this.#closing--; break;
+      case 'closed': break;
+    }
+    e.state = to;
+    switch (to) {
+      // Back from a keepalive at the cold end: a keepalive is not use, it must not make the
+      // session "recent". Every other way back (release, a probe whose caller left) is use.
+      case 'idle': if (from === 'keepalive') this.#idle.pushTail(e); else this.#idle.pushHead(e); break;
+      case 'checking': this.#checking++; break;
+      case 'busy': this.#busy++; break;
+      case 'keepalive': this.#keepalive++; break;
+      case 'closing': this.#live.delete(e); this.#closing++; break;
+      case 'closed': break;
+    }
+  }
+}
