@@ -1,3 +1,4 @@
+import { callAsync } from './call-async.js';
 import { List } from './list.js';
 import type { Session } from './types.js';
 
@@ -60,6 +61,15 @@ export function whyUnusable<S extends Session>(e: Entry<S>, now: number, gen: nu
   return undefined;
 }
 
+/** What the pool hears of sessions leaving it. */
+export interface EntryHooks {
+  /** A session left service (metrics take the reason). */
+  closing(reason: string): void;
+  /** Its close() resolved: the slot it held on the device is free. */
+  closed(): void;
+  onBug(err: unknown): void;
+}
+
 /**
  * The pool's sessions and their counts. Every change of an entry's state goes through
  * transition(), which keeps the idle list and every counter in step — so no other code fixes
@@ -78,6 +88,12 @@ export class Entries<S extends Session> {
   #busy = 0;
   #keepalive = 0;
   #closing = 0;
+  #closedTotal = 0;
+  readonly #hooks: EntryHooks;
+
+  constructor(hooks: EntryHooks) {
+    this.#hooks = hooks;
+  }
 
   /** Most recently used idle session. */
   get hottest(): Entry<S> | undefined {
@@ -106,6 +122,10 @@ export class Entries<S extends Session> {
     return this.#closing;
   }
 
+  get closedTotal(): number {
+    return this.#closedTotal;
+  }
+
   /** Open sessions, in or out of service but not closing (what min is about). */
   get established(): number {
     return this.#idle.size + this.#keepalive + this.#busy + this.#checking;
@@ -121,6 +141,29 @@ export class Entries<S extends Session> {
     e.state = 'idle';
     this.#live.add(e);
     this.#idle.pushHead(e);
+  }
+
+  /** Take a session out of service; it keeps counting (as closing) until its close() resolves. */
+  destroy(e: Entry<S>, reason: string): void {
+    if (e.state === 'closing' || e.state === 'closed') return;
+    this.transition(e, 'closing');
+    this.#hooks.closing(reason);
+    const done = (): void => {
+      this.transition(e, 'closed');
+      this.#closedTotal++;
+      this.#hooks.closed();
+    };
+    callAsync(() => e.session.close()).then(done, done).catch(this.#hooks.onBug);
+  }
+
+  /** Close every idle session now; returns how many, and how many are still out (busy or keepalive). */
+  destroyIdle(reason: string): { closedIdle: number; closingBusy: number } {
+    let closedIdle = 0;
+    for (let e = this.#idle.head; e; e = this.#idle.head) {
+      this.destroy(e, reason);
+      closedIdle++;
+    }
+    return { closedIdle, closingBusy: this.#busy + this.#checking + this.#keepalive };
   }
 
   transition(e: Entry<S>, to: EntryState): void {

@@ -1,46 +1,18 @@
 import type { PoolSettings, Protocol } from '../config/types.js';
-import type { Clock, Random } from '../core/clock.js';
-import { WarmpoolError, describeError, isWarmpoolError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import { describeError, type ErrorCode, type WarmpoolError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { PoolObserver, PoolStats } from '../core/pool-stats.js';
-import { callAsync } from './call-async.js';
 import { Dialer, type DialerHost } from './dialer.js';
 import { Entries, Entry, whyUnusable } from './entry.js';
+import { poolError, tellOfFailedOpen, timeoutError } from './fail-fast.js';
 import { PoolLease } from './lease.js';
-import type { BudgetClient, ConnectLimiter, SessionBudget } from './limits.js';
-import type { AcquireOptions, Lease, Session, SessionFactory } from './types.js';
+import type { BudgetClient, SessionBudget } from './limits.js';
+import type { AcquireOptions, DevicePoolOptions, Lease, Session, SessionFactory } from './types.js';
 import { Upkeep, type UpkeepHost } from './upkeep.js';
-import { WaitQueue, Waiter } from './waiters.js';
+import { WaitQueue, type Waiter } from './waiters.js';
 
-export interface DevicePoolOptions<S extends Session> {
-  device: string;
-  protocol: Protocol;
-  settings: PoolSettings;
-  factory: SessionFactory<S>;
-  clock: Clock;
-  random: Random;
-  connectLimiter: ConnectLimiter;
-  sessionBudget: SessionBudget;
-  breaker: { failureThreshold: number; openMs: number; maxOpenMs: number };
-  /** Reconnect backoff; defaults 250 ms .. 10 s. */
-  backoff?: { baseMs: number; maxMs: number };
-  /** Probe a session on borrow when it has been idle longer than this (ms). */
-  healthCheckAfterMs: number;
-  /** Call session.keepalive() on sessions idle this long (ms); 0 = off. */
-  keepaliveIntervalMs: number;
-  /** Each session lives maxLifetimeMs * (1 - lifetimeJitter * random). */
-  lifetimeJitter: number;
-  observer?: PoolObserver;
-  logger: Logger;
-}
-
-/**
- * A connect that failed at once (refused, or reset/closed before the SSH handshake), as opposed
- * to a timeout: retrying it immediately costs nothing, and may find the device's server back.
- */
-function isQuickFailure(err: unknown): boolean {
-  return isWarmpoolError(err, 'CONNECT_REFUSED') || isWarmpoolError(err, 'CONNECTION_LOST');
-}
+export type { DevicePoolOptions } from './types.js';
 
 /**
  * The sessions of one device and protocol.
@@ -62,12 +34,10 @@ export class DevicePool<S extends Session> implements BudgetClient {
   #settings: PoolSettings;
   #factory: SessionFactory<S>;
   readonly #clock: Clock;
-  readonly #random: Random;
   readonly #budget: SessionBudget;
-  readonly #jitter: number;
   readonly #observer: PoolObserver;
   readonly #log: Logger;
-  readonly #entries = new Entries<S>();
+  readonly #entries: Entries<S>;
   readonly #waiters: WaitQueue<S>;
   readonly #upkeep: Upkeep<S>;
   readonly #dialer: Dialer<S>;
@@ -78,7 +48,6 @@ export class DevicePool<S extends Session> implements BudgetClient {
   #closed = false;
   #budgetWait = false;
   #emptyWaiters: (() => void)[] = [];
-  #closedTotal = 0;
   #acquiredTotal = 0;
 
   // Bound once, so leases need no closure per acquire.
@@ -95,17 +64,28 @@ export class DevicePool<S extends Session> implements BudgetClient {
     this.#settings = opts.settings;
     this.#factory = opts.factory;
     this.#clock = opts.clock;
-    this.#random = opts.random;
     this.#budget = opts.sessionBudget;
-    this.#jitter = Math.min(1, Math.max(0, opts.lifetimeJitter));
     this.#observer = opts.observer ?? {};
     this.#log = opts.logger.child({ device: opts.device, protocol: opts.protocol });
-    this.#waiters = new WaitQueue<S>(opts.clock);
+    this.#entries = new Entries<S>({
+      closing: (reason) => this.#observer.sessionClosed?.(this.device, this.protocol, reason),
+      closed: () => {
+        this.#budget.give();
+        this.#schedule();
+      },
+      onBug: this.#onBug,
+    });
+    this.#waiters = new WaitQueue<S>(opts.clock, {
+      timedOut: (w) => this.#timedOut(w),
+      aborted: (w) => this.#fail(w, this.#err('CANCELLED', `acquire cancelled by the caller after waiting ${this.#waited(w)} ms`)),
+    });
     const host: UpkeepHost<S> & DialerHost<S> = {
       entries: this.#entries,
       settings: () => this.#settings,
       whyUnusable: (e, now) => this.#whyUnusable(e, now),
-      destroy: (e, reason) => this.#destroy(e, reason),
+      destroy: (e, reason) => this.#entries.destroy(e, reason),
+      handOver: (e, w, now) => void this.#handOver(e, w, now),
+      giveBack: (w) => this.#giveBack(w),
       schedule: () => this.#schedule(),
       onBug: this.#onBug,
       opened: (session, gen, connectMs, now) => this.#opened(session, gen, connectMs, now),
@@ -150,16 +130,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
       return Promise.reject(this.#err('QUEUE_FULL', `wait queue is full (maxWaiting ${this.#settings.maxWaiting})`));
     }
     return new Promise<Lease<S>>((resolve, reject) => {
-      const timeoutAt = now + this.#settings.acquireTimeoutMs;
-      const callerFirst = opts.deadline !== undefined && opts.deadline < timeoutAt;
-      const deadline = callerFirst ? (opts.deadline as number) : timeoutAt;
-      const w = new Waiter<S>(resolve, reject, now, deadline, callerFirst, opts.signal);
-      w.timer = this.#clock.setTimeout(() => this.#timedOut(w), deadline - now);
-      if (opts.signal) {
-        w.onAbort = () => this.#fail(w, this.#err('CANCELLED', `acquire cancelled by the caller after waiting ${this.#waited(w)} ms`));
-        opts.signal.addEventListener('abort', w.onAbort, { once: true });
-      }
-      this.#waiters.push(w);
+      this.#waiters.add(resolve, reject, now, this.#settings.acquireTimeoutMs, opts);
       this.#schedule();
     });
   }
@@ -174,7 +145,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
       connecting: this.#dialer.connecting,
       waiting: this.#waiters.size,
       createdTotal: this.#dialer.createdTotal,
-      closedTotal: this.#closedTotal,
+      closedTotal: this.#entries.closedTotal,
       acquiredTotal: this.#acquiredTotal,
       failedConnectsTotal: this.#dialer.failedTotal,
       circuit: breaker.state,
@@ -196,7 +167,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
       this.#dialer.abort();
       this.#failAll(this.#drainingError());
     }
-    const counts = this.#closeIdle('draining');
+    const counts = this.#entries.destroyIdle('draining');
     this.#schedule();
     return Promise.resolve(counts);
   }
@@ -212,7 +183,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
     this.#gen++;
     if (factory) this.#factory = factory;
     if (settings) this.#settings = settings;
-    const counts = this.#closeIdle('retired');
+    const counts = this.#entries.destroyIdle('retired');
     this.#dialer.forgetFailures();
     this.#schedule();
     return counts;
@@ -242,7 +213,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
       this.#dialer.stop();
       this.#upkeep.stop();
       this.#failAll(this.#err('POOL_CLOSED', 'pool is closed'));
-      for (const e of this.#entries.live()) this.#destroy(e, 'pool_closed');
+      for (const e of this.#entries.live()) this.#entries.destroy(e, 'pool_closed');
       this.#budget.unregister(this);
     }
     return this.whenEmpty();
@@ -258,7 +229,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
   evictIdleForBudget(): boolean {
     const e = this.#entries.coldest; // least recently used
     if (!e || this.#entries.established <= this.#settings.min) return false;
-    this.#destroy(e, 'budget');
+    this.#entries.destroy(e, 'budget');
     return true;
   }
 
@@ -276,16 +247,16 @@ export class DevicePool<S extends Session> implements BudgetClient {
     for (let e = entries.hottest; e && waiters.size > 0; e = entries.hottest) {
       const why = this.#whyUnusable(e, now);
       if (why !== undefined) {
-        this.#destroy(e, why);
+        this.#entries.destroy(e, why);
         continue;
       }
       const w = waiters.shift() as Waiter<S>;
-      if (this.#upkeep.needsProbe(e, now)) this.#upkeep.probe(e, (err) => this.#probed(e as Entry<S>, w, err));
+      if (this.#upkeep.needsProbe(e, now)) this.#upkeep.probe(e, w);
       else this.#handOver(e, w, now);
     }
 
     // 2. A lowered max: close surplus idle sessions (closing ones are on their way out already).
-    while (entries.coldest && this.#live() > s.max) this.#destroy(entries.coldest, 'resized');
+    while (entries.coldest && this.#live() > s.max) this.#entries.destroy(entries.coldest, 'resized');
 
     // 3. Open sessions for waiters no open is already under way for, and up to min.
     let wantBudget = false;
@@ -354,7 +325,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
     // command's output, or be desynchronised from the prompt; the next caller would get garbage.
     const why = discard ? 'discarded' : this.#whyUnusable(e, now);
     if (why !== undefined) {
-      this.#destroy(e, why);
+      this.#entries.destroy(e, why);
     } else {
       this.#entries.transition(e, 'idle');
       this.#upkeep.armFor(e, now);
@@ -363,64 +334,29 @@ export class DevicePool<S extends Session> implements BudgetClient {
   }
 
   #opened(session: S, gen: number, connectMs: number, now: number): void {
-    const lifetime = this.#settings.maxLifetimeMs > 0
-      ? this.#settings.maxLifetimeMs * (1 - this.#jitter * this.#random()) : Infinity;
-    const e = new Entry(session, gen, now + lifetime, connectMs, now);
+    const e = new Entry(session, gen, this.#upkeep.expiresAt(now), connectMs, now);
     this.#entries.add(e);
     session.onClose((err) => this.#closedByPeer(e, err));
-    if (this.#draining || gen !== this.#gen) this.#destroy(e, this.#draining ? 'draining' : 'retired');
+    if (this.#draining || gen !== this.#gen) this.#entries.destroy(e, this.#draining ? 'draining' : 'retired');
     else this.#upkeep.armFor(e, now);
     // Delivered through the idle list: the first waiter gets it, even if the one it was
     // opened for has left meanwhile; with no waiter it simply stays idle.
     this.#schedule();
   }
 
-  /** Who hears of a failed open now (the dialer has updated breaker and backoff; it reschedules next). */
   #openFailed(err: unknown, permanent: boolean, first: boolean, now: number): void {
-    const connecting = this.#dialer.connecting;
-    if (permanent) {
-      // Bad credentials or a wrong host key: every waiter no other open covers gets the real error.
-      this.#waiters.rejectUncovered(err, connecting);
-    } else if (this.#entries.established > 0) {
-      // Sessions are in use and will come back: the waiters queue behind them as usual. Only
-      // those whose deadline ends before the retry are told why now, not by a bare timeout later.
-      this.#waiters.rejectUncovered(err, connecting, this.#dialer.retryAt);
-    } else if (first && isQuickFailure(err) && this.#waiters.size > connecting) {
-      // One immediate retry for a refused or reset connect: a device restarting its SSH server
-      // or shedding a burst of logins (OpenSSH MaxStartups) often takes the next one. The
-      // backoff for later (background) reconnects stays.
-      this.#dialer.retryNow(now);
-    } else {
-      // Nothing can serve the waiter this open was for but another open, which would only be
-      // tried after the backoff: it gets this connect's error now (as in pg-pool), not a
-      // timeout. While other opens are in flight the rest wait for them (one may succeed);
-      // when none is left, every waiter not covered by one gets the error.
-      this.#waiters.rejectUncovered(err, connecting, Infinity, connecting > 0 ? 1 : Infinity);
-    }
+    const dialer = this.#dialer;
+    const retry = tellOfFailedOpen(this.#waiters, {
+      err, permanent, first, connecting: dialer.connecting, established: this.#entries.established, retryAt: dialer.retryAt,
+    });
+    if (retry) dialer.retryNow(now);
   }
 
-  #probed(e: Entry<S>, w: Waiter<S>, err: unknown): void {
-    if (e.state !== 'checking') {
-      // Taken away meanwhile by close(); the caller is still waiting on us.
-      this.#waiters.reject(w, this.#closed ? this.#err('POOL_CLOSED', 'pool is closed') : this.#drainingError());
-      return this.#schedule();
-    }
-    const now = this.#clock.now();
-    const why = err !== undefined ? 'probe_failed' : this.#whyUnusable(e, now);
-    if (why !== undefined) {
-      this.#destroy(e, why);
-      // Transparent to the caller: back to the front of the queue for another session.
-      if (!w.settled) {
-        if (this.#draining) this.#waiters.reject(w, this.#drainingError());
-        else this.#waiters.pushFront(w);
-      }
-    } else if (!w.settled) {
-      this.#handOver(e, w, now);
-    } else {
-      this.#entries.transition(e, 'idle');
-      this.#upkeep.armFor(e, now);
-    }
-    this.#schedule();
+  #giveBack(w: Waiter<S>): void {
+    if (w.settled) return;
+    if (this.#closed) this.#waiters.reject(w, this.#err('POOL_CLOSED', 'pool is closed'));
+    else if (this.#draining) this.#waiters.reject(w, this.#drainingError());
+    else this.#waiters.pushFront(w);
   }
 
   #closedByPeer(e: Entry<S>, err?: Error): void {
@@ -429,32 +365,9 @@ export class DevicePool<S extends Session> implements BudgetClient {
     this.#log.info({ session: e.session.id, err: err ? describeError(err) : undefined }, 'session closed by peer');
     // Idle: remove at once so nobody gets it. Leased/probing/keepalive: closed when it comes back.
     if (e.state === 'idle') {
-      this.#destroy(e, 'closed_by_peer');
+      this.#entries.destroy(e, 'closed_by_peer');
       this.#schedule();
     }
-  }
-
-  /** Take a session out of service; it keeps counting against max until close() resolves. */
-  #destroy(e: Entry<S>, reason: string): void {
-    if (e.state === 'closing' || e.state === 'closed') return;
-    this.#entries.transition(e, 'closing');
-    this.#observer.sessionClosed?.(this.device, this.protocol, reason);
-    const done = (): void => {
-      this.#entries.transition(e, 'closed');
-      this.#closedTotal++;
-      this.#budget.give();
-      this.#schedule();
-    };
-    callAsync(() => e.session.close()).then(done, done).catch(this.#onBug);
-  }
-
-  #closeIdle(reason: string): { closedIdle: number; closingBusy: number } {
-    let closedIdle = 0;
-    for (let e = this.#entries.hottest; e; e = this.#entries.hottest) {
-      this.#destroy(e, reason);
-      closedIdle++;
-    }
-    return { closedIdle, closingBusy: this.#entries.busy + this.#entries.keepalive };
   }
 
   #fail(w: Waiter<S>, err: unknown): void {
@@ -469,25 +382,12 @@ export class DevicePool<S extends Session> implements BudgetClient {
   }
 
   #timedOut(w: Waiter<S>): void {
-    w.timer = undefined;
-    const waited = this.#waited(w);
-    const lastError = this.#dialer.lastError;
-    const last = lastError ? `; last connect error: ${lastError}` : '';
-    // With no session in use, the waiter was waiting for a connect to the device, not for a
-    // release: the device did not answer in time, which is UNAVAILABLE (CONNECT_TIMEOUT), not a
-    // saturated pool. This is the case when the connect timeout is not below acquireTimeoutMs;
-    // a shorter connect timeout hands the waiter the connect's own error (#openFailed).
-    const dialing = this.#dialer.dialing > 0 && this.#entries.established === 0;
     const s = this.#settings;
-    const err = w.callerDeadline
-      ? this.#err('DEADLINE_EXCEEDED', `caller deadline passed after waiting ${waited} ms for a session` +
-        `${dialing ? ' (connecting to the device had not finished)' : ''}${last}`)
-      : dialing
-        ? this.#err('CONNECT_TIMEOUT', `connecting to the device did not finish within acquireTimeoutMs ${s.acquireTimeoutMs} ` +
-          `(waited ${waited} ms; a connect timeout below acquireTimeoutMs reports the connect's own error)${last}`)
-        : this.#err('ACQUIRE_TIMEOUT', `no session within acquireTimeoutMs ${s.acquireTimeoutMs} (waited ${waited} ms; ` +
-          `busy ${this.#entries.busy}, max ${s.max})${last}`);
-    this.#fail(w, err);
+    this.#fail(w, timeoutError({
+      device: this.device, protocol: this.protocol, waitedMs: this.#waited(w), callerDeadline: w.callerDeadline,
+      dialing: this.#dialer.dialing > 0 && this.#entries.established === 0,
+      acquireTimeoutMs: s.acquireTimeoutMs, busy: this.#entries.busy, max: s.max, lastError: this.#dialer.lastError,
+    }));
   }
 
   // ---- helpers ----
@@ -521,7 +421,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
     return this.#err('DRAINING', 'pool is draining; no new sessions are handed out');
   }
 
-  #err(code: WarmpoolError['code'], what: string): WarmpoolError {
-    return new WarmpoolError(code, `${this.device} (${this.protocol}): ${what}`, { device: this.device });
+  #err(code: ErrorCode, what: string): WarmpoolError {
+    return poolError(this.device, this.protocol, code, what);
   }
 }

@@ -1,4 +1,8 @@
 import type { PoolSettings, Protocol } from '../config/types.js';
+import type { Clock, Random } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { PoolObserver } from '../core/pool-stats.js';
+import type { ConnectLimiter, SessionBudget } from './limits.js';
 
 /**
  * What the pool needs from a session, whatever its protocol. Drivers (ssh/) implement it.
@@ -48,9 +52,27 @@ export interface AcquireOptions {
 // import pool/; re-exported here for the pool's users.
 export type { CircuitState, PoolObserver, PoolStats } from '../core/pool-stats.js';
 
-export interface PoolOptions<S extends Session> {
+/** What a DevicePool is built from. */
+export interface DevicePoolOptions<S extends Session> {
   device: string;
   protocol: Protocol;
   settings: PoolSettings;
   factory: SessionFactory<S>;
+  clock: Clock;
+  random: Random;
+  /** Process-wide: shared by every pool. */
+  connectLimiter: ConnectLimiter;
+  /** Process-wide: shared by every pool. */
+  sessionBudget: SessionBudget;
+  breaker: { failureThreshold: number; openMs: number; maxOpenMs: number };
+  /** Reconnect backoff; defaults 250 ms .. 10 s. */
+  backoff?: { baseMs: number; maxMs: number };
+  /** Probe a session on borrow when it has been idle longer than this (ms). */
+  healthCheckAfterMs: number;
+  /** Call session.keepalive() on sessions idle this long (ms); 0 = off. */
+  keepaliveIntervalMs: number;
+  /** Each session lives maxLifetimeMs * (1 - lifetimeJitter * random). */
+  lifetimeJitter: number;
+  observer?: PoolObserver;
+  logger: Logger;
 }

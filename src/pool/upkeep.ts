@@ -1,8 +1,9 @@
 import type { PoolSettings } from '../config/types.js';
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Clock, Random, TimerHandle } from '../core/clock.js';
 import { callAsync } from './call-async.js';
 import type { Entries, Entry } from './entry.js';
 import type { Session } from './types.js';
+import type { Waiter } from './waiters.js';
 
 /** What upkeep needs from its pool. */
 export interface UpkeepHost<S extends Session> {
@@ -12,12 +13,19 @@ export interface UpkeepHost<S extends Session> {
   whyUnusable(e: Entry<S>, now: number): string | undefined;
   /** Take a session out of service. */
   destroy(e: Entry<S>, reason: string): void;
+  /** Lease a session that passed its borrow probe to the waiter it was probed for. */
+  handOver(e: Entry<S>, w: Waiter<S>, now: number): void;
+  /** The waiter's session fell through: back to the front of the queue, or refused if the pool is closing. */
+  giveBack(w: Waiter<S>): void;
   /** Something changed: let the pool decide what happens next. */
   schedule(): void;
   onBug(err: unknown): void;
 }
 
 export interface UpkeepOptions {
+  random: Random;
+  /** Each session lives maxLifetimeMs * (1 - lifetimeJitter * random). */
+  lifetimeJitter: number;
   /** Probe a session on borrow when it has been idle longer than this (ms). */
   healthCheckAfterMs: number;
   /** Call session.keepalive() on sessions idle this long (ms); 0 = off. */
@@ -32,6 +40,8 @@ export interface UpkeepOptions {
 export class Upkeep<S extends Session> {
   readonly #host: UpkeepHost<S>;
   readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #jitter: number;
   readonly #healthCheckAfterMs: number;
   readonly #keepaliveMs: number;
   /**
@@ -49,9 +59,20 @@ export class Upkeep<S extends Session> {
   constructor(host: UpkeepHost<S>, clock: Clock, opts: UpkeepOptions) {
     this.#host = host;
     this.#clock = clock;
+    this.#random = opts.random;
+    this.#jitter = Math.min(1, Math.max(0, opts.lifetimeJitter));
     this.#healthCheckAfterMs = opts.healthCheckAfterMs;
     this.#keepaliveMs = opts.keepaliveIntervalMs;
     this.#keepaliveSlackMs = Math.min(1000, Math.floor(opts.keepaliveIntervalMs / 20));
+  }
+
+  /**
+   * When a session opened now must go (Infinity: never). WHY jitter: sessions opened together
+   * (prewarm, a burst) would otherwise all be recycled in the same instant.
+   */
+  expiresAt(now: number): number {
+    const max = this.#host.settings().maxLifetimeMs;
+    return max > 0 ? now + max * (1 - this.#jitter * this.#random()) : Infinity;
   }
 
   /**
@@ -62,12 +83,12 @@ export class Upkeep<S extends Session> {
     return now - e.lastUsed > this.#healthCheckAfterMs;
   }
 
-  /** Probe an idle session for a caller; `done` gets the probe's error, or undefined. */
-  probe(e: Entry<S>, done: (err: unknown) => void): void {
+  /** Probe an idle session for the waiter `w`, who gets it if it passes. */
+  probe(e: Entry<S>, w: Waiter<S>): void {
     this.#host.entries.transition(e, 'checking');
     callAsync(() => e.session.probe()).then(
-      () => done(undefined),
-      (err: unknown) => done(err ?? new Error('probe failed')),
+      () => this.#probed(e, w, undefined),
+      (err: unknown) => this.#probed(e, w, err ?? new Error('probe failed')),
     ).catch(this.#host.onBug);
   }
 
@@ -111,6 +132,29 @@ export class Upkeep<S extends Session> {
       e = prev;
     }
     if (next < Infinity) this.#arm(next, now);
+    host.schedule();
+  }
+
+  #probed(e: Entry<S>, w: Waiter<S>, err: unknown): void {
+    const host = this.#host;
+    if (e.state !== 'checking') {
+      // Taken away meanwhile by close(); the caller is still waiting on us.
+      host.giveBack(w);
+      return host.schedule();
+    }
+    const now = this.#clock.now();
+    const why = err !== undefined ? 'probe_failed' : host.whyUnusable(e, now);
+    if (why !== undefined) {
+      host.destroy(e, why);
+      // Transparent to the caller: back to the front of the queue for another session.
+      host.giveBack(w);
+    } else if (!w.settled) {
+      host.handOver(e, w, now);
+    } else {
+      // The caller left (timeout, cancel) while we probed: a healthy session goes back idle.
+      host.entries.transition(e, 'idle');
+      this.armFor(e, now);
+    }
     host.schedule();
   }
 

@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { List } from './list.js';
-import type { Lease, Session } from './types.js';
+import type { AcquireOptions, Lease, Session } from './types.js';
 
 /** A caller waiting for a session. */
 export class Waiter<S extends Session> {
@@ -21,6 +21,14 @@ export class Waiter<S extends Session> {
   ) {}
 }
 
+/** What the queue tells its pool about a waiter. */
+export interface WaiterEvents<S extends Session> {
+  /** Its deadline passed. */
+  timedOut(w: Waiter<S>): void;
+  /** Its caller aborted. */
+  aborted(w: Waiter<S>): void;
+}
+
 /**
  * The callers waiting for a session, first come first served. Each waiter is settled exactly
  * once (resolved or rejected), and settling stops its timer and its abort listener. The queue
@@ -29,9 +37,11 @@ export class Waiter<S extends Session> {
 export class WaitQueue<S extends Session> {
   readonly #list = new List<Waiter<S>>();
   readonly #clock: Clock;
+  readonly #events: WaiterEvents<S>;
 
-  constructor(clock: Clock) {
+  constructor(clock: Clock, events: WaiterEvents<S>) {
     this.#clock = clock;
+    this.#events = events;
   }
 
   get size(): number {
@@ -42,8 +52,23 @@ export class WaitQueue<S extends Session> {
     return this.#list.head;
   }
 
-  /** A new caller joins at the end. */
-  push(w: Waiter<S>): void {
+  /**
+   * A new caller joins at the end, until the earlier of its own deadline and
+   * acquireTimeoutMs from now.
+   */
+  add(resolve: (l: Lease<S>) => void, reject: (e: unknown) => void, now: number, acquireTimeoutMs: number, opts: AcquireOptions): void {
+    const timeoutAt = now + acquireTimeoutMs;
+    const callerFirst = opts.deadline !== undefined && opts.deadline < timeoutAt;
+    const deadline = callerFirst ? (opts.deadline as number) : timeoutAt;
+    const w = new Waiter<S>(resolve, reject, now, deadline, callerFirst, opts.signal);
+    w.timer = this.#clock.setTimeout(() => {
+      w.timer = undefined;
+      this.#events.timedOut(w);
+    }, deadline - now);
+    if (opts.signal) {
+      w.onAbort = () => this.#events.aborted(w);
+      opts.signal.addEventListener('abort', w.onAbort, { once: true });
+    }
     w.queued = true;
     this.#list.pushTail(w);
   }
