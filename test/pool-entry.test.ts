@@ -11,6 +11,7 @@ function make() {
   const entries = new Entries<FakeSession>({
     closing: (reason) => events.push(`closing:${reason}`),
     closed: () => events.push('closed'),
+    peerClosed: (id, _err, idle) => events.push(`peer:${id}:${idle ? 'idle' : 'out'}`),
     onBug: (err) => events.push(`bug:${String(err)}`),
   });
   let n = 0;
@@ -141,6 +142,21 @@ t.test('destroyIdle closes every idle session and reports those still out', asyn
   t.same(entries.destroyIdle('draining'), { closedIdle: 1, closingBusy: 2 });
   t.equal(c.state, 'closing');
   t.equal(entries.idle, 0);
+  await clock.tick(0);
+  t.equal(entries.closedTotal, 1);
+});
+
+t.test('a session its peer ends is closed at once when idle, and only marked dead while out', async (t) => {
+  const { clock, entries, add, events } = make();
+  const a = add();
+  const b = add();
+  entries.transition(b, 'busy');
+  a.session.kill();
+  b.session.kill(new Error('reset'));
+  t.equal(a.state, 'closing', 'idle: out of service at once');
+  t.equal(b.state, 'busy', 'leased: left to its holder');
+  t.equal(b.dead, true, 'and marked, so it is closed when it comes back');
+  t.same(events, ['closing:closed_by_peer', 'peer:s1:idle', 'peer:s2:out']);
   await clock.tick(0);
   t.equal(entries.closedTotal, 1);
 });

@@ -67,6 +67,8 @@ export interface EntryHooks {
   closing(reason: string): void;
   /** Its close() resolved: the slot it held on the device is free. */
   closed(): void;
+  /** Its peer ended it; `idle`: it was closed at once (otherwise it closes when it comes back). */
+  peerClosed(id: string, err: Error | undefined, idle: boolean): void;
   onBug(err: unknown): void;
 }
 
@@ -141,6 +143,7 @@ export class Entries<S extends Session> {
     e.state = 'idle';
     this.#live.add(e);
     this.#idle.pushHead(e);
+    e.session.onClose((err) => this.#peerClosed(e, err));
   }
 
   /** Take a session out of service; it keeps counting (as closing) until its close() resolves. */
@@ -164,6 +167,15 @@ export class Entries<S extends Session> {
       closedIdle++;
     }
     return { closedIdle, closingBusy: this.#busy + this.#checking + this.#keepalive };
+  }
+
+  #peerClosed(e: Entry<S>, err: Error | undefined): void {
+    if (e.state === 'closing' || e.state === 'closed') return;
+    e.dead = true;
+    // Idle: remove at once so nobody gets it. Leased/probing/keepalive: closed when it comes back.
+    const idle = e.state === 'idle';
+    if (idle) this.destroy(e, 'closed_by_peer');
+    this.#hooks.peerClosed(e.session.id, err, idle);
   }
 
   transition(e: Entry<S>, to: EntryState): void {

@@ -73,11 +73,15 @@ export class DevicePool<S extends Session> implements BudgetClient {
         this.#budget.give();
         this.#schedule();
       },
+      peerClosed: (id, err, idle) => {
+        this.#log.info({ session: id, err: err ? describeError(err) : undefined }, 'session closed by peer');
+        if (idle) this.#schedule();
+      },
       onBug: this.#onBug,
     });
     this.#waiters = new WaitQueue<S>(opts.clock, {
       timedOut: (w) => this.#timedOut(w),
-      aborted: (w) => this.#fail(w, this.#err('CANCELLED', `acquire cancelled by the caller after waiting ${this.#waited(w)} ms`)),
+      aborted: (w) => this.#fail(w, this.#err('CANCELLED', `acquire cancelled by the caller after waiting ${this.#waiters.waitedMs(w)} ms`)),
     });
     const host: UpkeepHost<S> & DialerHost<S> = {
       entries: this.#entries,
@@ -336,7 +340,6 @@ export class DevicePool<S extends Session> implements BudgetClient {
   #opened(session: S, gen: number, connectMs: number, now: number): void {
     const e = new Entry(session, gen, this.#upkeep.expiresAt(now), connectMs, now);
     this.#entries.add(e);
-    session.onClose((err) => this.#closedByPeer(e, err));
     if (this.#draining || gen !== this.#gen) this.#entries.destroy(e, this.#draining ? 'draining' : 'retired');
     else this.#upkeep.armFor(e, now);
     // Delivered through the idle list: the first waiter gets it, even if the one it was
@@ -359,17 +362,6 @@ export class DevicePool<S extends Session> implements BudgetClient {
     else this.#waiters.pushFront(w);
   }
 
-  #closedByPeer(e: Entry<S>, err?: Error): void {
-    if (e.state === 'closing' || e.state === 'closed') return;
-    e.dead = true;
-    this.#log.info({ session: e.session.id, err: err ? describeError(err) : undefined }, 'session closed by peer');
-    // Idle: remove at once so nobody gets it. Leased/probing/keepalive: closed when it comes back.
-    if (e.state === 'idle') {
-      this.#entries.destroy(e, 'closed_by_peer');
-      this.#schedule();
-    }
-  }
-
   #fail(w: Waiter<S>, err: unknown): void {
     // Fewer waiters may mean fewer opens (and a budget wait to cancel).
     if (this.#waiters.reject(w, err)) this.#schedule();
@@ -384,7 +376,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
   #timedOut(w: Waiter<S>): void {
     const s = this.#settings;
     this.#fail(w, timeoutError({
-      device: this.device, protocol: this.protocol, waitedMs: this.#waited(w), callerDeadline: w.callerDeadline,
+      device: this.device, protocol: this.protocol, waitedMs: this.#waiters.waitedMs(w), callerDeadline: w.callerDeadline,
       dialing: this.#dialer.dialing > 0 && this.#entries.established === 0,
       acquireTimeoutMs: s.acquireTimeoutMs, busy: this.#entries.busy, max: s.max, lastError: this.#dialer.lastError,
     }));
@@ -411,10 +403,6 @@ export class DevicePool<S extends Session> implements BudgetClient {
       this.#emptyWaiters = [];
       for (const r of ws) r();
     }
-  }
-
-  #waited(w: Waiter<S>): number {
-    return Math.round(this.#clock.now() - w.enqueuedAt);
   }
 
   #drainingError(): WarmpoolError {

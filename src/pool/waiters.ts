@@ -91,6 +91,11 @@ export class WaitQueue<S extends Session> {
     w.resolve(lease);
   }
 
+  /** How long the waiter has waited so far (ms, rounded), for messages. */
+  waitedMs(w: Waiter<S>): number {
+    return Math.round(this.#clock.now() - w.enqueuedAt);
+  }
+
   /** False when the waiter was settled already. */
   reject(w: Waiter<S>, err: unknown): boolean {
     if (w.settled) return false;
