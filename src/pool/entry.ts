@@ -36,16 +36,21 @@ export class Entry<S extends Session> {
   }
 }
 
-/** Bit per state, so that the legal-move check on the hot path is one AND. */
-const BIT: Record<EntryState, number> = { idle: 1, checking: 2, busy: 4, keepalive: 8, closing: 16, closed: 32 };
-const LEGAL: Record<EntryState, number> = {
-  idle: BIT.checking | BIT.busy | BIT.keepalive | BIT.closing,
-  checking: BIT.busy | BIT.idle | BIT.closing,
-  busy: BIT.idle | BIT.closing,
-  keepalive: BIT.idle | BIT.closing,
-  closing: BIT.closed,
-  closed: 0,
-};
+/**
+ * The moves a session may make. A switch of string compares, not a lookup table: the check
+ * runs on every acquire and release, and comparing interned strings is a pointer compare,
+ * where a keyed lookup by a changing state name costs more than the whole rest of the move.
+ */
+function legal(from: EntryState, to: EntryState): boolean {
+  switch (from) {
+    case 'idle': return to === 'busy' || to === 'checking' || to === 'keepalive' || to === 'closing';
+    case 'checking': return to === 'busy' || to === 'idle' || to === 'closing';
+    case 'busy': return to === 'idle' || to === 'closing';
+    case 'keepalive': return to === 'idle' || to === 'closing';
+    case 'closing': return to === 'closed';
+    case 'closed': return false;
+  }
+}
 
 /**
  * Why a session must not be handed out (again), or undefined when it may be. The one place
@@ -180,7 +185,7 @@ export class Entries<S extends Session> {
 
   transition(e: Entry<S>, to: EntryState): void {
     const from = e.state;
-    if ((LEGAL[from] & BIT[to]) === 0) throw new Error(`pool entry ${e.session.id}: illegal transition ${from} → ${to}`);
+    if (!legal(from, to)) throw new Error(`pool entry ${e.session.id}: illegal transition ${from} → ${to}`);
     switch (from) {
       case 'idle': this.#idle.remove(e); break;
       case 'checking': this.#checking--; break;
