@@ -92,24 +92,50 @@ t.test('an abandoned probe slot frees itself after maxOpenMs', async (t) => {
   t.doesNotThrow(() => b.check());
 });
 
-t.test('openError builds the fail-fast error without taking the half-open probe', async (t) => {
+t.test('error() builds the fail-fast error without taking the half-open probe', async (t) => {
   const { b, clock } = make();
   for (let i = 0; i < 3; i++) b.failure(refused);
-  const open = b.openError();
+  const open = b.error();
   t.ok(isWarmpoolError(open, 'CIRCUIT_OPEN'));
   t.match(open.message, /^sw1: circuit open until 2026-01-01T00:00:01\.000Z; last error: sw1: connection refused$/);
   clock.advance(1000);
   t.equal(b.state, 'half_open');
   // Asked for the error only (to fail waiters), many times: the probe slot must stay free, or
   // nobody would make the trial connect until the slot expired after maxOpenMs.
-  for (let i = 0; i < 3; i++) b.openError();
+  for (let i = 0; i < 3; i++) b.error();
   t.doesNotThrow(() => b.check(), 'the probe slot is still free for the caller that will connect');
-  t.match(b.openError().message, /a probe connection is in progress/);
+  t.match(b.error().message, /a probe connection is in progress/);
   t.throws(() => b.check(), /a probe connection is in progress/);
 });
 
-t.test('openError keeps the code of a permanent error', async (t) => {
+t.test('error() calls in half-open do not stall recovery: the next connect is the probe and its success closes at once', async (t) => {
+  const { b, clock, changes } = make();
+  for (let i = 0; i < 3; i++) b.failure(refused);
+  clock.advance(1000);
+  t.equal(b.state, 'half_open');
+  for (let i = 0; i < 5; i++) t.ok(isWarmpoolError(b.error(), 'CIRCUIT_OPEN'));
+  t.equal(b.tryTakeProbe(), true, 'the probe is taken by the caller that connects, at the same instant');
+  b.success();
+  t.equal(b.state, 'closed', 'closed without waiting out maxOpenMs');
+  t.equal(clock.now(), 1000, 'no time had to pass');
+  t.same(changes, ['open', 'half_open', 'closed']);
+});
+
+t.test('tryTakeProbe: nothing to take while closed or open; exactly one taker in half-open', async (t) => {
+  const { b, clock } = make();
+  t.equal(b.tryTakeProbe(), false, 'closed: no probe');
+  for (let i = 0; i < 3; i++) b.failure(refused);
+  t.equal(b.tryTakeProbe(), false, 'open: no probe');
+  clock.advance(1000);
+  t.equal(b.tryTakeProbe(), true, 'half-open: the first caller takes it');
+  t.equal(b.tryTakeProbe(), false, 'the second does not');
+  b.failure(refused);
+  t.equal(b.state, 'open', 'the failed probe re-opens');
+  t.equal(b.tryTakeProbe(), false);
+});
+
+t.test('error() keeps the code of a permanent error', async (t) => {
   const { b } = make();
   b.trip(new WarmpoolError('HOST_KEY_MISMATCH', 'sw1: host key verification failed'));
-  t.ok(isWarmpoolError(b.openError(), 'HOST_KEY_MISMATCH'));
+  t.ok(isWarmpoolError(b.error(), 'HOST_KEY_MISMATCH'));
 });

@@ -4,7 +4,7 @@ import { Secret } from '../src/config/secret.js';
 import { isWarmpoolError } from '../src/core/errors.js';
 import { silentLogger } from '../src/core/logger.js';
 import { PoolRegistry, connectionKey } from '../src/app/ssh-pools.js';
-import type { Lease, PoolStats, SessionFactory } from '../src/pool/types.js';
+import type { Lease, SessionFactory } from '../src/pool/types.js';
 import type { DeviceSession } from '../src/drivers/ssh-types.js';
 import { FakeClock, flush, seededRandom } from './kit/fake-clock.js';
 import { FakeFactory, type FakeSession } from './kit/fake-session.js';
@@ -27,12 +27,11 @@ function device(id: string, over: Partial<DeviceSpec> = {}): DeviceSpec {
   };
 }
 
-function setup(extraStats?: () => PoolStats[]) {
+function setup() {
   const clock = new FakeClock();
   const factories = new Map<string, FakeFactory[]>();
   const registry = new PoolRegistry({
     config, clock, random: seededRandom(3), logger: silentLogger,
-    ...(extraStats ? { extraStats } : {}),
     sshFactory: (d) => {
       const f = new FakeFactory(clock, `${d.id}:${d.host}:`);
       factories.set(d.id, [...(factories.get(d.id) ?? []), f]);
@@ -56,10 +55,10 @@ t.test('unknown device → DEVICE_NOT_FOUND', async (t) => {
 
 t.test('unchanged devices keep their pools and warm sessions across inventory reloads', async (t) => {
   const { registry, acquire } = setup();
-  t.same(registry.applyInventory([device('a'), device('b')]), { added: ['a', 'b'], changed: [], removed: [] });
+  t.same([registry.upsert(device('a')), registry.upsert(device('b'))], ['added', 'added']);
   const pool = registry.sshPool('a');
   (await acquire('a')).release();
-  t.same(registry.applyInventory([device('a', { labels: { site: 'x' } }), device('b')]), { added: [], changed: [], removed: [] });
+  t.same([registry.upsert(device('a', { labels: { site: 'x' } })), registry.upsert(device('b'))], ['unchanged', 'unchanged']);
   t.equal(registry.sshPool('a'), pool);
   t.equal(pool.stats().idle, 1, 'the warm session survived');
   await registry.closeAll();
@@ -108,10 +107,12 @@ t.test('pool-size-only changes are applied in place without reconnecting', async
 
 t.test('a deleted device drains: new acquires fail, busy sessions finish, then its pool is gone', async (t) => {
   const { registry, acquire, clock } = setup();
-  registry.applyInventory([device('a'), device('b')]);
+  registry.upsert(device('a'));
+  registry.upsert(device('b'));
   const pool = registry.sshPool('a');
   const lease = await acquire('a');
-  t.same(registry.applyInventory([device('b')]).removed, ['a']);
+  t.equal(registry.remove('a'), true);
+  t.equal(registry.remove('a'), false, 'a second delete finds nothing');
   t.throws(() => registry.sshPool('a'), { code: 'DEVICE_NOT_FOUND' });
   t.ok(isWarmpoolError(await pool.acquire().catch((e: unknown) => e), 'DRAINING'));
   t.equal(lease.session.closed, false, 'the running request is not cut off');
@@ -119,6 +120,7 @@ t.test('a deleted device drains: new acquires fail, busy sessions finish, then i
   await clock.tick(0);
   t.equal(lease.session.closed, true);
   await pool.whenEmpty();
+  t.equal(registry.sshPool('b').stats().device, 'b', 'the other device keeps its pool');
   await registry.closeAll();
 });
 
@@ -143,21 +145,19 @@ t.test('drainDevice recycles the device sessions: idle now, busy on release, lat
   await registry.closeAll();
 });
 
-t.test('stats covers every pool, filters by device, and appends the HTTP pools', async (t) => {
-  const http: PoolStats = {
-    device: 'a', protocol: 'http', idle: 0, busy: 0, connecting: 0, waiting: 0, createdTotal: 0, closedTotal: 0,
-    acquiredTotal: 0, failedConnectsTotal: 0, circuit: 'closed', min: 0, max: 4, circuitOpenUntil: 0, lastError: '',
-  };
-  const { registry } = setup(() => [http]);
-  registry.applyInventory([device('a'), device('b')]);
-  t.same(registry.stats().map((s) => `${s.device}/${s.protocol}`), ['a/ssh', 'b/ssh', 'a/http']);
+t.test('stats covers every pool and filters by device', async (t) => {
+  const { registry } = setup();
+  registry.upsert(device('a'));
+  registry.upsert(device('b'));
+  t.same(registry.stats().map((s) => `${s.device}/${s.protocol}`), ['a/ssh', 'b/ssh']);
   t.same(registry.stats(['b']).map((s) => `${s.device}/${s.protocol}`), ['b/ssh']);
+  t.same(registry.stats(['zz']), [], 'an unknown device has no stats');
   await registry.closeAll();
 });
 
 t.test('closeAll waits up to graceMs for busy sessions, then closes everything', async (t) => {
   const { registry, acquire, clock } = setup();
-  registry.applyInventory([device('a', { pool: { ...device('a').pool, min: 1 } })]);
+  registry.upsert(device('a', { pool: { ...device('a').pool, min: 1 } }));
   await clock.tick(0);
   const lease = await acquire('a');
   let done = false;
@@ -171,6 +171,6 @@ t.test('closeAll waits up to graceMs for busy sessions, then closes everything',
   t.equal(registry.sessionBudget.used, 0);
   t.equal(clock.pending, 0);
   t.equal(registry.upsert(device('c')), 'unchanged', 'changes racing shutdown are ignored, not thrown');
-  t.notOk(registry.has('c'));
+  t.throws(() => registry.sshPool('c'), { code: 'DEVICE_NOT_FOUND' }, 'and build no pool');
   await flush();
 });

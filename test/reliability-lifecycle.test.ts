@@ -154,7 +154,7 @@ t.test('inventory reloads under load: every call returns, removed devices are NO
     'device connections to match the pools', 5000);
   t.equal(one.stats.connections, idleOn(['a']), `one: ${one.stats.connections} connections = a's idle sessions`);
   t.equal(two.stats.connections, idleOn(['b']), `two: ${two.stats.connections} connections = b's idle sessions`);
-  t.same(td.daemon.pools.ids().sort(), ['a', 'b'], 'only the listed devices have pools');
+  t.same(td.daemon.pools.stats().map((p) => p.device).sort(), ['a', 'b'], 'only the listed devices have pools');
   t.ok(one.stats.maxConnections <= 6 && two.stats.maxConnections <= 6, `never more than the pools' max at a device (${one.stats.maxConnections}, ${two.stats.maxConnections})`);
 });
 

@@ -16,8 +16,6 @@ export interface PoolRegistryOptions {
   random?: Random;
   observer?: PoolObserver;
   logger: Logger;
-  /** Stats of pools kept elsewhere (the HTTP pools), appended to stats(). */
-  extraStats?: () => PoolStats[];
   /** Share of maxLifetimeMs removed at random per session (default 0.1). */
   lifetimeJitter?: number;
 }
@@ -42,11 +40,12 @@ interface Slot {
  * - deleted device: its pool drains and is closed once empty.
  *
  * The connect limiter and the session budget are created here, once, and shared by all
- * pools (the HTTP engineer can reuse `connectLimiter` / `sessionBudget`).
+ * SSH pools.
  */
 export class PoolRegistry {
-  readonly connectLimiter: ConnectLimiter;
+  /** Sessions of every SSH pool (process-wide; `used` is what they hold now). */
   readonly sessionBudget: SessionBudget;
+  readonly #connectLimiter: ConnectLimiter;
   readonly #opts: PoolRegistryOptions;
   readonly #clock: Clock;
   readonly #random: Random;
@@ -61,7 +60,7 @@ export class PoolRegistry {
     this.#clock = opts.clock ?? systemClock;
     this.#random = opts.random ?? systemRandom;
     this.#log = opts.logger;
-    this.connectLimiter = new ConnectLimiter(opts.config.limits.maxConcurrentConnects);
+    this.#connectLimiter = new ConnectLimiter(opts.config.limits.maxConcurrentConnects);
     this.sessionBudget = new SessionBudget(opts.config.limits.maxTotalSessions);
   }
 
@@ -72,30 +71,10 @@ export class PoolRegistry {
     return slot.pool;
   }
 
-  has(deviceId: string): boolean {
-    return this.#slots.has(deviceId);
-  }
-
-  ids(): string[] {
-    return [...this.#slots.keys()];
-  }
-
-  /** Make the pools match this full inventory: add, change, and remove devices not listed. */
-  applyInventory(devices: DeviceSpec[]): { added: string[]; changed: string[]; removed: string[] } {
-    const out = { added: [] as string[], changed: [] as string[], removed: [] as string[] };
-    const seen = new Set<string>();
-    for (const d of devices) {
-      seen.add(d.id);
-      const r = this.upsert(d);
-      if (r === 'added') out.added.push(d.id);
-      else if (r !== 'unchanged') out.changed.push(d.id);
-    }
-    for (const id of [...this.#slots.keys()]) {
-      if (!seen.has(id) && this.remove(id)) out.removed.push(id);
-    }
-    return out;
-  }
-
+  /**
+   * Add the device, or bring its pool in step with its changed spec: 'changed' retires the
+   * sessions built from the old connection settings, 'resized' updates sizes and timeouts in place.
+   */
   upsert(device: DeviceSpec): UpsertResult {
     if (this.#closed) {
       // An inventory change racing shutdown: nothing to build pools for any more. Not an
@@ -155,8 +134,6 @@ export class PoolRegistry {
     } else {
       for (const slot of this.#slots.values()) out.push(slot.pool.stats());
     }
-    const extra = this.#opts.extraStats?.() ?? [];
-    for (const s of extra) if (!filter || filter.length === 0 || filter.includes(s.device)) out.push(s);
     return out;
   }
 
@@ -195,7 +172,7 @@ export class PoolRegistry {
       factory: this.#opts.sshFactory(d),
       clock: this.#clock,
       random: this.#random,
-      connectLimiter: this.connectLimiter,
+      connectLimiter: this.#connectLimiter,
       sessionBudget: this.sessionBudget,
       breaker: config.breaker,
       backoff: { baseMs: 250, maxMs: Math.max(250, Math.min(10_000, config.breaker.maxOpenMs)) },

@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics for warmpool (CONTRACT §4).
+ * Prometheus metrics for warmpool (names and labels: docs/operations.md, "Metrics").
  *
  * Two kinds of series live here:
  *  - event series (counters, histograms) fed by the pool through PoolObserver and by the API layer
@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Protocol } from '../config/types.js';
-import type { CircuitState, PoolObserver, PoolStats } from '../pool/types.js';
+import type { CircuitState, PoolObserver, PoolStats } from '../core/pool-stats.js';
 
 /** The `device` label value used for every series when per-device labels are off. */
 export const ALL_DEVICES = '_all';

@@ -1,6 +1,6 @@
 import { WarmpoolError, describeError, type ErrorCode } from '../core/errors.js';
 import type { Clock, Random } from '../core/clock.js';
-import type { CircuitState } from './types.js';
+import type { CircuitState } from '../core/pool-stats.js';
 
 export interface CircuitBreakerOptions {
   device: string;
@@ -28,7 +28,7 @@ const OPEN_JITTER = 0.2;
  * back. Repeated openings without a success grow the period (openMs * 2^k, capped at
  * maxOpenMs) and are jittered downwards, so the cap is a true cap.
  *
- * The open → half-open transition is evaluated lazily, on `state`/`check()`; onChange is
+ * The open → half-open transition is evaluated lazily, on `state`/`tryTakeProbe()`; onChange is
  * called at that moment. Callers that need to act at the end of the open period (e.g. to
  * refill a pool's minimum) arm their own timer at `openUntil` — the breaker holds no timers,
  * so there is nothing to cancel.
@@ -89,27 +89,33 @@ export class CircuitBreaker {
   }
 
   /**
-   * Throws CIRCUIT_OPEN unless the circuit is closed or the half-open probe slot is
-   * free — in which case the caller now owns the probe and must report success() or failure().
+   * Takes the half-open probe slot if it is free: true means the caller now owns the probe
+   * and must report success() or failure(). False when the circuit is closed (there is no
+   * probe to take), open, or another probe is in flight.
    */
-  check(): void {
-    const state = this.state;
-    if (state === 'closed') return;
+  tryTakeProbe(): boolean {
+    if (this.state !== 'half_open') return false;
     const now = this.#clock.now();
-    if (state === 'half_open' && now >= this.#probeUntil) {
-      this.#probeUntil = now + this.#maxOpenMs;
-      return;
-    }
-    throw this.openError();
+    if (now < this.#probeUntil) return false;
+    this.#probeUntil = now + this.#maxOpenMs;
+    return true;
   }
 
   /**
-   * The error for callers turned away while the circuit is not closed. Pure: unlike check(),
-   * it never takes the half-open probe slot. WHY separate: a caller that only wants the
+   * For a caller about to connect: returns when the circuit is closed or the caller got the
+   * half-open probe (tryTakeProbe), and throws error() otherwise.
+   */
+  check(): void {
+    if (this.state !== 'closed' && !this.tryTakeProbe()) throw this.error();
+  }
+
+  /**
+   * The error for callers turned away while the circuit is not closed. Pure: it never takes
+   * the half-open probe slot. WHY separate from tryTakeProbe: a caller that only wants the
    * message (to fail waiters) must not claim the probe by accident — nobody would then make
    * the trial connect, and recovery would stall until the slot expires (maxOpenMs).
    */
-  openError(): WarmpoolError {
+  error(): WarmpoolError {
     const until = new Date(this.#openUntilWall).toISOString();
     const probing = this.#state === 'half_open' && this.#clock.now() < this.#probeUntil ? ' (a probe connection is in progress)' : '';
     // WHY: a circuit opened by a wrong host key or refused login fails with that error's code

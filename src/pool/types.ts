@@ -1,4 +1,8 @@
 import type { PoolSettings, Protocol } from '../config/types.js';
+import type { Clock, Random } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { PoolObserver } from '../core/pool-stats.js';
+import type { ConnectLimiter, SessionBudget } from './limits.js';
 
 /**
  * What the pool needs from a session, whatever its protocol. Drivers (ssh/) implement it.
@@ -44,38 +48,31 @@ export interface AcquireOptions {
   deadline?: number;
 }
 
-export type CircuitState = 'closed' | 'open' | 'half_open';
+// Stats and observer hooks live on the ground floor (core/) so that observability/ need not
+// import pool/; re-exported here for the pool's users.
+export type { CircuitState, PoolObserver, PoolStats } from '../core/pool-stats.js';
 
-export interface PoolStats {
-  device: string;
-  protocol: Protocol;
-  idle: number;
-  busy: number;
-  connecting: number;
-  waiting: number;
-  createdTotal: number;
-  closedTotal: number;
-  acquiredTotal: number;
-  failedConnectsTotal: number;
-  circuit: CircuitState;
-  min: number;
-  max: number;
-  /** Wall-clock ms until which the breaker is open (0 when closed). */
-  circuitOpenUntil: number;
-  lastError: string;
-}
-
-/** Hooks the metrics layer attaches to; the pool calls them, never the other way round. */
-export interface PoolObserver {
-  sessionOpened?(device: string, protocol: Protocol, result: 'success' | 'failure', seconds: number): void;
-  acquired?(device: string, protocol: Protocol, waitSeconds: number): void;
-  sessionClosed?(device: string, protocol: Protocol, reason: string): void;
-  circuitChanged?(device: string, protocol: Protocol, state: CircuitState): void;
-}
-
-export interface PoolOptions<S extends Session> {
+/** What a DevicePool is built from. */
+export interface DevicePoolOptions<S extends Session> {
   device: string;
   protocol: Protocol;
   settings: PoolSettings;
   factory: SessionFactory<S>;
+  clock: Clock;
+  random: Random;
+  /** Process-wide: shared by every pool. */
+  connectLimiter: ConnectLimiter;
+  /** Process-wide: shared by every pool. */
+  sessionBudget: SessionBudget;
+  breaker: { failureThreshold: number; openMs: number; maxOpenMs: number };
+  /** Reconnect backoff; defaults 250 ms .. 10 s. */
+  backoff?: { baseMs: number; maxMs: number };
+  /** Probe a session on borrow when it has been idle longer than this (ms). */
+  healthCheckAfterMs: number;
+  /** Call session.keepalive() on sessions idle this long (ms); 0 = off. */
+  keepaliveIntervalMs: number;
+  /** Each session lives maxLifetimeMs * (1 - lifetimeJitter * random). */
+  lifetimeJitter: number;
+  observer?: PoolObserver;
+  logger: Logger;
 }
