@@ -22,7 +22,6 @@ export interface InventoryDeps extends HandlerDeps {
   /** The inventory file's validator (config/inventory.ts), shared so API and file accept the same devices. */
   validateDevice: (raw: unknown, defaults: AppConfig['defaults'], source: 'file' | 'api', where?: string) => DeviceSpec;
   /** Called after a device was removed or replaced (drain pools, drop cached results). */
-  onRemoved?: (id: string) => void;
 }
 
 export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
@@ -52,7 +51,6 @@ export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
       if (!d) return { deleted: false };
       guard.authorize(ctx.caller, { rpc: ctx.rpc, device: d });
       const deleted = devices.remove(id);
-      if (deleted) deps.onRemoved?.(id);
       return { deleted };
     }),
   };

@@ -4,8 +4,8 @@
  * gracefully (in-flight requests finish) and a new one is created for the next request.
  */
 import type { AppConfig, DeviceSpec } from '../config/types.js';
-import { Secret } from '../config/secret.js';
 import { WarmpoolError } from '../core/errors.js';
+import { specFingerprint } from '../core/fingerprint.js';
 import type { PoolStats } from '../pool/types.js';
 import { DeviceHttpClient, type BreakerSettings, type DeviceHttpClientOptions } from '../drivers/http/client.js';
 
@@ -13,27 +13,13 @@ import { DeviceHttpClient, type BreakerSettings, type DeviceHttpClientOptions } 
 export type HttpClientsOptions = Omit<DeviceHttpClientOptions, 'device' | 'breaker'> &
   ({ breaker: BreakerSettings; config?: Pick<AppConfig, 'breaker'> } | { breaker?: BreakerSettings; config: Pick<AppConfig, 'breaker'> });
 
-/** Stable ids for Secret instances: inline values are never revealed just to compare them. */
-const secretIds = new WeakMap<Secret, number>();
-let nextSecretId = 0;
-
-function secretIdentity(s: Secret): string {
-  // A file secret is the same secret while the path is (rotation is handled by reveal()).
-  if (s.file !== undefined) return `file:${s.file}`;
-  let id = secretIds.get(s);
-  if (id === undefined) {
-    id = ++nextSecretId;
-    secretIds.set(s, id);
-  }
-  return `inline#${id}`;
-}
-
 /**
- * What a client depends on, as a string. Inline secrets count by identity, so a reload that
- * builds a new Secret object re-creates the client (safe, at worst one needless reconnect).
+ * What a client depends on, as a string. Secrets count as src/core/fingerprint.ts says: inline
+ * ones by a keyed hash of their value (a PutDevice re-sending the same token keeps the client),
+ * file ones by path.
  */
 function httpFingerprint(device: DeviceSpec): string {
-  return JSON.stringify(device.http ?? null, (_k, v: unknown) => (v instanceof Secret ? secretIdentity(v) : v));
+  return specFingerprint(device.http ?? null);
 }
 
 interface Entry {

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { AppConfig, DeviceSpec } from '../config/types.js';
-import type { Secret } from '../config/secret.js';
 import { WarmpoolError } from '../core/errors.js';
+import { specFingerprint } from '../core/fingerprint.js';
 import type { Logger } from '../core/logger.js';
 import type { DeviceSession } from '../drivers/ssh-types.js';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
@@ -138,21 +137,14 @@ export class PoolRegistry {
   }
 
   /**
-   * Shutdown: every pool drains; busy sessions get up to graceMs to be released, then
-   * everything is closed. Resolves when every session is closed.
+   * Shutdown: every pool drains and closes. The grace for calls in flight is the server's
+   * one timer (shutdown.graceMs, server.ts), which runs before this is called.
    */
-  async closeAll(opts: { graceMs?: number } = {}): Promise<void> {
+  async closeAll(): Promise<void> {
     this.#closed = true;
     const pools = [...[...this.#slots.values()].map((s) => s.pool), ...this.#leaving];
     this.#slots.clear();
     await Promise.all(pools.map((p) => p.drain()));
-    const graceMs = opts.graceMs ?? 0;
-    if (graceMs > 0) {
-      let timer: ReturnType<Clock['setTimeout']> | undefined;
-      const grace = new Promise<void>((resolve) => { timer = this.#clock.setTimeout(resolve, graceMs); });
-      await Promise.race([Promise.all(pools.map((p) => p.whenEmpty())), grace]);
-      if (timer) this.#clock.clearTimeout(timer);
-    }
     await Promise.all(pools.map((p) => p.close()));
     this.#leaving.clear();
   }
@@ -189,27 +181,17 @@ export class PoolRegistry {
 
 /**
  * Everything that decides what a session to this device IS; a difference means existing
- * sessions are stale. Secrets are compared by source and a hash of their current value
- * (revealed only here, in-process, and never stored in clear), so a rotated password file
- * also counts as a change. Labels, source and pool sizes are not connection-relevant.
+ * sessions are stale. Secrets count as src/core/fingerprint.ts says (inline: a keyed hash of
+ * the value; file: the path, the content is re-read at the next connect, so sessions already
+ * logged in stay). Labels, source and pool sizes are not connection-relevant.
  */
 export function connectionKey(d: DeviceSpec): string {
-  return JSON.stringify([
+  return specFingerprint([
     d.host, d.port, d.platform, d.mode, d.username,
-    secretKey(d.password), secretKey(d.privateKey), secretKey(d.passphrase), secretKey(d.enableSecret),
+    d.password, d.privateKey, d.passphrase, d.enableSecret,
     d.hostKey.fingerprints ?? null, d.hostKey.knownHostsFile ?? null, d.hostKey.acceptAny ?? false,
     d.prompt ?? null, d.pagingCommand ?? null, d.enableCommand ?? null,
     d.ssh,
   ]);
 }
 
-function secretKey(s: Secret | undefined): string | null {
-  if (!s) return null;
-  let value: string;
-  try {
-    value = createHash('sha256').update(s.reveal()).digest('base64');
-  } catch {
-    value = 'unreadable';
-  }
-  return `${s.describe()}:${value}`;
-}
