@@ -2,7 +2,8 @@
  * warmpool against the tools people use today, on ONE simulated Cisco IOS device (src/sim, in its
  * own process), same user-level login, same command (`show version`, whole output checked on every
  * call by every side):
- *   warmpool  — gRPC `Run` to an in-process daemon holding the session (held), and a connect +
+ *   warmpool  — gRPC `Run` to an in-process daemon holding the session (held), from this process and
+ *               from Python through clients/python (timed like the Netmiko calls), and a connect +
  *               login + paging off + command + close per call through warmpool's own session
  *               factory (cold);
  *   Netmiko   — Debian's python3-netmiko, ConnectHandler(device_type="cisco_ios"): send_command on
@@ -153,9 +154,10 @@ async function main(): Promise<void> {
     add({ key: 'warmpool-cold', label: 'warmpool: connect + login + paging off + command + close', tool: 'warmpool', kind: 'cold', want: COLD * 2, run: () => timed(cold) });
 
     if (!flags['no-netmiko']) {
-      nm = await startNetmiko(target, flags['netmiko-full-disconnect']);
+      nm = await startNetmiko(target, { fullDisconnect: flags['netmiko-full-disconnect'], warmpoolAddress: wd.daemon.grpcAddress });
       const d = nm;
       const op = (o: NetmikoOp, v: NetmikoVariant) => () => d.op(o, v);
+      add({ key: 'warmpool-held-python', label: 'warmpool: `Run` from Python (clients/python `Client.run`), pooled session', tool: 'warmpool', kind: 'held', want: Math.ceil(N / 2), run: () => d.op('warmpool') });
       add({ key: 'netmiko-held-tuned', label: 'Netmiko: held, `send_command`, tuned (fast_cli, global_delay_factor 0.01, expect_string)', tool: 'Netmiko', kind: 'held', want: Math.ceil(N / 2), run: op('held', 'tuned') });
       add({ key: 'netmiko-held-fast', label: 'Netmiko: held, `send_command`, fast_cli=True', tool: 'Netmiko', kind: 'held', want: Math.max(10, Math.ceil(N / 5)), run: op('held', 'fast_cli') });
       add({ key: 'netmiko-held-default', label: 'Netmiko: held, `send_command`, defaults', tool: 'Netmiko', kind: 'held', want: Math.max(5, Math.ceil(N / 20)), run: op('held', 'defaults') });
@@ -174,6 +176,7 @@ async function main(): Promise<void> {
         for (let i = 0; i < 3; i++) await nm.op('held', v);
       }
       await nm.op('cold', 'tuned');
+      for (let i = 0; i < 20; i++) await nm.op('warmpool');
     }
 
     // Interleaved rounds: case c runs in round r when its share floor(r * want / N) steps up.
@@ -234,10 +237,12 @@ async function main(): Promise<void> {
   const load1 = loadavg()[0]!;
   const totalS = (performance.now() - started) / 1000;
   const headline: string[] = [];
-  const say = (what: string, r: Row | undefined, to: Row = base) => {
-    if (r) headline.push(`${what}: ${fmt(ratio(r, to))}×`);
+  const say = (what: string, r: Row | undefined, to: Row | undefined = base) => {
+    if (r && to) headline.push(`${what}: ${fmt(ratio(r, to))}×`);
   };
   say('Netmiko held (tuned) / warmpool held', by('netmiko-held-tuned'));
+  say('Netmiko held (tuned) / warmpool held from Python', by('netmiko-held-tuned'), by('warmpool-held-python'));
+  say('Netmiko held (defaults) / warmpool held from Python', by('netmiko-held-default'), by('warmpool-held-python'));
   say('Netmiko held (fast_cli) / warmpool held', by('netmiko-held-fast'));
   say('Netmiko held (defaults) / warmpool held', by('netmiko-held-default'));
   say('Ansible held (buffer_read_timeout 0) / warmpool held', by('ansible-held-tuned'));

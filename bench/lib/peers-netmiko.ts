@@ -11,7 +11,7 @@ import { reapOnExit, stopChild } from './sim-process.js';
 
 export const NETMIKO_VARIANTS = ['defaults', 'fast_cli', 'tuned'] as const;
 export type NetmikoVariant = (typeof NETMIKO_VARIANTS)[number];
-export type NetmikoOp = 'open' | 'held' | 'timing' | 'cold' | 'close';
+export type NetmikoOp = 'open' | 'held' | 'timing' | 'cold' | 'close' | 'warmpool';
 
 export interface NetmikoDriver {
   /** Runs one operation; resolves with the Python-side wall time (ms) and CPU time of that process (ms). */
@@ -27,9 +27,17 @@ export function peersDir(): string {
   return here.includes('/dist/bench/') ? here.replace('/dist/bench/lib/', '/bench/peers/') : here.replace('/bench/lib/', '/bench/peers/');
 }
 
-export async function startNetmiko(target: { host: string; port: number; username: string; password: string }, fullDisconnect = false): Promise<NetmikoDriver> {
+/**
+ * `warmpoolAddress`: the daemon's gRPC address, for op "warmpool" (warmpool's Python client, clients/python,
+ * timed in the same process and the same way as the Netmiko calls).
+ */
+export async function startNetmiko(
+  target: { host: string; port: number; username: string; password: string },
+  opts: { fullDisconnect?: boolean; warmpoolAddress?: string } = {},
+): Promise<NetmikoDriver> {
   const args = [`${peersDir()}netmiko_driver.py`, target.host, String(target.port), target.username, target.password];
-  if (fullDisconnect) args.push('--full-disconnect');
+  if (opts.fullDisconnect) args.push('--full-disconnect');
+  if (opts.warmpoolAddress) args.push('--warmpool', opts.warmpoolAddress);
   const proc = reapOnExit(spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] })) as ChildProcessWithoutNullStreams;
   let stderr = '';
   proc.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));

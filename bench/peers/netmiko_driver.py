@@ -10,6 +10,10 @@ Protocol (one JSON object per line each way):
   stdout: {"ok": true, "ms": <wall ms>, "cpu_ms": <this process's CPU ms>, "bytes": <int>}
           or {"ok": false, "error": "<text>"}
 
+Op "warmpool" is the same command through warmpool's own Python client (clients/python,
+Client.run over gRPC to the benchmark's daemon, given as --warmpool HOST:PORT): the same caller
+language and clock as the Netmiko ops, for the like-for-like comparison.
+
 Variants (all `device_type="cisco_ios"`, `send_command` unless the op says otherwise):
   defaults  Netmiko's defaults (global_delay_factor 1; send_command finds the prompt each call).
   fast_cli  fast_cli=True, Netmiko's documented speed switch (sets global_delay_factor 0.1).
@@ -20,6 +24,7 @@ Variants (all `device_type="cisco_ios"`, `send_command` unless the op says other
 Run under Debian's /usr/bin/python3 (python3-netmiko).
 """
 import json
+import os
 import re
 import sys
 import time
@@ -43,8 +48,26 @@ def main():
     # user-level ">" prompt that never comes and the wait runs ~8 s. By default cold calls close as
     # disconnect() does minus that check ("exit", then close the SSH transport); --full-disconnect
     # calls disconnect() itself.
-    full_disconnect = "--full-disconnect" in sys.argv[5:]
+    rest = sys.argv[5:]
+    full_disconnect = "--full-disconnect" in rest
     held = {}
+    warmpool = None
+    if "--warmpool" in rest:
+        # The client package from this checkout (clients/python), not an installed one.
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
+        from warmpool_client import Client
+
+        warmpool = Client(rest[rest.index("--warmpool") + 1], tls=False)
+
+    def warmpool_run():
+        r = warmpool.run("r1", [COMMAND])
+        out = r.results[0].output
+        if r.results[0].failed:
+            raise RuntimeError("warmpool Run failed: %s" % r.results[0].error)
+        for s in MUST_HAVE:
+            if s not in out:
+                raise RuntimeError("incomplete warmpool output (%d bytes, missing %r)" % (len(out), s))
+        return len(out)
 
     def connect(variant):
         return ConnectHandler(device_type="cisco_ios", host=host, port=port, username=username,
@@ -73,7 +96,7 @@ def main():
         req = json.loads(line)
         op, variant = req["op"], req.get("variant", "")
         try:
-            if variant and variant not in VARIANTS:
+            if variant and variant not in VARIANTS and op != "warmpool":
                 raise ValueError("unknown variant %r" % variant)
             t0, c0 = time.perf_counter(), time.process_time()
             n = 0
@@ -87,10 +110,15 @@ def main():
                 conn = connect(variant)
                 n = command(conn, variant)
                 close(conn)
+            elif op == "warmpool":
+                n = warmpool_run()
             elif op == "close":
                 for conn in held.values():
                     close(conn)
                 held.clear()
+                if warmpool is not None:
+                    warmpool.close()
+                    warmpool = None
             else:
                 raise ValueError("unknown op %r" % op)
             ms = (time.perf_counter() - t0) * 1000
