@@ -9,13 +9,13 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { reapOnExit, stopChild } from './sim-process.js';
 
-export const NETMIKO_VARIANTS = ['defaults', 'fast_cli', 'tuned'] as const;
+export const NETMIKO_VARIANTS = ['defaults', 'fast_cli', 'tuned', 'floor'] as const;
 export type NetmikoVariant = (typeof NETMIKO_VARIANTS)[number];
 export type NetmikoOp = 'open' | 'held' | 'timing' | 'cold' | 'close' | 'warmpool';
 
 export interface NetmikoDriver {
   /** Runs one operation; resolves with the Python-side wall time (ms) and CPU time of that process (ms). */
-  op(op: NetmikoOp, variant?: NetmikoVariant): Promise<{ ms: number; cpuMs: number }>;
+  op(op: NetmikoOp, variant?: NetmikoVariant): Promise<{ ms: number; cpuMs: number; attempts: number }>;
   stop(): Promise<void>;
 }
 
@@ -50,9 +50,9 @@ export async function startNetmiko(
     async op(op, variant) {
       const reply = new Promise<string>((resolve) => waiting.push(resolve));
       proc.stdin.write(`${JSON.stringify({ op, variant })}\n`);
-      const r = JSON.parse(await Promise.race([reply, exited])) as { ok: boolean; ms: number; cpu_ms: number; error?: string };
+      const r = JSON.parse(await Promise.race([reply, exited])) as { ok: boolean; ms: number; cpu_ms: number; attempts: number; error?: string };
       if (!r.ok) throw new Error(`netmiko ${op} ${variant ?? ''}: ${r.error}`);
-      return { ms: r.ms, cpuMs: r.cpu_ms };
+      return { ms: r.ms, cpuMs: r.cpu_ms, attempts: r.attempts };
     },
     async stop() {
       proc.stdin.end();

@@ -17,9 +17,13 @@ language and clock as the Netmiko ops, for the like-for-like comparison.
 Variants (all `device_type="cisco_ios"`, `send_command` unless the op says otherwise):
   defaults  Netmiko's defaults (global_delay_factor 1; send_command finds the prompt each call).
   fast_cli  fast_cli=True, Netmiko's documented speed switch (sets global_delay_factor 0.1).
-  tuned     fast_cli=True, global_delay_factor=0.01 and send_command(expect_string=<prompt>) so no
-            prompt probe precedes each command: the fastest setting that still returned the whole,
-            correct output on every call here (0.001 returned mangled output).
+  tuned     fast_cli=True and send_command(expect_string=<prompt>), so no prompt probe (an extra
+            round trip and a sleep) precedes each command: the fastest documented setting that
+            holds up when the device is slow to answer.
+  floor     tuned with global_delay_factor=0.01 (Netmiko polls every 2 ms): Netmiko's floor on
+            loopback, held connections only. Not a setting for real devices: find_prompt then gives
+            up after ~11 ms, so connecting fails whenever the device (or a loaded machine) answers
+            slower, and the open is retried here; 0.001 returned mangled output.
 
 Run under Debian's /usr/bin/python3 (python3-netmiko).
 """
@@ -38,8 +42,10 @@ MUST_HAVE = ("Cisco IOS XE Software", "Configuration register is 0x2102")
 VARIANTS = {
     "defaults": {},
     "fast_cli": {"fast_cli": True},
-    "tuned": {"fast_cli": True, "global_delay_factor": 0.01},
+    "tuned": {"fast_cli": True},
+    "floor": {"fast_cli": True, "global_delay_factor": 0.01},
 }
+EXPECT_PROMPT = ("tuned", "floor")
 
 
 def main():
@@ -76,7 +82,7 @@ def main():
     def command(conn, variant, timing=False):
         if timing:
             out = conn.send_command_timing(COMMAND)
-        elif variant == "tuned":
+        elif variant in EXPECT_PROMPT:
             out = conn.send_command(COMMAND, expect_string=re.escape(conn.base_prompt) + r"[>#]")
         else:
             out = conn.send_command(COMMAND)
@@ -100,8 +106,16 @@ def main():
                 raise ValueError("unknown variant %r" % variant)
             t0, c0 = time.perf_counter(), time.process_time()
             n = 0
+            attempts = 1
             if op == "open":
-                held[variant] = connect(variant)
+                for attempt in range(5):
+                    attempts = attempt + 1
+                    try:
+                        held[variant] = connect(variant)
+                        break
+                    except Exception:
+                        if variant != "floor" or attempt == 4:
+                            raise
             elif op == "held":
                 n = command(held[variant], variant)
             elif op == "timing":
@@ -123,7 +137,8 @@ def main():
                 raise ValueError("unknown op %r" % op)
             ms = (time.perf_counter() - t0) * 1000
             # process_time counts every thread (paramiko's transport thread too).
-            reply = {"ok": True, "ms": ms, "cpu_ms": (time.process_time() - c0) * 1000, "bytes": n}
+            reply = {"ok": True, "ms": ms, "cpu_ms": (time.process_time() - c0) * 1000, "bytes": n,
+                     "attempts": attempts}
         except Exception as e:  # reported to the benchmark, which fails loudly
             reply = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
         sys.stdout.write(json.dumps(reply) + "\n")
