@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark, one after another (never two at once: they measure CPU), each in its
  * own process with --expose-gc, each writing bench/results/<name>.{md,json}. A benchmark that cannot run
  * (e.g. no sshd) fails loudly; the last line names every failure and the exit status is 1 if any failed.
+ * Optional benchmarks (below) run only when named.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,10 @@ const benches: Array<[string, number, string[]]> = [
   ['openssh-peers', 180, []],
   ['matcher', 180, []],
 ];
+/** Run only when named (`node dist/bench/run.js peers`): they need extra packages (scripts/install-bench-deps.sh). */
+const optional: Array<[string, number, string[]]> = [['peers', 240, []]];
 const only = process.argv.slice(2);
+benches.push(...optional.filter(([name]) => only.includes(name)));
 const failed: string[] = [];
 const times: string[] = [];
 const t0 = performance.now();
