@@ -262,6 +262,8 @@ function ciscoShow(ctx: SimContext, line: string, words: string[], promptLen: nu
   const what = w[1] as string;
   if (abbrev(what, 'version') && what.length >= 3) return out(versionText(ctx.platform, ctx.device.hostname));
   if (abbrev(what, 'clock') && what.length >= 2) return out(clockLine() + '\n', false);
+  // Ansible's cisco.ios terminal plugin asks this before and after `enable` (become: enable).
+  if (abbrev(what, 'privilege') && what.length >= 4) return out(`Current privilege level is ${priv ? 15 : 1}\n`, false);
   if (abbrev(what, 'interfaces') && what.length >= 3) return out(interfacesText());
   if (what === 'ip' && abbrev(w[2], 'interface') && abbrev(w[3], 'brief')) return out(briefText());
   if (what === 'lines' && w[2] !== undefined && /^\d+$/.test(w[2])) return out(numberedLinesText(Math.min(Number(w[2]), 5_000_000)));
