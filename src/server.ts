@@ -18,7 +18,7 @@ import { loadProto } from './api/proto.js';
 import { createReflection } from './api/reflection.js';
 import { createAudit } from './app/audit.js';
 import { CallTracker, type HandlerDeps } from './api/handler.js';
-import { auditedGuard } from './api/guard.js';
+import { auditedGuard } from './app/guard.js';
 import { Runner } from './app/run.js';
 import { HttpRunner, type HttpBackend } from './app/run-http.js';
 import { FanOut } from './app/run-many.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Metadata, status } from '@grpc/grpc-js';
 import { MASK, redactCommand, redactQuoted, redactSecrets } from '../src/core/redact.js';
 import { redactAuditEvent } from '../src/app/audit.js';
-import { auditedGuard, type AuthorizeRequest } from '../src/api/guard.js';
+import { auditedGuard, type AuthorizeRequest } from '../src/app/guard.js';
 import { redactLogFields } from '../src/core/logger.js';
 import { Policy } from '../src/auth/policy.js';
 import { startSimDevice } from '../src/sim/ssh-device.js';

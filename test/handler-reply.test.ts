@@ -2,7 +2,7 @@ import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
 import { WarmpoolError } from '../src/core/errors.js';
 import { CallTracker, unary, type HandlerDeps } from '../src/api/handler.js';
-import { openGuard } from '../src/api/guard.js';
+import { openGuard } from '../src/app/guard.js';
 import { silentLogger } from '../src/core/logger.js';
 
 /**

@@ -3,7 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { WarmpoolError, isWarmpoolError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ApiMetrics, CallContext } from '../app/context.js';
-import type { Guard } from './guard.js';
+import type { Guard } from '../app/guard.js';
 import { statusName, toServiceError } from './status.js';
 
 /**

@@ -12,7 +12,7 @@ import type { DeleteDeviceResponse } from '../gen/warmpool/v1/DeleteDeviceRespon
 import type { DeviceRegistry } from '../inventory/registry.js';
 import { deviceMsg, deviceToRaw } from './convert.js';
 import { unary, type HandlerDeps } from './handler.js';
-import { isAllowed } from './guard.js';
+import { isAllowed } from '../app/guard.js';
 import { fingerprintsFromKnownHosts, refuseFileReferences, validateCaPem, validateDeviceId } from './validate.js';
 import type { Device__Output } from '../gen/warmpool/v1/Device.js';
 

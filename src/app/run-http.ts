@@ -4,7 +4,7 @@ import { WarmpoolError } from '../core/errors.js';
 import type { DeviceRegistry } from '../inventory/registry.js';
 import type { SessionInfo } from '../pool/types.js';
 import type { CallContext } from './context.js';
-import type { Guard } from '../api/guard.js';
+import type { Guard } from './guard.js';
 import type { ValidHttp } from './requests.js';
 import { DeadlineBudget } from './deadline.js';
 

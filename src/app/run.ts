@@ -7,9 +7,9 @@ import type { CommandOutcome, DeviceSession } from '../drivers/ssh-types.js';
 import type { Audit } from './audit.js';
 import { ResultCache } from './cache.js';
 import type { ApiMetrics, CallContext, RunResult } from './context.js';
-import type { Guard } from '../api/guard.js';
+import type { Guard } from './guard.js';
 import type { ValidRun } from './requests.js';
-import { replySizeBound } from '../api/convert.js';
+import { replySizeBound } from './reply-size.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { DeadlineBudget, deadlineExceeded } from './deadline.js';
 

@@ -1,6 +1,6 @@
 import type { DeviceSpec } from '../config/types.js';
 import { WarmpoolError } from '../core/errors.js';
-import type { Audit, AuditEvent } from '../app/audit.js';
+import type { Audit, AuditEvent } from './audit.js';
 import type { Caller } from '../auth/caller.js';
 
 /** The shape of a call as authentication sees it (any grpc-js server call). */
