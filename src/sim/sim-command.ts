@@ -2,7 +2,10 @@
  * `warmpool sim --platform P --port N ...`: one simulated device in the foreground, so
  * people can point their own automation at the same device the demo and tests use.
  */
-import { PLATFORMS, type Platform } from '../config/types.js';
+import { PLATFORMS as ALL_PLATFORMS, type Platform } from '../config/types.js';
+
+/** `autodetect` is a way to configure a device, not a CLI to simulate. */
+const PLATFORMS = ALL_PLATFORMS.filter((p) => p !== 'autodetect');
 import { startSimDevice, type SimFaults, type SimOptions } from './ssh-device.js';
 import { HOSTILE_HELP } from './hostile.js';
 
