@@ -6,11 +6,14 @@
  */
 import t from 'tap';
 import type { Platform } from '../src/config/types.js';
-import { LONG_COMMAND, type VendorSimPlatform } from '../src/sim/platforms/index.js';
+import { resolvePlatformName } from '../src/platforms/aliases.js';
+import { runningConfigText } from '../src/sim/platforms.js';
+import { LONG_COMMAND, vendorSim, type VendorSimPlatform } from '../src/sim/platforms/index.js';
 import { batch, openSimShell, startSim } from './kit/sim.js';
 
 interface Row {
-  platform: VendorSimPlatform;
+  /** A platform name as a user writes it (canonical or an alias). */
+  platform: string;
   /** The prompt after login, as the driver learns it. */
   prompt: string;
   version: string;
@@ -47,16 +50,32 @@ const ROWS: Row[] = [
   { platform: 'brocade_netiron', prompt: 'SSH@MLX-4>', version: 'show version', versionRe: /^System: NetIron MLX/, privPrompt: 'SSH@MLX-4#', bad: 'show foo', badError: /^Invalid input -> show$/, config: { lines: ['interface ethernet 1/1', 'name uplink', 'exit', 'logging host 192.0.2.9'], promptRe: /^SSH@MLX-4\(config(-if-e10000-1\/1)?\)#$/ }, pager: true },
   { platform: 'extreme_exos', prompt: 'X460-48t.2 #', version: 'show version', versionRe: /\nImage {3}: ExtremeXOS version 32\.5/, privPrompt: '', bad: 'show foo', badError: /^%% Invalid input detected at '\^' marker\.$/, pager: true },
   { platform: 'vyos', prompt: 'admin@vyos:~$', version: 'show version', versionRe: /^Version: {10}VyOS 1\.4\.0\n/, privPrompt: 'admin@vyos:~$', bad: 'frobnicate', badError: /^Invalid command: \[frobnicate\]$/, config: { lines: ['set interfaces ethernet eth1 description uplink', 'set protocols static route 0.0.0.0/0 next-hop 192.0.2.1'], promptRe: /^admin@vyos#$/, committed: 'commit' }, pager: false },
+  // The platforms whose profiles predate the catalogue, and an alias, through the same checks.
+  { platform: 'cisco_ios', prompt: 'Router>', version: 'show version', versionRe: /^Cisco IOS XE Software/, privPrompt: 'Router#', bad: 'show foo', badError: /^% Invalid input detected at '\^' marker\.$/, config: { lines: ['interface Gi0/1', 'description uplink', 'exit', 'logging host 192.0.2.9'], promptRe: /^Router\(config(-if)?\)#$/ }, pager: true },
+  { platform: 'cisco_xe', prompt: 'Router>', version: 'show version', versionRe: /^Cisco IOS XE Software/, privPrompt: 'Router#', bad: 'show foo', badError: /^% Invalid input detected at '\^' marker\.$/, config: { lines: ['interface Gi0/1', 'description uplink'], promptRe: /^Router\(config(-if)?\)#$/ }, pager: true },
+  { platform: 'cisco_nxos', prompt: 'switch#', version: 'show version', versionRe: /^Cisco Nexus Operating System/, privPrompt: 'switch#', bad: 'show foo', badError: /^% Invalid command at '\^' marker\.$/, config: { lines: ['interface Eth1/1', 'description uplink'], promptRe: /^switch\(config(-if)?\)#$/ }, pager: true },
+  { platform: 'arista_eos', prompt: 'sw1>', version: 'show version', versionRe: /^Arista DCS-7050SX3/, privPrompt: 'sw1#', bad: 'show foo', badError: /^% Invalid input$/, config: { lines: ['interface Ethernet1', 'description uplink'], promptRe: /^sw1\(config(-if)?\)#$/ }, pager: true },
+  { platform: 'juniper', prompt: 'admin@router>', version: 'show version', versionRe: /^Hostname: router\nModel: mx204\n/, privPrompt: '', bad: 'frobnicate', badError: /^unknown command\.$/, config: { lines: ['set interfaces ge-0/0/1 description uplink', 'set system ntp server 192.0.2.1'], promptRe: /^admin@router#$/, committed: 'commit and-quit' }, pager: true },
+  { platform: 'linux', prompt: 'admin@host:~$', version: 'uname -a', versionRe: /^Linux host 6\.8\.0/, privPrompt: '', bad: 'nosuchcmd', badError: /^bash: nosuchcmd: command not found$/, pager: false },
 ];
 
 const LINES = 300;
+
+/** The command that prints a long output on each simulator, and exactly what it prints. */
+function longCommand(p: Platform): { command: string; text: (hostname: string, lines: number) => string } {
+  if (vendorSim(p)) return LONG_COMMAND[p as VendorSimPlatform];
+  if (p === 'linux') return { command: `seq ${LINES}`, text: (_h, n) => Array.from({ length: n }, (_, i) => `${i + 1}\n`).join('') };
+  return { command: p === 'juniper_junos' ? 'show configuration' : 'show running-config', text: (h, n) => runningConfigText(p, h, n) };
+}
 /** EXOS numbers its prompts ("X460-48t.7 #"): compare without the counter. */
 const counterless = (p: string): string => p.replace(/\.\d+ #$/, '.N #');
 
 for (const row of ROWS) {
   t.test(row.platform, async (t) => {
-    const sim = await startSim(t, { platform: row.platform as Platform, runConfigLines: LINES });
-    const long = LONG_COMMAND[row.platform];
+    const named = resolvePlatformName(row.platform);
+    if (!named.ok) throw new Error(named.problem);
+    const sim = await startSim(t, { platform: named.platform, runConfigLines: LINES });
+    const long = longCommand(named.platform);
     const expected = long.text(sim.hostname, LINES);
 
     t.test('logs in past banner and MOTD, learns the prompt, runs a command cleanly', async (t) => {
