@@ -16,8 +16,10 @@ export const PALOALTO_PANOS: Profile = {
   configPattern: pat('#\\s*$', 'config prompt'),
   pagingCommands: ['set cli scripting-mode on', 'set cli pager off'],
   pagerPatterns: [PAGERS.more],
-  // A failed commit leaves the candidate in place (`revert config` needs PAN-OS 9.1+): abort reverts it.
-  config: { enter: ['configure'], exit: ['commit', 'exit'], abort: ['revert config', 'exit'] },
+  // `exit` leaves configuration mode even with uncommitted changes, so a failed commit would leave
+  // its candidate for the next batch: `revert config` (PAN-OS 9.1+) after the commit discards it
+  // (after a good commit there is nothing to revert).
+  config: { enter: ['configure'], exit: ['commit', 'revert config', 'exit'], abort: ['revert config', 'exit'] },
   errorPatterns: errors([
     ['^\\s*Unknown command: ', 'Unknown command:'],
     ['^\\s*Invalid syntax\\.', 'Invalid syntax.'],
