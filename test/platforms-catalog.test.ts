@@ -32,12 +32,12 @@ function configError(platform: unknown): string {
   throw new Error('expected CONFIG_INVALID');
 }
 
-t.test('Netmiko, Scrapli and NAPALM names are accepted and stored as the profile they mean', async (t) => {
+t.test('Netmiko and Scrapli names are accepted and stored as the profile they mean', async (t) => {
   const cases: Array<[string, Platform]> = [
     ['cisco_xe', 'cisco_ios'], ['juniper', 'juniper_junos'], ['cisco_xr', 'cisco_xr'], ['huawei_vrp', 'huawei'], ['h3c_comware', 'hp_comware'],
     ['aruba_procurve', 'hp_procurve'], ['aruba_osswitch', 'hp_procurve'], ['ruckus_fastiron', 'brocade_fastiron'], ['extreme_netiron', 'brocade_netiron'],
     ['dell_os9', 'dell_force10'], ['dell_powerconnect', 'dell_os6'], ['alcatel_sros', 'nokia_sros'], ['vyatta_vyos', 'vyos'], ['extreme', 'extreme_exos'],
-    ['cisco_iosxr', 'cisco_xr'], ['fortinet_fortios', 'fortinet'], ['eos', 'arista_eos'], ['Cisco_IOS', 'cisco_ios'], ['cisco_ios_ssh', 'cisco_ios'], ['mikrotik_routeros', 'mikrotik_routeros'],
+    ['cisco_iosxr', 'cisco_xr'], ['fortinet_fortios', 'fortinet'], ['cisco_iosxe', 'cisco_ios'], ['Cisco_IOS', 'cisco_ios'], ['cisco_ios_ssh', 'cisco_ios'], ['mikrotik_routeros', 'mikrotik_routeros'],
   ];
   for (const [name, want] of cases) {
     const r = resolvePlatformName(name);

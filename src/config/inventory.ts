@@ -249,7 +249,7 @@ export function validateDevice(input: unknown, defaults: Defaults, source: 'file
 
   const platform = own(raw, 'platform');
   if (!present(platform)) v.fail('platform', `is required: one of ${PLATFORMS.join(', ')}`);
-  // Netmiko/Scrapli/NAPALM names are aliases of a profile (docs/platforms.md); near misses get a "did you mean".
+  // Netmiko and Scrapli names are aliases of a profile (docs/platforms.md); near misses get a "did you mean".
   const named = resolvePlatformName(platform);
   if (!named.ok) v.fail('platform', typeof platform === 'string' ? named.problem : `${named.problem} (got ${showValue(platform)})`);
   const plat = named.ok ? named.platform : (platform as Platform);

@@ -1,8 +1,8 @@
 /**
  * Platform names as people already write them. Users migrating from Netmiko write its
- * `device_type` (docs/platforms.md lists them); Scrapli and NAPALM users write theirs. Every
- * name here maps to one of warmpool's profiles, so `platform: cisco_xe` and `platform: ios`
- * both mean `cisco_ios`. Names are matched case-insensitively, and Netmiko's `_ssh` suffix
+ * `device_type` (docs/platforms.md lists them); Scrapli users write theirs. Every name here
+ * maps to one of warmpool's profiles, so `platform: cisco_xe` and `platform: cisco_iosxe` both
+ * mean `cisco_ios`. Names are matched case-insensitively, and Netmiko's `_ssh` suffix
  * is accepted as Netmiko accepts it (ssh_dispatcher.py adds `<name>_ssh` for every class).
  */
 import { PLATFORMS, type Platform } from '../config/types.js';
@@ -38,14 +38,6 @@ export const PLATFORM_ALIASES: Readonly<Record<string, Platform>> = {
   nokia_sros_classic: 'nokia_sros',
   fortinet_fortios: 'fortinet',
   vyos_vyos: 'vyos',
-  // NAPALM driver names.
-  ios: 'cisco_ios',
-  iosxr: 'cisco_xr',
-  nxos: 'cisco_nxos',
-  nxos_ssh: 'cisco_nxos',
-  eos: 'arista_eos',
-  junos: 'juniper_junos',
-  sros: 'nokia_sros',
 };
 
 /**
