@@ -156,3 +156,18 @@ t.test('commit models: a failed commit marks the batch failed, discards the cand
     t.equal(again?.failed, false, `${c.platform}: the next configuration commits`);
   }
 });
+
+t.test('long banners and MOTDs full of prompt-like lines do not fool prompt learning', async (t) => {
+  const fakes = ['<HUAWEI>', '[admin@MikroTik] >', 'A:pe1#', 'FGT-1 #', 'admin@PA-VM>', 'X460-48t.1 #', 'Press any key to continue'];
+  const motd = Array.from({ length: 600 }, (_, i) => (i % 7 === 0 ? fakes[(i / 7) % fakes.length] : `notice ${i}: maintenance window Sat 02:00-04:00 UTC`)).join('\n') + '\n';
+  const banner = 'AUTHORIZED ACCESS ONLY\n'.repeat(200);
+  const cases: Array<[Platform, string, string]> = [['huawei', '<HUAWEI>', 'display clock'], ['mikrotik_routeros', '[admin@MikroTik] >', '/system clock print'], ['extreme_exos', 'X460-48t.1 #', 'show switch']];
+  for (const [platform, prompt, cmd] of cases) {
+    const sim = await startSim(t, { platform, motd, banner, motdPauseMs: 20 });
+    const s = await openSimShell(t, sim);
+    t.equal(s.prompt.replace(/\.\d+ #$/, '.1 #'), prompt, platform);
+    const [r] = await s.runBatch(batch([cmd]));
+    t.equal(r?.failed, false, `${platform}: ${r?.error}`);
+    t.notMatch(r?.output, /notice \d+/, `${platform}: no MOTD in the first output`);
+  }
+});
