@@ -9,6 +9,7 @@ import { ShellSession } from '../src/drivers/shell-driver.js';
 import { classifyProbe, detectPlatform, PlatformDetections, PROBE_COMMANDS, probeOrder, withDetectedPlatform, type Detection } from '../src/platforms/autodetect.js';
 import { simDeviceSpec, startSim, type SimDevice } from './kit/sim.js';
 import type { Test } from 'tap';
+import { waitFor } from './kit/wait.js';
 
 async function probeSession(t: Test, sim: SimDevice): Promise<ShellSession> {
   const device = simDeviceSpec(sim, { platform: 'autodetect', mode: 'shell' });
@@ -91,4 +92,29 @@ t.test('one probe per device: concurrent first connects share it, a failure is n
   await t.rejects(failing.resolve(device, bad), /unreachable/);
   await t.rejects(failing.resolve(device, bad), /unreachable/);
   t.equal(tries, 2, 'a failed probe is tried again on the next connect');
+});
+
+t.test('a detected device then behaves as its platform: configuration and privilege work', async (t) => {
+  const { probeDevicePlatform } = await import('../src/drivers/autodetect-probe.js');
+  const { connectSsh: connect } = await import('../src/transport/ssh-connect.js');
+  const { batch } = await import('./kit/sim.js');
+  for (const [platform, lines, after] of [
+    ['cisco_xr', ['interface Gi0/0/0/1', 'description uplink'], 'RP/0/RP0/CPU0:ios#'],
+    ['huawei', ['sysname EDGE-9', 'interface GigabitEthernet0/0/1', 'description uplink'], '<EDGE-9>'],
+    ['dell_force10', ['interface TenGigabitEthernet 1/1', 'description uplink'], 'Dell>'],
+  ] as const) {
+    const sim = await startSim(t, { platform });
+    const device = simDeviceSpec(sim, { platform: 'autodetect' });
+    const detections = new PlatformDetections();
+    const d = await detections.resolve(device, () => probeDevicePlatform(device));
+    t.equal(d.platform, platform);
+    const real = withDetectedPlatform(device, d.platform);
+    const s = await ShellSession.open(real, await connect(real));
+    t.teardown(() => s.close());
+    const rs = await s.runBatch(batch([...lines], { configure: true }));
+    t.ok(rs.every((r) => !r.failed), `${platform}: ${JSON.stringify(rs.filter((r) => r.failed))}`);
+    t.equal(s.prompt, after, `${platform}: back at the normal prompt`);
+    await waitFor(() => sim.stats.connections === 1, `${platform}: the probe connection closed`, 5000);
+    t.equal(sim.stats.totalConnections, 2, `${platform}: one probe connection, then the session's`);
+  }
 });
