@@ -125,6 +125,8 @@ t.test('login screens: keys are answered, password expiry is a refused login', a
 t.test('warmpool sim runs every catalogue platform and refuses autodetect', async (t) => {
   for (const p of Object.keys(LONG_COMMAND)) t.equal(parseSimArgs(['--platform', p]).platform, p);
   t.throws(() => parseSimArgs(['--platform', 'autodetect']), /--platform must be one of/);
+  t.equal(parseSimArgs(['--platform', 'cisco_xe']).platform, 'cisco_ios', 'aliases as in the inventory');
+  t.throws(() => parseSimArgs(['--platform', 'huwaei']), /did you mean "huawei"\?/);
 });
 
 t.test('a refused paging command falls back to answering the pager (FastIron below enable)', async (t) => {
