@@ -5,8 +5,7 @@
  * of a platform can be read in one place and compared with the real thing.
  */
 import type { Platform } from '../config/types.js';
-import { interpretVendor, stateOf as vendorState } from './platforms/kit.js';
-const stateGate = (ctx: SimContext, v: Parameters<typeof vendorState>[1]): boolean => vendorState(ctx, v).gate;
+import { interpretVendor, renderVendorPrompt } from './platforms/kit.js';
 import { VENDOR_HOSTNAMES, vendorSim } from './platforms/index.js';
 
 export type SimPlatform = Platform;
@@ -83,7 +82,7 @@ export function initialMode(p: SimPlatform): SimContext['mode'] {
 
 export function renderPrompt(ctx: SimContext): string {
   const v = vendorSim(ctx.platform);
-  if (v) return v.gate !== undefined && stateGate(ctx, v) ? v.gate : v.prompt(ctx, vendorState(ctx, v));
+  if (v) return renderVendorPrompt(v, ctx);
   const h = ctx.device.hostname;
   switch (ctx.platform) {
     case 'linux':

@@ -4,11 +4,11 @@
  */
 import { PLATFORMS as ALL_PLATFORMS } from '../config/types.js';
 import { resolvePlatformName } from '../platforms/aliases.js';
+import { startSimDevice, type SimFaults, type SimOptions } from './ssh-device.js';
+import { HOSTILE_HELP } from './hostile.js';
 
 /** `autodetect` is a way to configure a device, not a CLI to simulate. */
 const PLATFORMS = ALL_PLATFORMS.filter((p) => p !== 'autodetect');
-import { startSimDevice, type SimFaults, type SimOptions } from './ssh-device.js';
-import { HOSTILE_HELP } from './hostile.js';
 
 const USAGE = `usage: warmpool sim --platform ${PLATFORMS.join('|')} [--port N] [--host 127.0.0.1]
        [--hostname NAME] [--username U] [--password P] [--enable-secret S]

@@ -33,6 +33,12 @@ export function stateOf(ctx: SimContext, spec?: VendorSpec): VendorState {
   return st;
 }
 
+/** The prompt (or the login gate while it stands) for a catalogue platform. */
+export function renderVendorPrompt(spec: VendorSpec, ctx: SimContext): string {
+  const st = stateOf(ctx, spec);
+  return st.gate && spec.gate !== undefined ? spec.gate : spec.prompt(ctx, st);
+}
+
 export const out = (text: string, pageable = true): Reply => ({ kind: 'output', text, pageable });
 
 /** A caret under word `wordIdx` of `line`, counted from the start of the prompt line. */
