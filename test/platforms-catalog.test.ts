@@ -173,3 +173,42 @@ t.test('long banners and MOTDs full of prompt-like lines do not fool prompt lear
     t.notMatch(r?.output, /notice \d+/, `${platform}: no MOTD in the first output`);
   }
 });
+
+t.test('the simulators send what the real devices send: ANSI prompts, a login gate', async (t) => {
+  const { default: ssh2 } = await import('ssh2');
+  const net = await import('node:net');
+  // Raw bytes of a shell, up to the first line that `done` accepts, bounded in time.
+  const raw = (sim: Awaited<ReturnType<typeof startSim>>, typed: string, done: (all: string) => boolean): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const client = new ssh2.Client();
+      t.teardown(() => client.end());
+      const timer = setTimeout(() => reject(new Error('no answer in 5 s')), 5000);
+      client.on('error', reject);
+      client.on('ready', () =>
+        client.shell({ term: 'vt100', cols: 200, rows: 24 }, (err, stream) => {
+          if (err) return reject(err);
+          let all = '';
+          let sent = false;
+          stream.on('data', (d: Buffer) => {
+            all += d.toString('utf8');
+            if (!sent && /(?:> |continue)$/.test(all)) {
+              sent = true;
+              stream.write(typed);
+            }
+            if (sent && done(all)) {
+              clearTimeout(timer);
+              resolve(all);
+            }
+          });
+        }),
+      );
+      client.connect({ sock: net.connect({ host: sim.host, port: sim.port }), username: sim.username, password: sim.password } as never);
+    });
+  const mt = await startSim(t, { platform: 'mikrotik_routeros', motd: '' });
+  const mtRaw = await raw(mt, '/ip address\r', (a) => a.includes('ip address'));
+  t.match(mtRaw, /\x1b\[m\x1b\[36m\[\x1b\[m\x1b\[1madmin@MikroTik\x1b\[m\x1b\[36m\]\x1b\[m > /, 'RouterOS prompt in colour');
+  const pc = await startSim(t, { platform: 'hp_procurve', motd: '' });
+  const pcRaw = await raw(pc, '\r', (a) => a.endsWith('HP-2920-24G>'));
+  t.match(pcRaw, /Press any key to continue/, 'ProCurve waits for a key before its prompt');
+  t.notMatch(pcRaw.slice(0, pcRaw.indexOf('Press any key')), /HP-2920-24G>/, 'no prompt before the key');
+});

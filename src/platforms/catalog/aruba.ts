@@ -28,7 +28,8 @@ export const HP_PROCURVE: Profile = ciscoStyle({
 
 export const ARUBA_AOSCX: Profile = ciscoStyle({
   platform: 'aruba_aoscx',
-  prompt: pat('^(?<base>[\\w.\\-@/:]{1,63})(?:\\([\\w.\\-@/:+]{0,40}\\))?#\\s*$', 'prompt'),
+  // "switch#", "switch(config-if)#"; an operator-role login shows "switch>" (same device, read-only).
+  prompt: pat('^(?<base>[\\w.\\-@/:]{1,63})(?:\\([\\w.\\-@/:+]{0,40}\\))?[>#]\\s*$', 'prompt'),
   config: pat('\\(config[\\w.\\-@/:+]{0,40}\\)#\\s*$', 'config prompt', { must: '(config' }),
   paging: ['no page'],
   pagers: [PAGERS.more],
