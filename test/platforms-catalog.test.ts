@@ -212,3 +212,16 @@ t.test('the simulators send what the real devices send: ANSI prompts, a login ga
   t.match(pcRaw, /Press any key to continue/, 'ProCurve waits for a key before its prompt');
   t.notMatch(pcRaw.slice(0, pcRaw.indexOf('Press any key')), /HP-2920-24G>/, 'no prompt before the key');
 });
+
+t.test('exec channels reach the catalogue CLIs too (one command, privileged, no gate)', async (t) => {
+  const { openExecSession } = await import('../src/drivers/exec-driver.js');
+  const { simDeviceSpec } = await import('./kit/sim.js');
+  for (const [platform, cmd, re] of [['hp_procurve', 'show version', /^Image stamp:/], ['cisco_xr', 'show version', /Cisco IOS XR Software/], ['vyos', 'show version', /VyOS 1\.4\.0/]] as const) {
+    const sim = await startSim(t, { platform });
+    const s = await openExecSession(simDeviceSpec(sim, { mode: 'exec' }));
+    t.teardown(() => s.close());
+    const [r] = await s.runBatch(batch([cmd]));
+    t.match(r?.output, re, platform);
+    t.equal(r?.exitStatus, 0);
+  }
+});

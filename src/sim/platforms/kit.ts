@@ -138,9 +138,10 @@ export function interpretVendor(spec: VendorSpec, ctx: SimContext, line: string,
   const st = stateOf(ctx, spec);
   const trimmed = line.trim();
   if (st.gate) {
-    // Any key: the gate goes and the prompt follows (nothing typed is run).
+    // Any key dismisses the gate and the prompt follows. A whole command (an exec channel, or
+    // a client that types without waiting) is run rather than eaten: the simulator is line-based.
     st.gate = false;
-    return out('', false);
+    if (trimmed === '') return out('', false);
   }
   if (trimmed === '') return out('', false);
   const words = trimmed.split(/\s+/);
