@@ -34,7 +34,7 @@ function configError(platform: unknown): string {
 
 t.test('Netmiko and Scrapli names are accepted and stored as the profile they mean', async (t) => {
   const cases: Array<[string, Platform]> = [
-    ['cisco_xe', 'cisco_ios'], ['juniper', 'juniper_junos'], ['cisco_xr', 'cisco_xr'], ['huawei_vrp', 'huawei'], ['h3c_comware', 'hp_comware'],
+    ['cisco_xe', 'cisco_ios'], ['juniper', 'juniper_junos'], ['cisco_xr', 'cisco_xr'], ['huawei_vrp', 'huawei'], ['huawei_vrpv8', 'huawei_vrpv8'], ['h3c_comware', 'hp_comware'],
     ['aruba_procurve', 'hp_procurve'], ['aruba_osswitch', 'hp_procurve'], ['ruckus_fastiron', 'brocade_fastiron'], ['extreme_netiron', 'brocade_netiron'],
     ['dell_os9', 'dell_force10'], ['dell_powerconnect', 'dell_os6'], ['alcatel_sros', 'nokia_sros'], ['vyatta_vyos', 'vyos'], ['extreme', 'extreme_exos'],
     ['cisco_iosxr', 'cisco_xr'], ['fortinet_fortios', 'fortinet'], ['cisco_iosxe', 'cisco_ios'], ['Cisco_IOS', 'cisco_ios'], ['cisco_ios_ssh', 'cisco_ios'], ['mikrotik_routeros', 'mikrotik_routeros'],
@@ -53,6 +53,7 @@ t.test('a near miss gets "did you mean", a Netmiko name without a profile gets t
   t.match(configError('cisco_xrr'), /platform: must be one of .*\(got "cisco_xrr"\); did you mean "cisco_xr"\?/);
   t.match(configError('huwaei'), /did you mean "huawei"\?/);
   t.match(configError('juniper_juno'), /did you mean "juniper_junos"\?/);
+  t.match(configError('huawei_vrp8'), /did you mean "huawei_vrpv8"\?/);
   t.match(configError('aruba_os'), /"aruba_os" is a Netmiko device_type warmpool has no profile for yet; use platform: generic/);
   t.notMatch(configError('zzzzzzzz'), /did you mean/);
   t.match(configError(5), /platform: must be one of .*\(got 5\)/);
@@ -65,6 +66,7 @@ t.test('every platform has a profile; every catalogue profile tells its levels a
     ['cisco_xr', 'RP/0/RP0/CPU0:edge-1#', 'privileged'], ['cisco_xr', 'RP/0/RP0/CPU0:edge-1(config-if)#', 'config'],
     ['cisco_asa', 'fw1/admin>', 'unprivileged'], ['cisco_asa', 'fw1/admin#', 'privileged'], ['cisco_asa', 'fw1/admin(config)#', 'config'],
     ['huawei', '<core-1>', 'privileged'], ['huawei', '[core-1]', 'config'], ['huawei', '[~core-1-GigabitEthernet0/0/1]', 'config'], ['huawei', 'HRP_M<fw1>', 'privileged'],
+    ['huawei_vrpv8', '[*core-1-GigabitEthernet0/0/1]', 'config'],
     ['hp_comware', '<HPE>', 'privileged'], ['hp_comware', '[HPE-vlan10]', 'config'],
     ['hp_procurve', 'HP-2920-24G>', 'unprivileged'], ['hp_procurve', 'HP-2920-24G(eth-1)#', 'config'],
     ['aruba_aoscx', 'switch#', 'privileged'], ['aruba_aoscx', 'switch(config-if)#', 'config'],
@@ -142,6 +144,7 @@ t.test('a refused paging command falls back to answering the pager (FastIron bel
 t.test('commit models: a failed commit marks the batch failed, discards the candidate and leaves config mode', async (t) => {
   const cases: Array<{ platform: Platform; lines: string[]; error: RegExp; prompt: string; discard: string }> = [
     { platform: 'cisco_xr', lines: ['interface Gi0/0/0/1', 'description commit-error'], error: /^commit: % Failed to commit one or more configuration items/, prompt: 'RP/0/RP0/CPU0:ios#', discard: 'abort' },
+    { platform: 'huawei_vrpv8', lines: ['sysname EDGE-3', 'info-center loghost 192.0.2.9 commit-error'], error: /^commit: Error: Failed to generate committed config\.$/, prompt: '<HUAWEI>', discard: 'clear configuration candidate' },
     { platform: 'vyos', lines: ['set interfaces ethernet eth0 description commit-error'], error: /^commit: Commit failed$/, prompt: 'admin@vyos:~$', discard: 'exit discard' },
     { platform: 'paloalto_panos', lines: ['set rulebase security rules commit-error'], error: /^commit: (?:Commit failed|Validation Error:)/, prompt: 'admin@PA-VM>', discard: 'revert config' },
   ];

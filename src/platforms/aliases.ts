@@ -52,7 +52,7 @@ const NETMIKO_WITHOUT_PROFILE = new Set(
     'cloudgenix_ion coriant dell_sonic dell_isilon dlink_ds digi_transport edgecore_sonic endace ekinops_ek360 eltex ' +
     'eltex_esr enterasys ericsson_ipos ericsson_mltn63 ericsson_mltn66 extreme_ers extreme_nos extreme_slx extreme_tierra ' +
     'extreme_vdx extreme_vsp extreme_wing f5_ltm f5_tmsh fiberstore_fsos fiberstore_fsosv2 fiberstore_networkos flexvnf ' +
-    'garderos_grs generic_termserver hillstone_stoneos huawei_smartaxmmi huawei_smartax huawei_olt huawei_vrpv8 ' +
+    'garderos_grs generic_termserver hillstone_stoneos huawei_smartaxmmi huawei_smartax huawei_olt ' +
     'infinera_packet ipinfusion_ocnos juniper_screenos keymile keymile_nos lancom_lcossx4 mikrotik_switchos mellanox ' +
     'mellanox_mlnxos mrv_lx mrv_optiswitch nec_ix netapp_cdot netgear_prosafe netscaler nokia_srl oneaccess_oneos pluribus ' +
     'quanta_mesh rad_etx raisecom_roap ruijie_os silverpeak_vxoa sixwind_os sophos_sfos supermicro_smis telcosystems_binos ' +

@@ -53,6 +53,7 @@ export const SIGNATURES: readonly Signature[] = [
   { command: 'show version', re: /TiMOS|Nokia \d{4}|Alcatel-Lucent/, platform: 'nokia_sros' },
   { command: 'show version', re: /\bVyOS\b/, platform: 'vyos' },
   { command: 'display version', re: /HPE Comware|HP Comware|H3C Comware/, platform: 'hp_comware' },
+  { command: 'display version', re: /VRP \(R\) software, Version 8\./, platform: 'huawei_vrpv8' },
   { command: 'display version', re: /Huawei Versatile Routing Platform|Huawei Technologies/, platform: 'huawei' },
   { command: 'get system status', re: /FortiOS|FortiGate/, platform: 'fortinet' },
   { command: 'show system info', re: /model:\s+PA/, platform: 'paloalto_panos' },

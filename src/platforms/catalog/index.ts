@@ -14,7 +14,7 @@ import { MIKROTIK_ROUTEROS } from './mikrotik.js';
 import { NOKIA_SROS } from './nokia.js';
 import { PALOALTO_PANOS } from './paloalto.js';
 import { AUTODETECT_PROBE } from './probe.js';
-import { HP_COMWARE, HUAWEI } from './vrp.js';
+import { HP_COMWARE, HUAWEI, HUAWEI_VRPV8 } from './vrp.js';
 import { VYOS } from './vyos.js';
 
 /** The platforms whose profiles live in ../profiles.ts itself. */
@@ -25,6 +25,7 @@ export const CATALOG_PROFILES: Record<CatalogPlatform, Profile> = {
   cisco_xr: CISCO_XR,
   cisco_asa: CISCO_ASA,
   huawei: HUAWEI,
+  huawei_vrpv8: HUAWEI_VRPV8,
   hp_comware: HP_COMWARE,
   hp_procurve: HP_PROCURVE,
   aruba_aoscx: ARUBA_AOSCX,

@@ -32,6 +32,23 @@ export const HUAWEI: Profile = {
   endMarker: { commands: ['display'] },
 };
 
+/**
+ * VRP V8 in two-stage mode (NE40E/NE8000, CE switches): system-view shows "[~HUAWEI]", then
+ * "[*HUAWEI]" once the candidate differs from the running configuration, and nothing takes effect
+ * until `commit`. Leaving with uncommitted changes asks "Uncommitted configurations found. Are you
+ * sure to commit them before exiting? [Y(yes)/N(no)/C(cancel)]:", so the exit path commits, then
+ * discards whatever a failed commit left (`clear configuration candidate`), then returns.
+ * Facts: netmiko/huawei/huawei.py HuaweiVrpv8SSH (commit, error marker "Failed to generate
+ * committed config"), Huawei NE40E command reference (commit; "[~HUAWEI] sysname A / [*HUAWEI]
+ * commit / [~A]").
+ */
+export const HUAWEI_VRPV8: Profile = {
+  ...HUAWEI,
+  platform: 'huawei_vrpv8',
+  config: { enter: ['system-view'], exit: ['commit', 'clear configuration candidate', 'return'], abort: ['clear configuration candidate', 'return'] },
+  errorPatterns: errors([['^\\s*Error: ', 'Error:'], ['Failed to generate committed config', 'Failed to generate'], CARET]),
+};
+
 export const HP_COMWARE: Profile = {
   platform: 'hp_comware',
   promptPattern: VIEW_PROMPT,

@@ -16,7 +16,7 @@ import type { VendorSpec } from './kit.js';
 import { MIKROTIK_SIM, routerosExport } from './mikrotik.js';
 import { NOKIA_SROS_SIM, srosConfig } from './nokia.js';
 import { panosConfig, PALOALTO_PANOS_SIM } from './paloalto.js';
-import { HP_COMWARE_SIM, HUAWEI_SIM, vrpConfig } from './vrp.js';
+import { HP_COMWARE_SIM, HUAWEI_SIM, HUAWEI_VRPV8_SIM, vrpConfig } from './vrp.js';
 import { VYOS_SIM, vyosConfig } from './vyos.js';
 
 export type VendorSimPlatform = Exclude<CatalogPlatform, 'autodetect'>;
@@ -25,6 +25,7 @@ export const VENDOR_SIMS: Record<VendorSimPlatform, VendorSpec> = {
   cisco_xr: CISCO_XR_SIM,
   cisco_asa: CISCO_ASA_SIM,
   huawei: HUAWEI_SIM,
+  huawei_vrpv8: HUAWEI_VRPV8_SIM,
   hp_comware: HP_COMWARE_SIM,
   hp_procurve: HP_PROCURVE_SIM,
   aruba_aoscx: ARUBA_AOSCX_SIM,
@@ -52,6 +53,7 @@ export const LONG_COMMAND: Record<VendorSimPlatform, { command: string; text: (h
   cisco_xr: { command: 'show running-config', text: (h, n) => iosRunningConfig(h, n) },
   cisco_asa: { command: 'show running-config', text: (h, n) => iosRunningConfig(h, n) },
   huawei: { command: 'display current-configuration', text: (h, n) => vrpConfig(h, n, false) },
+  huawei_vrpv8: { command: 'display current-configuration', text: (h, n) => vrpConfig(h, n, false) },
   hp_comware: { command: 'display current-configuration', text: (h, n) => vrpConfig(h, n, true) },
   hp_procurve: { command: 'show running-config', text: (h, n) => iosRunningConfig(h, n) },
   aruba_aoscx: { command: 'show running-config', text: (h, n) => iosRunningConfig(h, n) },
