@@ -23,7 +23,7 @@ async function probeSession(t: Test, sim: SimDevice): Promise<ShellSession> {
 const CASES: Array<[Platform, Platform]> = [
   ['cisco_ios', 'cisco_ios'], ['cisco_nxos', 'cisco_nxos'], ['arista_eos', 'arista_eos'], ['juniper_junos', 'juniper_junos'], ['linux', 'linux'],
   ['cisco_xr', 'cisco_xr'], ['cisco_asa', 'cisco_asa'], ['huawei', 'huawei'], ['huawei_vrpv8', 'huawei_vrpv8'], ['hp_comware', 'hp_comware'], ['hp_procurve', 'hp_procurve'],
-  ['aruba_aoscx', 'aruba_aoscx'], ['nokia_sros', 'nokia_sros'], ['fortinet', 'fortinet'], ['paloalto_panos', 'paloalto_panos'],
+  ['aruba_os', 'aruba_os'], ['aruba_aoscx', 'aruba_aoscx'], ['nokia_sros', 'nokia_sros'], ['fortinet', 'fortinet'], ['paloalto_panos', 'paloalto_panos'],
   ['mikrotik_routeros', 'mikrotik_routeros'], ['dell_os10', 'dell_os10'], ['dell_force10', 'dell_force10'], ['dell_os6', 'dell_os6'],
   ['brocade_fastiron', 'brocade_fastiron'], ['brocade_netiron', 'brocade_netiron'], ['extreme_exos', 'extreme_exos'], ['vyos', 'vyos'],
 ];

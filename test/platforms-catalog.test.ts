@@ -54,7 +54,7 @@ t.test('a near miss gets "did you mean", a Netmiko name without a profile gets t
   t.match(configError('huwaei'), /did you mean "huawei"\?/);
   t.match(configError('juniper_juno'), /did you mean "juniper_junos"\?/);
   t.match(configError('huawei_vrp8'), /did you mean "huawei_vrpv8"\?/);
-  t.match(configError('aruba_os'), /"aruba_os" is a Netmiko device_type warmpool has no profile for yet; use platform: generic/);
+  t.match(configError('nokia_srl'), /"nokia_srl" is a Netmiko device_type warmpool has no profile for yet; use platform: generic/);
   t.notMatch(configError('zzzzzzzz'), /did you mean/);
   t.match(configError(5), /platform: must be one of .*\(got 5\)/);
 });
@@ -69,6 +69,7 @@ t.test('every platform has a profile; every catalogue profile tells its levels a
     ['huawei_vrpv8', '[*core-1-GigabitEthernet0/0/1]', 'config'],
     ['hp_comware', '<HPE>', 'privileged'], ['hp_comware', '[HPE-vlan10]', 'config'],
     ['hp_procurve', 'HP-2920-24G>', 'unprivileged'], ['hp_procurve', 'HP-2920-24G(eth-1)#', 'config'],
+    ['aruba_os', '(Aruba7210) >', 'unprivileged'], ['aruba_os', '(Aruba7210) [mynode] (config) #', 'config'], ['aruba_os', '(Aruba7210) (config-subif)#', 'config'],
     ['aruba_aoscx', 'switch#', 'privileged'], ['aruba_aoscx', 'switch(config-if)#', 'config'],
     ['nokia_sros', 'A:pe1#', 'privileged'], ['nokia_sros', '*A:pe1>config>router#', 'config'], ['nokia_sros', 'A:pe1>config>service>vpls$', 'config'],
     ['fortinet', 'FGT-1 #', 'privileged'], ['fortinet', 'FGT-1 (global) #', 'privileged'],

@@ -46,7 +46,7 @@ export const PLATFORM_ALIASES: Readonly<Record<string, Platform>> = {
  */
 const NETMIKO_WITHOUT_PROFILE = new Set(
   ('a10 accedian adtran_os adva_fsp150f2 adva_fsp150f3 alaxala_ax36s alaxala_ax26s alcatel_aos allied_telesis_awplus ' +
-    'apresia_aeos arris_cer aruba_os asterfusion_asternos audiocode_72 audiocode_66 audiocode_shell avaya_ers avaya_vsp ' +
+    'apresia_aeos arris_cer asterfusion_asternos audiocode_72 audiocode_66 audiocode_shell avaya_ers avaya_vsp ' +
     'bintec_boss broadcom_icos brocade_fos brocade_nos brocade_vdx checkpoint_gaia calix_b6 casa_cmts cdot_cros centec_os ' +
     'ciena_saos ciena_saos10 ciena_waveserver cisco_apic cisco_ftd cisco_s200 cisco_s300 cisco_tp cisco_viptela cisco_wlc ' +
     'cloudgenix_ion coriant dell_sonic dell_isilon dlink_ds digi_transport edgecore_sonic endace ekinops_ek360 eltex ' +

@@ -43,6 +43,7 @@ export const SIGNATURES: readonly Signature[] = [
   { command: 'show version', re: /Arista|vEOS/, platform: 'arista_eos' },
   { command: 'show version', re: /JUNOS Software Release|JUNOS .+ Software|JUNOS OS Kernel|JUNOS Base Version|^Junos: /m, platform: 'juniper_junos' },
   { command: 'show version', re: /ArubaOS-CX/, platform: 'aruba_aoscx' },
+  { command: 'show version', re: /ArubaOS \(MODEL|Aruba Operating System Software/, platform: 'aruba_os' },
   { command: 'show version', re: /Image stamp.*\/code\/build/, platform: 'hp_procurve' },
   { command: 'show version', re: /Dell EMC Networking OS10.Enterprise|Dell SmartFabric OS10[\s-]Enterprise/, platform: 'dell_os10' },
   { command: 'show version', re: /Real Time Operating System Software|Dell (?:EMC )?Networking OS Version\s*:\s*9|Dell Application Software Version:\s*9/, platform: 'dell_force10' },

@@ -26,6 +26,25 @@ export const HP_PROCURVE: Profile = ciscoStyle({
   endMarker: ['show'],
 });
 
+/**
+ * ArubaOS mobility controllers and conductors: "(host) >", "(host) #", "(host) (config) #",
+ * "(host) [mynode] (config-submode)#" on AOS 8. Facts: netmiko/aruba/aruba_os.py (enable before
+ * "no paging", config check "(config) #", "configure term" spelled out because the CLI completes
+ * on space), scrapli/definitions/aruba_wlc.yaml (prompts `^[\w.\-@: ()*]{1,63}[>#]$`, failures
+ * "% Unrecognized command", "% Invalid input", "% Incomplete command"). At login the session is
+ * unprivileged, where "no paging" is refused: the pager is answered instead.
+ */
+export const ARUBA_OS: Profile = ciscoStyle({
+  platform: 'aruba_os',
+  prompt: pat('^\\((?<base>[\\w.\\-@:]{1,63})\\) (?:\\[[\\w.\\-@/:]{1,63}\\] )?(?:\\([\\w.\\-@/:+]{1,40}\\) ?)?[>#]\\s*$', 'prompt'),
+  config: pat('[)\\]] \\([\\w.\\-@/:+]{1,40}\\) ?#\\s*$', 'config prompt', { must: ' (' }),
+  paging: ['no paging'],
+  pagers: [PAGERS.more],
+  errors: errors([['^\\s*% ?(?:Unrecognized|Ambiguous|Wrong|Incomplete|Too many|Invalid)', '%'], ['^% ', '% '], ['^\\s*\\^\\s*$', '^']]),
+  enable: ENABLE,
+  endMarker: ['show'],
+});
+
 export const ARUBA_AOSCX: Profile = ciscoStyle({
   platform: 'aruba_aoscx',
   // "switch#", "switch(config-if)#"; an operator-role login shows "switch>" (same device, read-only).

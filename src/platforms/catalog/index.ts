@@ -4,7 +4,7 @@
  */
 import type { Platform } from '../../config/types.js';
 import type { Profile } from '../profiles.js';
-import { ARUBA_AOSCX, HP_PROCURVE } from './aruba.js';
+import { ARUBA_AOSCX, ARUBA_OS, HP_PROCURVE } from './aruba.js';
 import { BROCADE_FASTIRON, BROCADE_NETIRON } from './brocade.js';
 import { CISCO_ASA, CISCO_XR } from './cisco.js';
 import { DELL_FORCE10, DELL_OS10, DELL_OS6 } from './dell.js';
@@ -28,6 +28,7 @@ export const CATALOG_PROFILES: Record<CatalogPlatform, Profile> = {
   huawei_vrpv8: HUAWEI_VRPV8,
   hp_comware: HP_COMWARE,
   hp_procurve: HP_PROCURVE,
+  aruba_os: ARUBA_OS,
   aruba_aoscx: ARUBA_AOSCX,
   nokia_sros: NOKIA_SROS,
   fortinet: FORTINET,

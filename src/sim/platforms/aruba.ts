@@ -20,6 +20,27 @@ export const HP_PROCURVE_SIM = iosLike({
   pager: { prompt: '\x1b[24;1H-- MORE --, next page: Space, next line: Enter, quit: Control-C', erase: '\r\x1b[2K' },
 });
 
+export const ARUBA_OS_SIM = iosLike({
+  hostname: 'Aruba7210',
+  start: 'user',
+  promptOf: (ctx) => {
+    const h = `(${ctx.device.hostname}) `;
+    if (ctx.mode === 'user') return `${h}>`;
+    if (ctx.mode === 'config') return `${h}(config) #`;
+    if (ctx.mode === 'config-sub') return `${h}(${ctx.sub})#`;
+    return `${h}#`;
+  },
+  paging: /^no paging$/,
+  pagingNeedsPriv: true,
+  enable: true,
+  configEnter: /^configure term(?:inal)?$/,
+  ifName: () => 'config-subif',
+  invalidText: "% Invalid input detected at '^' marker.",
+  version: (h) => `Aruba Operating System Software.\nArubaOS (MODEL: Aruba7210), Version 8.10.0.9\nWebsite: http://www.arubanetworks.com\n(c) Copyright 2023 Hewlett Packard Enterprise Development LP.\nCompiled on 2023-10-27 at 09:18:52 UTC (build 88371) by jenkins\n\n${h} uptime is 21 days 3 hours 4 minutes\n`,
+  save: [/^write mem(?:ory)?$/, 'Saving Configuration...\n\nConfiguration Saved.\n'],
+  pager: { prompt: '--More-- (q) quit (u) pageup (/) search (n) repeat', erase: '\r\x1b[K' },
+});
+
 export const ARUBA_AOSCX_SIM = iosLike({
   hostname: 'switch',
   start: 'priv',

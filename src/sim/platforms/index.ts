@@ -5,7 +5,7 @@
  * tests that compare outputs byte for byte.
  */
 import type { CatalogPlatform } from '../../platforms/catalog/index.js';
-import { ARUBA_AOSCX_SIM, HP_PROCURVE_SIM } from './aruba.js';
+import { ARUBA_AOSCX_SIM, ARUBA_OS_SIM, HP_PROCURVE_SIM } from './aruba.js';
 import { BROCADE_FASTIRON_SIM, BROCADE_NETIRON_SIM } from './brocade.js';
 import { CISCO_ASA_SIM, CISCO_XR_SIM } from './cisco.js';
 import { DELL_FORCE10_SIM, DELL_OS10_SIM, DELL_OS6_SIM } from './dell.js';
@@ -28,6 +28,7 @@ export const VENDOR_SIMS: Record<VendorSimPlatform, VendorSpec> = {
   huawei_vrpv8: HUAWEI_VRPV8_SIM,
   hp_comware: HP_COMWARE_SIM,
   hp_procurve: HP_PROCURVE_SIM,
+  aruba_os: ARUBA_OS_SIM,
   aruba_aoscx: ARUBA_AOSCX_SIM,
   nokia_sros: NOKIA_SROS_SIM,
   fortinet: FORTINET_SIM,
@@ -56,6 +57,7 @@ export const LONG_COMMAND: Record<VendorSimPlatform, { command: string; text: (h
   huawei_vrpv8: { command: 'display current-configuration', text: (h, n) => vrpConfig(h, n, false) },
   hp_comware: { command: 'display current-configuration', text: (h, n) => vrpConfig(h, n, true) },
   hp_procurve: { command: 'show running-config', text: (h, n) => iosRunningConfig(h, n) },
+  aruba_os: { command: 'show running-config', text: (h, n) => iosRunningConfig(h, n) },
   aruba_aoscx: { command: 'show running-config', text: (h, n) => iosRunningConfig(h, n) },
   nokia_sros: { command: 'admin display-config', text: srosConfig },
   fortinet: { command: 'show full-configuration', text: fortiConfig },

@@ -33,6 +33,8 @@ export interface IosLikeOptions {
   extra?: CommandDef[];
   /** Lines printed before every show output (XR's timestamp line). */
   stamp?: () => string;
+  /** A prompt of another shape than `host>` / `host(mode)#` (ArubaOS "(host) #"). */
+  promptOf?: (ctx: SimContext) => string;
   /** Write to save (answers differ per vendor). */
   save?: [RegExp, string];
 }
@@ -79,7 +81,7 @@ export function iosLike(o: IosLikeOptions): VendorSpec {
     hostname: o.hostname,
     start: o.start,
     ...(o.gate !== undefined ? { gate: o.gate } : {}),
-    prompt: (ctx) => iosPromptOf(o, ctx),
+    prompt: (ctx) => (o.promptOf ? o.promptOf(ctx) : iosPromptOf(o, ctx)),
     pager: o.pager,
     paging: { off: o.paging, ...(o.pagingNeedsPriv ? { needsPriv: true } : {}) },
     ...(o.setup ? { setup: o.setup } : {}),
