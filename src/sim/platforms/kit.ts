@@ -179,8 +179,11 @@ export function interpretVendor(spec: VendorSpec, ctx: SimContext, line: string,
     ctx.sub = '';
     return out(cfg.enterText ?? '', false);
   }
-  return runCommand(spec, ctx, line, norm, promptLen, st, 0);
+  // "show foo": the verb is known, the error points at the word after it (as the real CLIs do).
+  return runCommand(spec, ctx, line, norm, promptLen, st, words.length > 1 && SHOW_VERBS.test(words[0] as string) ? 1 : 0);
 }
+
+const SHOW_VERBS = /^(?:sh|sho|show|dis|disp|display|get)$/;
 
 function runCommand(spec: VendorSpec, ctx: SimContext, line: string, norm: string, promptLen: number, st: VendorState, wordOffset: number): Reply {
   for (const c of spec.commands) {
