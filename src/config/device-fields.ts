@@ -47,7 +47,7 @@ export const DEVICE_FIELDS: readonly DeviceField[] = [
   f('id', '1..128 of `A-Z a-z 0-9 . _ : -`', '', 'Unique device name used in every API call and metric.'),
   f('host', 'host name, IPv4 or IPv6 (no brackets)', '', 'Address of the device.'),
   f('port', 'port 1..65535', '`22`', 'SSH port.'),
-  f('platform', PLATFORMS.join(' \\| '), '', 'Selects prompt, paging and error patterns. Required (guessing wrong corrupts output parsing).'),
+  f('platform', PLATFORMS.join(' \\| '), '', 'Selects prompt, paging and error patterns. Required (guessing wrong corrupts output parsing). Netmiko `device_type` and Scrapli names are accepted as aliases, and `autodetect` probes the device once; see docs/platforms.md.'),
   f('mode', SESSION_MODES.join(' \\| '), 'linux: exec, others: shell', 'Default session mode; a request can ask for the other.'),
   f('username', 'string', '', 'SSH login name. Required.'),
   f('password', 'string', '', 'SSH password, inline. Prefer passwordFile.', { secret: true }),

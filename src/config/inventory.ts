@@ -25,6 +25,7 @@ import {
   type SessionMode,
   type SshSettings,
 } from './types.js';
+import { resolvePlatformName } from '../platforms/aliases.js';
 
 export type Defaults = AppConfig['defaults'];
 
@@ -35,7 +36,7 @@ const LABEL_KEY_RE = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$/;
 const FINGERPRINT_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const MAX_LABELS = 64;
 const MAX_FINGERPRINTS = 16;
-const DEFAULT_MODE: Record<Platform, SessionMode> = {
+const DEFAULT_MODE: Partial<Record<Platform, SessionMode>> = {
   linux: 'exec',
   cisco_ios: 'shell',
   cisco_nxos: 'shell',
@@ -77,12 +78,12 @@ export function validateDevice(input: unknown, defaults: Defaults, source: 'file
 
   const platform = own(raw, 'platform');
   if (!present(platform)) v.fail('platform', `is required: one of ${PLATFORMS.join(', ')}`);
-  if (typeof platform !== 'string' || !(PLATFORMS as readonly string[]).includes(platform)) {
-    v.fail('platform', `must be one of ${PLATFORMS.join(', ')} (got ${showValue(platform)})`);
-  }
-  const plat = platform as Platform;
+  // Netmiko and Scrapli names are aliases of a profile (docs/platforms.md); near misses get a "did you mean".
+  const named = resolvePlatformName(platform);
+  if (!named.ok) v.fail('platform', typeof platform === 'string' ? named.problem : `${named.problem} (got ${showValue(platform)})`);
+  const plat = named.ok ? named.platform : (platform as Platform);
 
-  let mode = DEFAULT_MODE[plat];
+  let mode = DEFAULT_MODE[plat] ?? 'shell';
   const rawMode = own(raw, 'mode');
   if (present(rawMode)) {
     if (typeof rawMode !== 'string' || !(SESSION_MODES as readonly string[]).includes(rawMode)) {

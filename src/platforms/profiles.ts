@@ -12,6 +12,7 @@
 import type { DeviceSpec, Platform, SessionMode } from '../config/types.js';
 import { compilePattern, compilePromptPattern, PatternError, type Pattern } from '../core/pattern.js';
 import { WarmpoolError } from '../core/errors.js';
+import { CATALOG_PROFILES } from './catalog/index.js';
 
 export interface Profile {
   platform: Platform;
@@ -105,6 +106,8 @@ function ciscoLike(platform: 'cisco_ios' | 'cisco_nxos' | 'arista_eos', configPa
 const CONFIG_PROMPT = builtin('\\(config[\\w.\\-@/:+]{0,32}\\)#\\s*$', 'config prompt');
 
 const PROFILES: Record<Exclude<Platform, 'generic'>, Profile> = {
+  // Netmiko-parity platforms and the autodetect probe (catalog/, docs/platforms.md).
+  ...CATALOG_PROFILES,
   cisco_ios: ciscoLike('cisco_ios', IOS_CONFIG_PROMPT),
   cisco_nxos: ciscoLike('cisco_nxos', CONFIG_PROMPT),
   arista_eos: ciscoLike('arista_eos', CONFIG_PROMPT),

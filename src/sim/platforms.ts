@@ -5,6 +5,8 @@
  * of a platform can be read in one place and compared with the real thing.
  */
 import type { Platform } from '../config/types.js';
+import { interpretVendor, renderVendorPrompt } from './platforms/kit.js';
+import { VENDOR_HOSTNAMES, vendorSim } from './platforms/index.js';
 
 export type SimPlatform = Platform;
 
@@ -53,10 +55,14 @@ const IOS_PAGER: PagerStyle = { prompt: ' --More-- ', erase: '\b'.repeat(10) + '
 const JUNOS_PAGER: PagerStyle = { prompt: '---(more)---', erase: '\r\x1b[K' };
 
 export function pagerStyle(p: SimPlatform): PagerStyle {
+  const v = vendorSim(p); // catalogue platforms: src/sim/platforms/
+  if (v) return v.pager;
   return p === 'juniper_junos' ? JUNOS_PAGER : IOS_PAGER;
 }
 
 export const DEFAULT_HOSTNAMES: Record<SimPlatform, string> = {
+  ...VENDOR_HOSTNAMES,
+  autodetect: 'gen1', // not a CLI: `warmpool sim` refuses it; a simulator started with it is IOS-like
   cisco_ios: 'Router',
   cisco_nxos: 'switch',
   arista_eos: 'sw1',
@@ -66,6 +72,8 @@ export const DEFAULT_HOSTNAMES: Record<SimPlatform, string> = {
 };
 
 export function initialMode(p: SimPlatform): SimContext['mode'] {
+  const v = vendorSim(p);
+  if (v) return v.start;
   if (p === 'linux') return 'shell';
   if (p === 'juniper_junos') return 'oper';
   if (p === 'cisco_nxos') return 'priv';
@@ -73,6 +81,8 @@ export function initialMode(p: SimPlatform): SimContext['mode'] {
 }
 
 export function renderPrompt(ctx: SimContext): string {
+  const v = vendorSim(ctx.platform);
+  if (v) return renderVendorPrompt(v, ctx);
   const h = ctx.device.hostname;
   switch (ctx.platform) {
     case 'linux':
@@ -215,6 +225,8 @@ function sleepMs(words: string[]): number | undefined {
 const abbrev = (typed: string | undefined, full: string): boolean => typed !== undefined && typed.length > 0 && full.startsWith(typed.toLowerCase());
 
 export function interpret(ctx: SimContext, line: string, promptLen: number): Reply {
+  const v = vendorSim(ctx.platform);
+  if (v) return interpretVendor(v, ctx, line, promptLen);
   const trimmed = line.trim();
   if (trimmed === '') return { kind: 'output', text: '' };
   const words = trimmed.split(/\s+/);

@@ -2,9 +2,13 @@
  * `warmpool sim --platform P --port N ...`: one simulated device in the foreground, so
  * people can point their own automation at the same device the demo and tests use.
  */
-import { PLATFORMS, type Platform } from '../config/types.js';
+import { PLATFORMS as ALL_PLATFORMS } from '../config/types.js';
+import { resolvePlatformName } from '../platforms/aliases.js';
 import { startSimDevice, type SimFaults, type SimOptions } from './ssh-device.js';
 import { HOSTILE_HELP } from './hostile.js';
+
+/** `autodetect` is a way to configure a device, not a CLI to simulate. */
+const PLATFORMS = ALL_PLATFORMS.filter((p) => p !== 'autodetect');
 
 const USAGE = `usage: warmpool sim --platform ${PLATFORMS.join('|')} [--port N] [--host 127.0.0.1]
        [--hostname NAME] [--username U] [--password P] [--enable-secret S]
@@ -51,9 +55,12 @@ export function parseSimArgs(argv: string[]): SimOptions {
     if (!Number.isInteger(n) || n < 0) throw new SimUsageError(`--${k} must be a non-negative integer, got "${v}"`);
     return n;
   };
-  const platform = one('platform');
-  if (!platform || !(PLATFORMS as readonly string[]).includes(platform)) {
-    throw new SimUsageError(`--platform must be one of ${PLATFORMS.join(', ')}\n${USAGE}`);
+  // Aliases as the inventory takes them (cisco_xe, juniper, ...: src/platforms/aliases.ts).
+  const named = resolvePlatformName(one('platform'));
+  const platform = named.ok && named.platform !== 'autodetect' ? named.platform : undefined;
+  if (!platform) {
+    const hint = !named.ok && /did you mean "[^"]+"\?$/.exec(named.problem)?.[0];
+    throw new SimUsageError(`--platform must be one of ${PLATFORMS.join(', ')}${hint ? ` (${hint})` : ''}\n${USAGE}`);
   }
   const faults: SimFaults = {};
   for (const f of flags.get('fault') ?? []) {
@@ -70,7 +77,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
   if (maxChannels !== undefined) faults.maxChannels = maxChannels;
   const idle = num('idle-close-ms');
   if (idle !== undefined) faults.idleCloseMs = idle;
-  const opts: SimOptions = { platform: platform as Platform, faults, ...(hostile ? { hostile } : {}) };
+  const opts: SimOptions = { platform, faults, ...(hostile ? { hostile } : {}) };
   const set = <K extends keyof SimOptions>(k: K, v: SimOptions[K] | undefined): void => {
     if (v !== undefined) opts[k] = v;
   };
