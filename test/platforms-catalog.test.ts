@@ -218,11 +218,12 @@ t.test('the simulators send what the real devices send: ANSI prompts, a login ga
 });
 
 t.test('exec channels reach the catalogue CLIs too (one command, privileged, no gate)', async (t) => {
-  const { openExecSession } = await import('../src/drivers/exec-driver.js');
+  const { createSshSessionFactory } = await import('../src/drivers/ssh-factory.js');
   const { simDeviceSpec } = await import('./kit/sim.js');
+  const { silentLogger } = await import('../src/core/logger.js');
   for (const [platform, cmd, re] of [['hp_procurve', 'show version', /^Image stamp:/], ['cisco_xr', 'show version', /Cisco IOS XR Software/], ['vyos', 'show version', /VyOS 1\.4\.0/]] as const) {
     const sim = await startSim(t, { platform });
-    const s = await openExecSession(simDeviceSpec(sim, { mode: 'exec' }));
+    const s = await createSshSessionFactory(simDeviceSpec(sim, { mode: 'exec' }), { logger: silentLogger }).open(new AbortController().signal);
     t.teardown(() => s.close());
     const [r] = await s.runBatch(batch([cmd]));
     t.match(r?.output, re, platform);
