@@ -33,3 +33,17 @@ export const systemClock: Clock = {
 };
 
 export const systemRandom: Random = Math.random;
+
+/** Deterministic PRNG (mulberry32) in [0, 1): same seed, same sequence. */
+export function seededRandom(seed: number): Random {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A Random returning the given values in turn (then the last one forever). */

@@ -29,6 +29,7 @@
  * Commands that end (giant-line, binary, fake-prompt, echo-a, help) print the prompt through
  * `io.end()`, which then reads input typed ahead while the command ran, as IOS/EOS/Junos do.
  */
+import { seededRandom } from '../core/clock.js';
 
 /** What a hostile command may do to its shell. */
 export interface HostileIo {
@@ -179,18 +180,6 @@ function* repeated(unit: string, bytes: number, tail: string): Iterator<string> 
   yield tail;
 }
 
-/** mulberry32: the same garbage every time, so a failure replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Characters left out of the random bytes: the ones that make a line look like a prompt
  * (`#`, `>`, `$`, `%` at a line end), an error line (`%` first) or a pager prompt (`-`),
@@ -202,7 +191,8 @@ const EXCLUDED = new Set([0x23, 0x3e, 0x24, 0x25, 0x2d, 0x5e]);
 export const BINARY_MARKERS = ['BINARY-BEGIN', 'nul-survivor', 'utf8-survivor', 'ansi-survivor', 'cr-survivor', 'bs-survivor', 'BINARY-END'];
 
 function* binaryChunks(): Iterator<string | Buffer> {
-  const rnd = prng(0x5eed);
+  // The same garbage every time, so a failure replays.
+  const rnd = seededRandom(0x5eed);
   yield 'BINARY-BEGIN\r\n';
   for (let k = 0; k < 4; k++) {
     const b = Buffer.alloc(16384);

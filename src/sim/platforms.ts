@@ -5,7 +5,7 @@
  * of a platform can be read in one place and compared with the real thing.
  */
 import type { Platform } from '../config/types.js';
-import { interpretVendor, renderVendorPrompt } from './platforms/kit.js';
+import { caret, interpretVendor, renderVendorPrompt } from './platforms/kit.js';
 import { VENDOR_HOSTNAMES, vendorSim } from './platforms/index.js';
 
 export type SimPlatform = Platform;
@@ -249,20 +249,8 @@ const out = (text: string, pageable = true): Reply => ({ kind: 'output', text, p
 
 function ciscoInvalid(ctx: SimContext, line: string, badWord: number, promptLen: number): Reply {
   if (ctx.platform === 'arista_eos') return out('% Invalid input\n');
-  // Column of the offending word, counted from the start of the prompt line.
-  let col = promptLen;
-  const re = /\S+/g;
-  let m: RegExpExecArray | null;
-  let idx = 0;
-  while ((m = re.exec(line)) !== null) {
-    if (idx === badWord) {
-      col += m.index;
-      break;
-    }
-    idx++;
-  }
   const msg = ctx.platform === 'cisco_nxos' ? "% Invalid command at '^' marker." : "% Invalid input detected at '^' marker.";
-  return out(`${' '.repeat(col)}^\n${msg}\n\n`);
+  return out(`${caret(line, badWord, promptLen)}\n${msg}\n\n`);
 }
 
 const incomplete = (): Reply => out('% Incomplete command.\n\n');

@@ -94,19 +94,9 @@ export async function flush(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r));
 }
 
-/** Deterministic PRNG (mulberry32) in [0, 1): same seed, same sequence. */
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (shipped in src/core/clock.ts: the simulator's hostile garbage uses it too). */
+export { seededRandom } from '../../src/core/clock.js';
 
-/** A Random returning the given values in turn (then the last one forever). */
 export function sequenceRandom(...values: number[]): Random {
   let i = 0;
   return () => values[Math.min(i++, values.length - 1)] as number;
