@@ -15,6 +15,8 @@ const benches: Array<[string, number, string[]]> = [
   ['scale', 420, []],
   ['openssh-peers', 180, []],
   ['matcher', 180, []],
+  ['uds-vs-tcp', 180, []],
+  ['scale-out', 240, []], // needs haproxy (scripts/install-test-deps.sh)
 ];
 const only = process.argv.slice(2);
 const failed: string[] = [];

@@ -8,7 +8,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './proc.js';
 
-export const HAPROXY_CFG = join(ROOT, 'deploy/haproxy/haproxy.cfg');
+// ROOT is dist/ when this runs compiled (bench/): the config is not copied there.
+export const HAPROXY_CFG = join(ROOT.replace(/\/dist\/?$/, '/'), 'deploy/haproxy/haproxy.cfg');
 
 export interface ServerState {
   /** w0, w1, ... as in the config. */
