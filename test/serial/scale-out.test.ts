@@ -215,6 +215,12 @@ t.test('three replicas behind HAProxy keep each device on one replica through a 
   t.ok(perReplica.every((d) => d.length > 0), `the hash spreads the devices over all replicas (${perReplica.map((d) => d.length).join('/')})`);
   t.same([...failures.values()].flat(), [], 'no call failed in steady state');
 
+  // Pool stats for one device carry its header too: the owner answers, whose pool has opened sessions.
+  for (const id of ids) {
+    const st = (await client.poolStats([id])).find((p) => p.protocol === 'ssh');
+    t.ok(Number(st?.created_total ?? 0) > 0, `${id}: poolStats through HAProxy come from its replica w${owner.get(id)}`);
+  }
+
   // Calls without the header: reads go round-robin to any replica (each has the whole inventory);
   // writes are refused by every replica (inventory.readOnly); RunMany is refused by HAProxy.
   const listed = await unary<ListDevicesResponse__Output>(inventory.ListDevices.bind(inventory) as never, {});
