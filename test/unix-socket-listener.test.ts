@@ -66,7 +66,7 @@ t.test('a stale socket left by a killed daemon is replaced; a live one or a regu
 t.test('unix: addresses and socket modes are validated with messages naming the key', async (t) => {
   const load = (argv: string[]) => loadConfig({ argv, env: {} });
   t.equal(load(['--grpc.listen', 'unix:///run/warmpool/grpc.sock']).grpc.listen, 'unix:///run/warmpool/grpc.sock', 'a unix socket needs no caller authentication (it is local)');
-  t.throws(() => load(['--grpc.listen', 'unix://host/run/x.sock']), /grpc\.listen: must be "host:port", "\[ipv6\]:port" with a port 0\.\.65535, or "unix:\/\/\/path\/to\/socket"/);
+  t.throws(() => load(['--grpc.listen', 'unix://host/run/x.sock']), /grpc\.listen: must be "host:port" or "\[ipv6\]:port" with a port 0\.\.65535, or "unix:\/\/\/path\/to\/socket"/);
   t.throws(() => load(['--grpc.listen', 'unix:']), /grpc\.listen: must be/);
   t.throws(() => load(['--grpc.socketMode', '660x']), /grpc\.socketMode: must be an octal file mode in quotes, like "0660"/);
   t.throws(() => load(['--metrics.listen', 'unix:///run/m.sock']), /metrics\.listen: must be "host:port"/, 'the metrics listener stays TCP (probes and scrapers need it)');

@@ -95,7 +95,7 @@ export function parseUnixListen(v: unknown): string | undefined {
 /** grpc.listen: a TCP address, or a Unix domain socket for the sidecar case (docs/operations.md "Scaling out"). */
 export function checkGrpcListen(v: unknown): string | undefined {
   if (parseUnixListen(v) !== undefined || parseListen(v)) return undefined;
-  return 'must be "host:port", "[ipv6]:port" with a port 0..65535, or "unix:///path/to/socket"';
+  return 'must be "host:port" or "[ipv6]:port" with a port 0..65535, or "unix:///path/to/socket"';
 }
 
 /** A file mode written as a string of octal digits ("0660", "600"): YAML would read a bare 0660 as decimal 660. */
