@@ -35,6 +35,9 @@ function run(c: Client, device: string): Promise<void> {
   return new Promise((resolve, reject) => c.Run({ device, commands: ['show clock'] }, md, { deadline: Date.now() + 10_000 }, (e) => (e ? reject(e) : resolve())));
 }
 
+/** The first failed call's status and message, for the report. */
+let firstError: string | undefined;
+
 /** CALLERS loops for `ms`: caller w calls device w mod DEVICES, so every device gets the same share. */
 async function drive(c: Client, ms: number, onResult?: (device: string, started: number, err?: grpc.ServiceError) => void): Promise<{ calls: number; errors: number; wallMs: number; latencies: number[] }> {
   const latencies: number[] = [];
@@ -51,6 +54,7 @@ async function drive(c: Client, ms: number, onResult?: (device: string, started:
         onResult?.(device, started);
       } catch (e) {
         errors++;
+        firstError ??= `${(e as grpc.ServiceError).code}: ${(e as grpc.ServiceError).details}`;
         onResult?.(device, started, e as grpc.ServiceError);
         if (!onResult && errors > 100) throw new Error(`more than 100 failed calls: ${(e as Error).message}`);
         await new Promise((r) => setTimeout(r, 20));
@@ -82,7 +86,7 @@ async function main(): Promise<void> {
     }
     const lbEnv = async (servers: string[]): Promise<Record<string, string>> => ({
       WARMPOOL_LB_LISTEN: `127.0.0.1:${await freePort()}`, WARMPOOL_LB_STATS_LISTEN: `127.0.0.1:${await freePort()}`,
-      WARMPOOL_HEALTH_PORT: String(metricsPort), WARMPOOL_CHECK_INTER: '200ms',
+      WARMPOOL_HEALTH_PORT: String(metricsPort), WARMPOOL_CHECK_INTER: '1s',
       ...Object.fromEntries(servers.map((s, i) => [`WARMPOOL_REPLICA_${i}`, s])),
     });
     const lb3 = await startHaproxy(await lbEnv(replicas.map((r) => r.grpcAddress)));
@@ -168,6 +172,7 @@ async function main(): Promise<void> {
       `Failover under the same load through HAProxy: SIGKILL of the replica holding ${moved.length} of ${DEVICES} devices;`,
       `time until a call started after the kill succeeded, per moved device: median ${median(moveMs).toFixed(0)} ms, max ${Math.max(...moveMs).toFixed(0)} ms;`,
       `failed calls (UNAVAILABLE) for the moved devices: ${[...failedCalls.values()].reduce((a, b) => a + b, 0)}, for the others: ${failover.errors - [...failedCalls.values()].reduce((a, b) => a + b, 0)}.`,
+      ...(firstError ? [`First failed call: ${firstError}`] : []),
     ].join('\n');
     process.stdout.write(`${md}\n`);
     writeResult('scale-out', md, {

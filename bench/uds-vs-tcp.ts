@@ -26,7 +26,7 @@ type Case = 'cached' | 'device';
 
 async function measure(c: DaemonClients, kase: Case, n: number): Promise<number[]> {
   const req = kase === 'cached'
-    ? { device: 'r1', commands: ['show version'], cache_ttl_ms: 600_000 }
+    ? { device: 'r1', commands: ['show clock'], cache_ttl_ms: 600_000 }
     : { device: 'r1', commands: ['show clock'] };
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
       '',
       `One caller, one call at a time, ${ROUNDS} alternating rounds of ${CALLS} calls per case and transport after ${WARMUP} warm-up calls;`,
       'two `warmpool serve` child processes identical but for grpc.listen; one simulated Cisco IOS device in a third process (pool min = max = 1).',
-      '`cached`: served from the result cache (gRPC + transport + daemon only); `device`: `show clock` over the warm SSH session.',
+      '`show clock` both ways. `cached`: served from the result cache (gRPC + transport + daemon only); `device`: over the warm SSH session.',
       '',
       table([get('cached tcp'), get('cached uds'), get('device tcp'), get('device uds')]),
       '',

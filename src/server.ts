@@ -143,14 +143,14 @@ export class Daemon {
   async start(extraDevices: DeviceSpec[] = []): Promise<void> {
     for (const d of this.#readInventory()) this.devices.put(d);
     for (const d of extraDevices) this.devices.put(d);
+    // A Unix domain socket: stale file from a crash removed, file mode from grpc.socketMode (unix-socket.ts).
+    const socketPath = parseUnixListen(this.config.grpc.listen);
     const bind = () => new Promise<string>((resolve, reject) => {
       this.#grpc.bindAsync(this.config.grpc.listen, this.#auth.credentials, (err, port) => {
         if (err) reject(new Error(`cannot listen for gRPC on ${this.config.grpc.listen}: ${err.message}`));
         else resolve(socketPath === undefined ? withPort(this.config.grpc.listen, port) : this.config.grpc.listen);
       });
     });
-    // A Unix domain socket: stale file from a crash removed, file mode from grpc.socketMode (unix-socket.ts).
-    const socketPath = parseUnixListen(this.config.grpc.listen);
     if (socketPath !== undefined) await prepareUnixSocket(socketPath);
     this.grpcAddress = socketPath === undefined ? await bind() : await bindUnixSocket(socketPath, parseFileMode(this.config.grpc.socketMode) ?? 0o660, bind);
     this.metricsAddress = await listenHttp(this.#httpServer, this.config.metrics.listen);

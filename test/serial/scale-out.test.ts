@@ -120,7 +120,8 @@ t.test('three replicas behind HAProxy keep each device on one replica through a 
     WARMPOOL_LB_LISTEN: `127.0.0.1:${await freePort()}`,
     WARMPOOL_LB_STATS_LISTEN: `127.0.0.1:${await freePort()}`,
     WARMPOOL_HEALTH_PORT: String(metricsPort),
-    WARMPOOL_CHECK_INTER: '200ms',
+    // A killed replica is marked down by its first refused connection (observe layer4), not by checks.
+    WARMPOOL_CHECK_INTER: '500ms',
     WARMPOOL_STICK_EXPIRE: `${STICK_EXPIRE_MS}ms`,
     ...Object.fromEntries(replicas.map((r) => [`WARMPOOL_REPLICA_${r.index}`, r.grpc])),
   });
