@@ -16,6 +16,8 @@ const benches: Array<[string, number, string[]]> = [
   ['scale', 420, []],
   ['openssh-peers', 180, []],
   ['matcher', 180, []],
+  ['uds-vs-tcp', 180, []],
+  ['scale-out', 240, []], // needs haproxy (scripts/install-test-deps.sh)
 ];
 /** Run only when named (`node dist/bench/run.js peers`): they need extra packages (scripts/install-bench-deps.sh). */
 const optional: Array<[string, number, string[]]> = [['peers', 240, []]];

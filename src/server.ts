@@ -26,6 +26,8 @@ import { deviceProxyHandlers } from './api/device-proxy.js';
 import { inventoryHandlers } from './api/inventory-service.js';
 import { adminHandlers } from './api/admin-service.js';
 import { createAuth, type AuthLayer } from './auth/index.js';
+import { parseFileMode, parseUnixListen } from './config/checks.js';
+import { bindUnixSocket, prepareUnixSocket } from './unix-socket.js';
 
 /** Services reported by grpc.health.v1 ('' is the whole server). */
 const HEALTH_SERVICES = ['', 'warmpool.v1.DeviceProxy', 'warmpool.v1.Inventory', 'warmpool.v1.Admin'];
@@ -108,7 +110,7 @@ export class Daemon {
       http: new HttpRunner({ devices: this.devices, http: this.#httpBackend(), guard, clock }), limits: config.limits,
     }));
     this.#grpc.addService(v1.Inventory.service, inventoryHandlers({
-      ...deps, devices: this.devices, defaults: config.defaults, validateDevice,
+      ...deps, devices: this.devices, defaults: config.defaults, validateDevice, readOnly: config.inventory.readOnly,
     }));
     this.#grpc.addService(v1.Admin.service, adminHandlers({
       ...deps, devices: this.devices, stats: (ids) => this.stats(ids), drainDevice: (id) => this.pools.drainDevice(id),
@@ -145,12 +147,16 @@ export class Daemon {
   async start(extraDevices: DeviceSpec[] = []): Promise<void> {
     for (const d of this.#readInventory()) this.devices.put(d);
     for (const d of extraDevices) this.devices.put(d);
-    this.grpcAddress = await new Promise<string>((resolve, reject) => {
+    // A Unix domain socket: stale file from a crash removed, file mode from grpc.socketMode (unix-socket.ts).
+    const socketPath = parseUnixListen(this.config.grpc.listen);
+    const bind = () => new Promise<string>((resolve, reject) => {
       this.#grpc.bindAsync(this.config.grpc.listen, this.#auth.credentials, (err, port) => {
         if (err) reject(new Error(`cannot listen for gRPC on ${this.config.grpc.listen}: ${err.message}`));
-        else resolve(withPort(this.config.grpc.listen, port));
+        else resolve(socketPath === undefined ? withPort(this.config.grpc.listen, port) : this.config.grpc.listen);
       });
     });
+    if (socketPath !== undefined) await prepareUnixSocket(socketPath);
+    this.grpcAddress = socketPath === undefined ? await bind() : await bindUnixSocket(socketPath, parseFileMode(this.config.grpc.socketMode) ?? 0o660, bind);
     this.metricsAddress = await listenHttp(this.#httpServer, this.config.metrics.listen);
     this.#ready = true;
     for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'SERVING');

@@ -40,6 +40,8 @@ export interface StartDaemonOptions {
   config?: Record<string, unknown>;
   /** Extra node flags for the daemon process (e.g. --max-old-space-size). */
   nodeArgs?: string[];
+  /** grpc.listen instead of a free loopback port, e.g. unix:///tmp/x/grpc.sock (bench/uds-vs-tcp.ts). */
+  grpcListen?: string;
 }
 
 export async function startDaemonProcess(opts: StartDaemonOptions): Promise<DaemonProcess> {
@@ -50,7 +52,7 @@ export async function startDaemonProcess(opts: StartDaemonOptions): Promise<Daem
   let lastErr: unknown;
   // A port that was free a moment ago can be taken meanwhile: retry a few times with new ports.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const grpcAddress = `127.0.0.1:${await freePort()}`;
+    const grpcAddress = opts.grpcListen ?? `127.0.0.1:${await freePort()}`;
     const metricsAddress = `127.0.0.1:${await freePort()}`;
     const config = {
       grpc: { listen: grpcAddress },

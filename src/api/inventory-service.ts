@@ -21,7 +21,22 @@ export interface InventoryDeps extends HandlerDeps {
   defaults: AppConfig['defaults'];
   /** The inventory file's validator (config/inventory.ts), shared so API and file accept the same devices. */
   validateDevice: (raw: unknown, defaults: AppConfig['defaults'], source: 'file' | 'api', where?: string) => DeviceSpec;
-  /** Called after a device was removed or replaced (drain pools, drop cached results). */
+  /** inventory.readOnly: the file is the only source of devices (replicas behind a load balancer). */
+  readOnly?: boolean;
+}
+
+/**
+ * With several replicas behind a balancer an API write would reach one replica only and be lost
+ * when that replica restarts, so it is refused (docs/operations.md "Scaling out").
+ */
+function refuseWhenReadOnly(deps: InventoryDeps, rpc: string, id: string): void {
+  if (!deps.readOnly) return;
+  throw new WarmpoolError(
+    'INVENTORY_READ_ONLY',
+    `device "${id}": ${rpc} refused: the inventory is read-only on this daemon (inventory.readOnly: true); ` +
+      'change the inventory file (e.g. its ConfigMap) and reload every replica instead',
+    { device: id },
+  );
 }
 
 export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
@@ -30,6 +45,7 @@ export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
     PutDevice: unary<PutDeviceRequest__Output, Device>('Inventory/PutDevice', deps, async (req, ctx) => {
       if (!req.device) throw new WarmpoolError('INVALID_ARGUMENT', 'device: is required', { field: 'device' });
       validateDeviceId(req.device.id, 'device.id');
+      refuseWhenReadOnly(deps, 'PutDevice', req.device.id);
       const spec = apiDeviceSpec(req.device, deps);
       guard.authorize(ctx.caller, { rpc: ctx.rpc, device: spec });
       devices.put(spec);
@@ -47,6 +63,7 @@ export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
     }),
     DeleteDevice: unary<DeleteDeviceRequest__Output, DeleteDeviceResponse>('Inventory/DeleteDevice', deps, async (req, ctx) => {
       const id = validateDeviceId(req.id, 'id');
+      refuseWhenReadOnly(deps, 'DeleteDevice', id);
       const d = devices.find(id);
       if (!d) return { deleted: false };
       guard.authorize(ctx.caller, { rpc: ctx.rpc, device: d });

@@ -10,6 +10,8 @@ const STATUS_OF: Record<ErrorCode, Status> = {
   INVALID_ARGUMENT: Status.INVALID_ARGUMENT,
   DEVICE_NOT_FOUND: Status.NOT_FOUND,
   CONFIG_INVALID: Status.INVALID_ARGUMENT,
+  // Not retryable until the inventory file changes: the caller must edit the file/ConfigMap instead.
+  INVENTORY_READ_ONLY: Status.FAILED_PRECONDITION,
   UNAUTHENTICATED: Status.UNAUTHENTICATED,
   PERMISSION_DENIED: Status.PERMISSION_DENIED,
   CONNECT_TIMEOUT: Status.UNAVAILABLE,

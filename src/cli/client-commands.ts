@@ -249,7 +249,8 @@ export function statsCommand(argv: string[]): Promise<number> {
   const help = 'usage: warmpool stats [DEVICE...]\n\nPool statistics per device and protocol (all devices when none is named).';
   return withClient(argv, CLIENT_PARSE_OPTIONS, help, async (c, o, _values, devices, scope) => {
     if (devices.length === 1) scope.device = devices[0] as string;
-    const r = await unaryCall<object, GetPoolStatsResponse__Output>(c.admin.GetPoolStats.bind(c.admin) as never, { devices }, c.metadata(), c.deadline());
+    // One device: its own replica answers behind a consistent-hash balancer (docs/operations.md, Scaling out).
+    const r = await unaryCall<object, GetPoolStatsResponse__Output>(c.admin.GetPoolStats.bind(c.admin) as never, { devices }, c.metadata(devices.length === 1 ? devices[0] : undefined), c.deadline());
     if (o.json) printJson(r.pools.map((p) => contractJson('PoolStats', p)));
     else {
       stdio.out(renderTable(['DEVICE', 'PROTO', 'IDLE', 'BUSY', 'CONNECTING', 'WAITING', 'MAX', 'OPENED', 'ACQUIRED', 'FAILED', 'CIRCUIT'], r.pools.map((p) => [

@@ -179,7 +179,8 @@ export class WarmpoolClient {
   }
 
   async poolStats(devices: string[] = [], timeoutMs?: number): Promise<PoolStats__Output[]> {
-    const res = await this.#unary<GetPoolStatsRequest, GetPoolStatsResponse__Output>(this.#admin.GetPoolStats.bind(this.#admin), { devices }, undefined, timeoutMs);
+    // One device: the header routes the call to the replica that holds its pools (docs/operations.md, Scaling out).
+    const res = await this.#unary<GetPoolStatsRequest, GetPoolStatsResponse__Output>(this.#admin.GetPoolStats.bind(this.#admin), { devices }, devices.length === 1 ? devices[0] : undefined, timeoutMs);
     return res.pools;
   }
 

@@ -78,6 +78,32 @@ export function checkListen(v: unknown): string | undefined {
   return parseListen(v) ? undefined : 'must be "host:port" or "[ipv6]:port" with a port 0..65535';
 }
 
+/**
+ * The socket path of a gRPC Unix-domain-socket listen address, in grpc-js's spellings:
+ * "unix:///abs/path" or "unix:/abs/path" (absolute) and "unix:rel/path" (relative to the working
+ * directory). Undefined when `v` is not a unix: address or its path is empty or has control characters.
+ */
+export function parseUnixListen(v: unknown): string | undefined {
+  if (typeof v !== 'string' || !v.startsWith('unix:')) return undefined;
+  const rest = v.slice('unix:'.length);
+  // "unix://" needs an empty authority ("unix:///path"); "unix://host/path" names no local file.
+  const path = rest.startsWith('//') ? (rest.startsWith('///') ? rest.slice(2) : '') : rest;
+  if (path === '' || path.endsWith('/') || hasControlChars(path)) return undefined;
+  return path;
+}
+
+/** grpc.listen: a TCP address, or a Unix domain socket for the sidecar case (docs/operations.md "Scaling out"). */
+export function checkGrpcListen(v: unknown): string | undefined {
+  if (parseUnixListen(v) !== undefined || parseListen(v)) return undefined;
+  return 'must be "host:port" or "[ipv6]:port" with a port 0..65535, or "unix:///path/to/socket"';
+}
+
+/** A file mode written as a string of octal digits ("0660", "600"): YAML would read a bare 0660 as decimal 660. */
+export function parseFileMode(v: unknown): number | undefined {
+  if (typeof v !== 'string' || !/^0?[0-7]{3}$/.test(v)) return undefined;
+  return parseInt(v, 8);
+}
+
 /** Control characters (including line breaks) never belong in names, labels or commands. */
 export function hasControlChars(s: string): boolean {
   // eslint-disable-next-line no-control-regex

@@ -8,7 +8,7 @@ import { accessSync, constants as fsConstants, readFileSync, statSync } from 'no
 import { dirname, isAbsolute, resolve } from 'node:path';
 import convict from 'convict';
 import { WarmpoolError } from '../core/errors.js';
-import { checkBelowSendLimit, isPlainObject, parseListen, showValue, suggest } from './checks.js';
+import { checkBelowSendLimit, isPlainObject, parseListen, parseUnixListen, showValue, suggest } from './checks.js';
 import { parseInventory } from './inventory.js';
 import { parseStructuredText } from './parse.js';
 import { buildConvictSchema, CONFIG_GROUPS, CONFIG_KEYS, formatInfo, type ConfigKey, type ConfigShape } from './schema.js';
@@ -263,7 +263,9 @@ function checkConsistency(c: AppConfig, originOf: (key: string) => Origin): void
 
   const grpcHost = parseListen(c.grpc.listen)?.host ?? '';
   const authenticated = c.grpc.auth.tokensFile !== '' || c.grpc.tls.clientCaFile !== '';
-  if (!isLoopback(grpcHost) && !authenticated && !c.grpc.auth.allowInsecure) {
+  // A Unix domain socket is reachable only from this host (its file mode decides who): local like loopback.
+  const local = isLoopback(grpcHost) || parseUnixListen(c.grpc.listen) !== undefined;
+  if (!local && !authenticated && !c.grpc.auth.allowInsecure) {
     fail(
       'grpc.listen',
       `"${c.grpc.listen}" is reachable from other hosts but no caller authentication is configured: ` +

@@ -6,7 +6,7 @@
  */
 import convict from 'convict';
 import type { AppConfig } from './types.js';
-import { checkInt, checkListen, hasControlChars, LOG_LEVELS, MAX_BYTES, MAX_TIMER_MS, showValue } from './checks.js';
+import { checkGrpcListen, checkInt, checkListen, hasControlChars, parseFileMode, LOG_LEVELS, MAX_BYTES, MAX_TIMER_MS, showValue } from './checks.js';
 
 /** What a format accepts, phrased for the reference table. */
 export interface FormatInfo {
@@ -43,6 +43,14 @@ export const FORMATS = {
   'listen-address': {
     check: checkListen,
     describe: 'host:port or [ipv6]:port (port 0 picks a free port)',
+  },
+  'grpc-listen-address': {
+    check: checkGrpcListen,
+    describe: 'host:port, [ipv6]:port, or unix:///path/to/socket (port 0 picks a free port)',
+  },
+  'file-mode': {
+    check: (v) => (parseFileMode(v) !== undefined ? undefined : 'must be an octal file mode in quotes, like "0660"'),
+    describe: 'octal file mode as a string, e.g. "0660"',
   },
   uint: {
     check: (v) => checkInt(v, 0, Number.MAX_SAFE_INTEGER),
@@ -149,7 +157,8 @@ const httpDefaults: SchemaTree<AppConfig['defaults']['http']> = {
 
 const rawSchema: SchemaTree<ConfigShape> = {
   grpc: {
-    listen: leaf('listen-address', '127.0.0.1:50051', 'gRPC listen address. The default is pod-local (sidecar mode); a non-loopback address needs caller authentication (grpc.auth.tokensFile or mTLS) or grpc.auth.allowInsecure.'),
+    listen: leaf('grpc-listen-address', '127.0.0.1:50051', 'gRPC listen address. The default is pod-local (sidecar mode); a non-loopback address needs caller authentication (grpc.auth.tokensFile or mTLS) or grpc.auth.allowInsecure. `unix:///run/warmpool/grpc.sock` listens on a Unix domain socket instead (a sidecar sharing a volume with its app); it counts as local.'),
+    socketMode: leaf('file-mode', '0660', 'File mode of the Unix domain socket when grpc.listen is unix:...: whoever may write to it may call the daemon. The default lets the daemon\'s user and group in (share the group with the app container, e.g. a pod fsGroup). Ignored for TCP.'),
     maxReceiveMessageBytes: leaf('bytes', 4 * MiB, 'Largest request message accepted from a caller.'),
     maxSendMessageBytes: leaf('bytes', 16 * MiB, 'Largest response message sent (grpc-js has no send cap by default). Use RunStream for larger outputs.'),
     maxConcurrentStreams: leaf('positive-int', 1000, 'HTTP/2 concurrent streams per client connection.'),
@@ -203,6 +212,7 @@ const rawSchema: SchemaTree<ConfigShape> = {
   },
   inventory: {
     file: leaf('path', '', 'Inventory file (YAML or JSON with a top-level `devices:` list), re-read on SIGHUP. A relative path is relative to the config file. Empty: devices come only over the gRPC Inventory API.'),
+    readOnly: leaf('strict-boolean', false, 'Refuse Inventory.PutDevice and DeleteDevice with FAILED_PRECONDITION, so the inventory file (e.g. a ConfigMap) is the only source of devices. Set it on replicas behind a load balancer: an API change would reach one replica only.'),
   },
 };
 

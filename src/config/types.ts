@@ -127,7 +127,10 @@ export interface TlsServerConfig {
 
 export interface AppConfig {
   grpc: {
+    /** host:port, [v6]:port, or unix:PATH (a Unix domain socket). */
     listen: string;
+    /** Octal mode string for a unix: listener's socket file, e.g. "0660". */
+    socketMode: string;
     maxReceiveMessageBytes: number;
     maxSendMessageBytes: number;
     maxConcurrentStreams: number;
@@ -161,7 +164,7 @@ export interface AppConfig {
   };
   breaker: { failureThreshold: number; openMs: number; maxOpenMs: number };
   cache: { maxEntries: number; maxBytes: number };
-  inventory: { file: string };
+  inventory: { file: string; readOnly: boolean };
   /** The file the config was read from ('' when none), for messages and SIGHUP. */
   configFile: string;
 }

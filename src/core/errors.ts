@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT'
   | 'DEVICE_NOT_FOUND'
   | 'CONFIG_INVALID'
+  /** Inventory.PutDevice/DeleteDevice while inventory.readOnly is set (the file is the only source). */
+  | 'INVENTORY_READ_ONLY'
   // caller auth
   | 'UNAUTHENTICATED'
   | 'PERMISSION_DENIED'

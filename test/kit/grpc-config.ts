@@ -10,6 +10,7 @@ export interface GrpcConfigOverrides {
 export function grpcConfig(over: GrpcConfigOverrides = {}): AppConfig['grpc'] {
   return {
     listen: over.listen ?? '127.0.0.1:0',
+    socketMode: '0660',
     maxReceiveMessageBytes: 4 << 20,
     maxSendMessageBytes: 4 << 20,
     maxConcurrentStreams: 100,

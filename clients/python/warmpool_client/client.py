@@ -269,8 +269,10 @@ class Client:
 
     def pool_stats(self, devices: Optional[Sequence[str]] = None, *, timeout: Optional[float] = None) -> List[admin_pb2.PoolStats]:
         """Pool statistics (one entry per device and protocol) for all devices or the named ones."""
-        req = admin_pb2.GetPoolStatsRequest(devices=list(devices or ()))
-        return list(self._unary(self._admin.GetPoolStats, req, None, timeout).pools)
+        names = list(devices or ())
+        req = admin_pb2.GetPoolStatsRequest(devices=names)
+        # One device: the header routes the call to the replica that holds its pools.
+        return list(self._unary(self._admin.GetPoolStats, req, names[0] if len(names) == 1 else None, timeout).pools)
 
     # -- plumbing ----------------------------------------------------------------------------
 
