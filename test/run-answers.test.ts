@@ -11,6 +11,7 @@ import { startSimDevice, type SimDevice } from '../src/sim/ssh-device.js';
 import { startTestDaemon, simSpec, m, type TestDaemon } from './kit/daemon.js';
 import { captureLogger } from './kit/http-fixtures.js';
 import { waitFor } from './kit/wait.js';
+import { WarmpoolClient } from '../src/client/index.js';
 
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Tap = { teardown(fn: () => unknown): void };
@@ -227,4 +228,16 @@ t.test('an answered request is never cached or coalesced, and forgets the device
   t.equal(again.results[0].output, first.results[0].output);
   t.equal((await run(td, show)).results[0].cached, false, 'and the device\'s cached results were forgotten');
   t.equal(ios.stats.commandCounts.get('show version'), 3);
+});
+
+t.test('the Node client passes answers', async (t) => {
+  const ios = await sim(t, { platform: 'cisco_ios', hostname: 'r1' });
+  const td = await daemon(t, { devices: [simSpec(ios, 'r1')] });
+  const c = new WarmpoolClient(td.daemon.grpcAddress, { timeoutMs: 60_000 });
+  t.teardown(() => c.close());
+  const r = await c.run('r1', ['reload in 5'], { privileged: true, answers: [{ pattern: '\\[confirm\\]' }] });
+  t.match(r.results[0]!.output, /Reload scheduled in 5 minutes/, 'reply defaults to "" (Enter)');
+  const events = [];
+  for await (const ev of c.runStream('r1', ['delete flash:a'], { privileged: true, answers: [{ pattern: '\\?', reply: '' }, { pattern: '\\[confirm\\]', reply: 'y', secret: true }] })) events.push(ev);
+  t.equal(events.filter((e) => e.chunk).map((e) => e.chunk!.data).join(''), 'Delete filename [a]? \nDelete flash:/a? [confirm][REDACTED]\n');
 });
