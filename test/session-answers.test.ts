@@ -109,5 +109,5 @@ t.test('an unanswered question: the timeout names the line it stopped at', async
   await print('copy run start\r\nDestination filename [startup-config]? ');
   clock.advance(1000);
   const e = (await p) as Error;
-  t.equal(e.message, 'device r1: no prompt within 1000 ms waiting for the prompt after "copy run start"; the output ended at a question: "Destination filename [startup-config]?" (pass RunRequest.answers to answer it)');
+  t.equal(e.message, 'device r1: no prompt within 1000 ms waiting for the prompt after "copy run start"; the output ended at a question: "Destination filename [startup-config]?" (no unused answer\'s pattern matches its end)');
 });

@@ -127,7 +127,8 @@ export class PromptRead extends Exchange<ReadResult> {
     if (line === '' || matchPrompt(this.#host.profile, line)) return '';
     let shown = redactSecrets(line.length > 120 ? `...${line.slice(-120)}` : line);
     if (this.opts.answers) shown = this.opts.answers.maskQuoted(shown);
-    const hint = this.opts.answers?.open === false ? 'every answer was already used once' : 'pass RunRequest.answers to answer it';
+    const answers = this.opts.answers;
+    const hint = !answers ? 'pass RunRequest.answers to answer it' : answers.open ? "no unused answer's pattern matches its end" : 'every answer was already used once';
     return `; the output ended at a question: "${JSON.stringify(shown).slice(1, -1)}" (${hint})`;
   }
 
