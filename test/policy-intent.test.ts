@@ -195,10 +195,19 @@ t.test('interactive answer replies are checked like commands and never quoted', 
   const device = { id: 'r1', platform: 'cisco_ios', mode: 'shell' };
   const d = p.check(who, { rpc: 'Run', device, commands: ['show version'], answerReplies: ['conf t'] });
   t.notOk(d.allowed, 'a reply that configures is refused');
-  if (!d.allowed) t.equal(d.message, 'caller ops may not send interactive answer 1 on r1: denied by rule 1 (configure: false: the reply is not a known read-only command)');
+  if (!d.allowed) t.equal(d.message, 'caller ops may not send interactive answer 1 on r1: denied by rule 1 (configure: false: interactive answers are refused where only reads are allowed)');
   const secret = p.check(who, { rpc: 'Run', device, commands: ['show version'], answerReplies: ['hunter2-secret'] });
   t.notOk(secret.allowed, 'an unknown reply (a confirmation, a password) is not a read');
-  if (!secret.allowed) t.equal(secret.message, 'caller ops may not send interactive answer 1 on r1: denied by rule 1 (configure: false: the reply is not a known read-only command)');
+  if (!secret.allowed) t.equal(secret.message, 'caller ops may not send interactive answer 1 on r1: denied by rule 1 (configure: false: interactive answers are refused where only reads are allowed)');
+  for (const reply of ['', 'show version']) {
+    t.notOk(p.check(who, { rpc: 'Run', device, commands: ['show version'], answerReplies: [reply] }).allowed, `reply ${JSON.stringify(reply)} refused too: an empty reply confirms a [confirm]`);
+  }
+  const ro = Policy.parse('rules:\n  - callers: ["*"]\n    presets: [read-only]\n', 'p.yaml').check(who, { rpc: 'Run', device, commands: ['show version'], answerReplies: [''] });
+  t.notOk(ro.allowed, 'the read-only preset refuses answers');
+  if (!ro.allowed) t.match(ro.message, 'denied by rule 1 (preset read-only: interactive answers are refused where only reads are allowed)');
+  const allow = Policy.parse('rules:\n  - callers: ["*"]\n    commands: { allow: ["^copy ", "^$"] }\n', 'p.yaml');
+  t.ok(allow.check(who, { rpc: 'Run', device, commands: ['copy run start'], answerReplies: [''] }).allowed, 'an allow list that names the reply allows it');
+  t.notOk(allow.check(who, { rpc: 'Run', device, commands: ['copy run start'], answerReplies: ['y'] }).allowed, 'an allow list applies to replies too');
   t.ok(Policy.parse('rules:\n  - callers: ["*"]\n', 'p.yaml').check(who, { rpc: 'Run', device, commands: ['copy a b'], answerReplies: ['y'] }).allowed);
 });
 

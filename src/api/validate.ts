@@ -7,6 +7,8 @@ import { DEVICE_ID_RE, DEVICE_ID_RULE, HEADER_NAME_RE } from '../core/names.js';
 import type { RunRequest__Output } from '../gen/warmpool/v1/RunRequest.js';
 import type { RunManyRequest__Output } from '../gen/warmpool/v1/RunManyRequest.js';
 import type { HttpRequest__Output } from '../gen/warmpool/v1/HttpRequest.js';
+import type { Answer__Output } from '../gen/warmpool/v1/Answer.js';
+import { answerPattern, MAX_ANSWERS, MAX_REPLY_LENGTH, type Answer } from '../session/answers.js';
 import { normalizeHttpPath } from '../auth/http-path.js';
 import { fingerprintSha256, hostFieldMatches, knownHostsName, parseKnownHosts } from '../transport/hostkey.js';
 
@@ -85,6 +87,7 @@ export function validateRun(req: RunRequest__Output, limits: Limits, prefix = ''
       throw invalid(`${prefix}expect`, err instanceof PatternError ? err.problem : 'is not a valid pattern', device);
     }
   }
+  const answers = validateAnswers(req.answers ?? [], `${prefix}answers`, device);
   return {
     device,
     commands,
@@ -96,7 +99,36 @@ export function validateRun(req: RunRequest__Output, limits: Limits, prefix = ''
     cacheTtlMs: req.cache_ttl_ms ?? 0,
     expect,
     expectSource,
+    answers,
   };
+}
+
+/**
+ * RunRequest.answers (docs/api.md "Interactive answers"): at most MAX_ANSWERS; each pattern under
+ * the same RE2 caps as `expect`; each reply bounded, and free of line breaks and control characters
+ * (the daemon sends the reply and one line break; a second line would be a second command).
+ * Messages name the answer's index and never quote a reply (it may be secret).
+ */
+function validateAnswers(list: readonly Answer__Output[], field: string, device: string): Answer[] {
+  if (list.length > MAX_ANSWERS) throw invalid(field, `${list.length} answers exceed the limit of ${MAX_ANSWERS}`, device);
+  return list.map((a, i) => {
+    const f = `${field}[${i}]`;
+    const source = a.pattern ?? '';
+    if (source === '') throw invalid(`${f}.pattern`, 'is required (the end of the question to answer, e.g. "\\[confirm\\]")', device);
+    let pattern: Pattern;
+    try {
+      pattern = answerPattern(source, `${f}.pattern`);
+    } catch (err) {
+      throw invalid(`${f}.pattern`, err instanceof PatternError ? err.problem : 'is not a valid pattern', device);
+    }
+    // ".*" or "y?" would answer any line of output that pauses before its line break.
+    if (pattern.test('')) throw invalid(`${f}.pattern`, 'matches an empty line, so it would answer any output; name the end of the question', device);
+    const reply = a.reply ?? '';
+    if (reply.length > MAX_REPLY_LENGTH) throw invalid(`${f}.reply`, `is ${reply.length} characters, over the limit of ${MAX_REPLY_LENGTH}`, device);
+    if (/[\r\n]/.test(reply)) throw invalid(`${f}.reply`, 'contains a line break; the daemon sends one after the reply (use "" to answer with Enter alone)', device);
+    if (CONTROL_RE.test(reply)) throw invalid(`${f}.reply`, 'contains a control character', device);
+    return { source, pattern, reply, secret: Boolean(a.secret) };
+  });
 }
 
 export function validateRunMany(req: RunManyRequest__Output, limits: Limits): ValidRunMany {

@@ -35,6 +35,8 @@ export interface AuditEvent {
   exitStatus?: number;
   error?: string;
   output?: string;
+  /** Run: the request's interactive answers; a secret reply is "[REDACTED]" (never written in clear). */
+  answers?: Array<{ pattern: string; reply: string }>;
 }
 
 export interface Audit {
@@ -49,6 +51,7 @@ export function redactAuditEvent(e: AuditEvent): AuditEvent {
   if (e.path !== undefined) out.path = redactSecrets(e.path);
   if (e.error !== undefined) out.error = redactQuoted(e.error);
   if (e.output !== undefined) out.output = redactSecrets(e.output);
+  if (e.answers !== undefined) out.answers = e.answers.map((a) => ({ pattern: a.pattern, reply: redactSecrets(a.reply) }));
   return out;
 }
 

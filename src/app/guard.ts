@@ -16,6 +16,8 @@ export interface AuthorizeRequest {
   commands?: string[];
   configure?: boolean;
   privileged?: boolean;
+  /** Replies of RunRequest.answers: checked like commands, never quoted or audited by the guard (they may be secret). */
+  answerReplies?: string[];
   httpMethod?: string;
   /** The normalised path without query (http/path.ts): exactly what is sent to the device. */
   httpPath?: string;

@@ -4,6 +4,7 @@
  */
 import type { SessionMode } from '../config/types.js';
 import type { Pattern } from '../core/pattern.js';
+import type { Answer } from '../session/answers.js';
 
 export interface ValidRun {
   device: string;
@@ -18,6 +19,8 @@ export interface ValidRun {
   /** RE2 syntax, matched in linear time (core/pattern.ts); `^`/`$` match at line ends. */
   expect: Pattern | undefined;
   expectSource: string;
+  /** Interactive answers (docs/api.md "Interactive answers"); [] when none. */
+  answers: readonly Answer[];
 }
 
 export interface ValidRunMany {

@@ -4,7 +4,8 @@ import type { DeviceRegistry } from '../inventory/registry.js';
 import type { Clock } from '../core/clock.js';
 import type { Lease } from '../pool/types.js';
 import type { CommandOutcome, DeviceSession } from '../drivers/ssh-types.js';
-import type { Audit } from './audit.js';
+import type { Audit, AuditEvent } from './audit.js';
+import { REDACTED } from '../session/answers.js';
 import { ResultCache } from './cache.js';
 import type { ApiMetrics, CallContext, RunResult } from './context.js';
 import type { Guard } from './guard.js';
@@ -91,6 +92,11 @@ export class Runner {
     if (run.configure && device.mode === 'exec') {
       throw new WarmpoolError('INVALID_ARGUMENT', `device "${device.id}": configure: the device uses exec mode; configuration mode needs a shell-mode device`, { device: device.id, field: 'configure' });
     }
+    // An exec channel has no terminal: a question goes to a program's stdin or nowhere, and its
+    // text is not reliably the end of stdout. Refused rather than half-working.
+    if (run.answers.length > 0 && device.mode === 'exec') {
+      throw new WarmpoolError('INVALID_ARGUMENT', `device "${device.id}": answers: the device uses exec mode, which has no terminal to answer questions on; interactive answers need a shell-mode device`, { device: device.id, field: 'answers' });
+    }
     return device;
   }
 
@@ -100,7 +106,11 @@ export class Runner {
    */
   async run(run: ValidRun, ctx: CallContext, hooks: StreamHooks = {}): Promise<RunResult> {
     const device = this.#resolve(run);
-    this.#guard.authorize(ctx.caller, { rpc: ctx.rpc, device, commands: run.commands, configure: run.configure, privileged: run.privileged });
+    this.#guard.authorize(ctx.caller, {
+      rpc: ctx.rpc, device, commands: run.commands, configure: run.configure, privileged: run.privileged,
+      // Replies are typed into the session like commands, so the policy checks them like commands.
+      ...(run.answers.length > 0 ? { answerReplies: run.answers.map((a) => a.reply) } : {}),
+    });
     const budget = DeadlineBudget.of(ctx.deadline, this.#clock);
     const result = await this.#run(device, run, ctx, budget, hooks);
     if (!hooks.onChunk) this.#assertReplyFits(result, ctx);
@@ -132,7 +142,10 @@ export class Runner {
   }
 
   async #run(device: DeviceSpec, run: ValidRun, ctx: CallContext, budget: DeadlineBudget, hooks: StreamHooks): Promise<RunResult> {
-    if (run.configure) {
+    // Answered questions (a copy, a delete, a reload) usually change the device, like configuration:
+    // never cached or coalesced (a plain call must not get an answered command's result, nor the
+    // reverse), and this device's cached results are forgotten.
+    if (run.configure || run.answers.length > 0) {
       // Configuration changes what show commands print: forget this device's cached results.
       this.cache.invalidateDevice(device.id);
       return this.#execute(device, run, ctx, budget, hooks);
@@ -167,6 +180,7 @@ export class Runner {
         configure: run.configure,
         stopOnError: run.stopOnError,
         expect: run.expect,
+        answers: run.answers,
         signal: ctx.signal,
         timeoutMs: () => budget.cap(perCommand),
         onChunk: hooks.onChunk,
@@ -174,7 +188,7 @@ export class Runner {
           this.#metrics.command('ssh', o.failed ? 'failed' : 'ok', o.durationMs / 1000);
           this.#audit.record({
             caller: ctx.caller.name, device: device.id, rpc: ctx.rpc, command: o.command, sessionId: lease.info.id,
-            durationMs: o.durationMs, outcome: o.failed ? 'failed' : 'ok', exitStatus: o.exitStatus,
+            durationMs: o.durationMs, outcome: o.failed ? 'failed' : 'ok', exitStatus: o.exitStatus, ...answersAudit(run),
             ...(o.error ? { error: o.error } : {}), ...(this.#audit.includeOutput ? { output: o.output } : {}),
           });
           hooks.onResult?.(i, o);
@@ -190,7 +204,7 @@ export class Runner {
       // The command that was running when it failed; the whole batch when it failed around the
       // commands (leaving configuration mode after the last one).
       const command = run.commands[done] ?? run.commands.join(' ; ');
-      this.#audit.record({ caller: ctx.caller.name, device: device.id, rpc: ctx.rpc, command, sessionId: lease.info.id, durationMs: ms, outcome: 'error', error: describeError(err) });
+      this.#audit.record({ caller: ctx.caller.name, device: device.id, rpc: ctx.rpc, command, sessionId: lease.info.id, durationMs: ms, outcome: 'error', error: describeError(err), ...answersAudit(run) });
       if (isWarmpoolError(err, 'OUTPUT_TOO_LARGE')) this.#logger.warn({ device: device.id, rpc: ctx.rpc, caller: ctx.caller.name, err: err.message }, 'command output too large; session replaced');
       // A command that ran out of the call's own deadline is the caller's DEADLINE_EXCEEDED.
       if (isWarmpoolError(err, 'COMMAND_TIMEOUT') && budget.expired) throw deadlineExceeded(device.id, 'while a command was running', err);
@@ -199,6 +213,12 @@ export class Runner {
       lease.release(discard ? { discard: true } : undefined);
     }
   }
+}
+
+/** The request's answers for an audit event: patterns, and replies with secret ones masked. */
+function answersAudit(run: ValidRun): Pick<AuditEvent, 'answers'> {
+  if (run.answers.length === 0) return {};
+  return { answers: run.answers.map((a) => ({ pattern: a.source, reply: a.secret ? REDACTED : a.reply })) };
 }
 
 /**

@@ -75,6 +75,12 @@ export function ruleDenies(rule: Rule, req: AuthzRequest): { what: string; why: 
     if (control) return { what, why: `denied by ${by} (the command contains the control character ${codePoint(control[0])})` };
     const deny = rule.commandDeny.find((p) => p.re.test(cmd));
     if (deny) return { what, why: `denied by ${by} (commands.deny '${deny.source}')` };
+    // Where only reads are allowed, no interactive answer is: what a reply does depends on the
+    // question, not on its text (an empty reply, Enter, confirms "Delete flash:x? [confirm]").
+    if (quiet && (rule.configure === false || noConfigPreset)) {
+      const source = rule.configure === false ? 'configure: false' : `preset ${noConfigPreset!.name}`;
+      return { what, why: `denied by ${by} (${source}: interactive answers are refused where only reads are allowed)` };
+    }
     // Configuration intent is read from the command itself, not from the request flags.
     if (rule.configure === false || noConfigPreset) {
       const c = classifyFor(target, raw);

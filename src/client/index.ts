@@ -68,6 +68,12 @@ export interface RunOptions {
   commandTimeoutMs?: number;
   cacheTtlMs?: number;
   expect?: string;
+  /**
+   * Questions to answer while a command runs (shell mode; docs/api.md "Interactive answers"): when
+   * a command's output ends with `pattern` (RE2), `reply` and a line break are sent; each answer is
+   * used at most once per command. `secret` keeps the reply out of logs, audit and errors.
+   */
+  answers?: Array<{ pattern: string; reply?: string; secret?: boolean }>;
   /** 'shell' | 'exec'; undefined: the device's configured mode. */
   mode?: 'shell' | 'exec' | SessionMode;
   /** This call's deadline in ms (overrides the client's timeoutMs). */
@@ -252,5 +258,6 @@ function runRequest(device: string, commands: string[], o: RunOptions): RunReque
     device, commands, mode: sessionMode(o.mode), privileged: o.privileged ?? false, configure: o.configure ?? false,
     stop_on_error: o.stopOnError ?? false, command_timeout_ms: o.commandTimeoutMs ?? 0, cache_ttl_ms: o.cacheTtlMs ?? 0,
     expect: o.expect ?? '',
+    answers: (o.answers ?? []).map((a) => ({ pattern: a.pattern, reply: a.reply ?? '', secret: a.secret ?? false })),
   };
 }

@@ -12,6 +12,7 @@ import { WarmpoolError, describeError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { SshConnection } from '../transport/ssh-connect.js';
 import { resolveProfile, type Profile } from '../platforms/profiles.js';
+import { CommandAnswers } from '../session/answers.js';
 import { Channel } from '../session/channel.js';
 import { Dirt } from '../session/dirty.js';
 import { below, ModeGraph, type Level } from '../session/mode-graph.js';
@@ -167,15 +168,21 @@ export class ShellSession implements DeviceSession {
       for (let i = 0; i < req.commands.length; i++) {
         const command = req.commands[i] as string;
         const t0 = clock.now();
+        // Each command starts with every answer unused. A command with answers never gets the
+        // typed-ahead empty line: it would answer the question the caller means to answer.
+        const answers = req.answers && req.answers.length > 0 ? new CommandAnswers(req.answers) : undefined;
         const r = await ch.command({
           command,
           timeoutMs: req.timeoutMs(i),
           signal: req.signal,
           expect: req.expect,
-          marker: !req.expect && ch.markerOk && graph.levelOf(ch.prompt) !== 'config' && asksNoQuestion(profile, command) ? 'command' : undefined,
+          answers,
+          marker: !req.expect && !answers && ch.markerOk && graph.levelOf(ch.prompt) !== 'config' && asksNoQuestion(profile, command) ? 'command' : undefined,
           onChunk: req.onChunk,
           index: i,
         });
+        // How many, never which replies (they may be secret).
+        if (answers && answers.count > 0) this.#log.debug({ device: this.#device.id, session: this.id, command: i, answered: answers.count }, 'questions answered');
         if (r.ended === 'expect') await this.#afterExpect(i + 1 < req.commands.length, req);
         const outcome: CommandOutcome = {
           command,

@@ -1,4 +1,5 @@
 import type { Pattern } from '../core/pattern.js';
+import type { Answer } from '../session/answers.js';
 import type { Session } from '../pool/types.js';
 
 /** One command's outcome, as the API's CommandResult needs it. */
@@ -23,6 +24,8 @@ export interface BatchRequest {
   timeoutMs: (index: number) => number;
   /** Pattern (RE2 syntax, linear-time) that ends a command's output instead of the prompt (shell mode). */
   expect?: Pattern;
+  /** Questions to answer while each command runs (shell mode; session/answers.ts, docs/api.md "Interactive answers"). */
+  answers?: readonly Answer[];
   signal?: AbortSignal;
   /**
    * Output as it arrives, for streaming. When it returns a promise the driver stops

@@ -3,6 +3,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { Answer as _warmpool_v1_Answer, Answer__Output as _warmpool_v1_Answer__Output } from './warmpool/v1/Answer.js';
 import type { CommandResult as _warmpool_v1_CommandResult, CommandResult__Output as _warmpool_v1_CommandResult__Output } from './warmpool/v1/CommandResult.js';
 import type { DeviceProxyClient as _warmpool_v1_DeviceProxyClient, DeviceProxyDefinition as _warmpool_v1_DeviceProxyDefinition } from './warmpool/v1/DeviceProxy.js';
 import type { DeviceRunResult as _warmpool_v1_DeviceRunResult, DeviceRunResult__Output as _warmpool_v1_DeviceRunResult__Output } from './warmpool/v1/DeviceRunResult.js';
@@ -23,6 +24,7 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   warmpool: {
     v1: {
+      Answer: MessageTypeDefinition<_warmpool_v1_Answer, _warmpool_v1_Answer__Output>
       CommandResult: MessageTypeDefinition<_warmpool_v1_CommandResult, _warmpool_v1_CommandResult__Output>
       /**
        * Run commands and HTTP requests on devices over pooled, kept-alive sessions.

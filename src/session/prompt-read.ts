@@ -1,7 +1,8 @@
 /**
  * One read of a shell channel until the end of a command's output: the prompt, a caller's
  * `expect` line, a password prompt, or (with the end marker) "prompt, empty line, prompt".
- * Pager prompts are answered on the way. Built on Exchange (timeout, cancel, cap, backpressure).
+ * Pager prompts, and the caller's interactive answers (answers.ts), are answered on the way.
+ * Built on Exchange (timeout, cancel, cap, backpressure).
  *
  * Hot path: each incoming chunk is cleaned once, line by line (StreamCleaner), and only the
  * unterminated last line (at most a few hundred characters) is rendered and tested for a
@@ -10,8 +11,9 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { WarmpoolError } from '../core/errors.js';
 import type { Pattern } from '../core/pattern.js';
-import { redactCommand } from '../core/redact.js';
+import { redactCommand, redactSecrets } from '../core/redact.js';
 import type { Profile } from '../platforms/profiles.js';
+import type { CommandAnswers } from './answers.js';
 import { renderLine, StreamCleaner } from './cleaner.js';
 import type { Dirt } from './dirty.js';
 import { Exchange, type ChunkConsumer, type Flow } from './exchange.js';
@@ -34,6 +36,11 @@ export interface ReadOptions {
    * empty line, and the prompt again. 'probe' is the login check that the device answers it.
    */
   marker?: 'command' | 'probe' | undefined;
+  /**
+   * The caller's interactive answers for this command (never together with `marker`: the typed-ahead
+   * empty line would answer the question). Secret replies are masked in what the read returns.
+   */
+  answers?: CommandAnswers | undefined;
 }
 
 export interface ReadResult {
@@ -107,7 +114,22 @@ export class PromptRead extends Exchange<ReadResult> {
   }
 
   protected override timedOut(ms: number): WarmpoolError {
-    return new WarmpoolError('COMMAND_TIMEOUT', `device ${this.device}: no prompt within ${ms} ms waiting for ${this.what()}`, { device: this.device });
+    return new WarmpoolError('COMMAND_TIMEOUT', `device ${this.device}: no prompt within ${ms} ms waiting for ${this.what()}${this.#question()}`, { device: this.device });
+  }
+
+  /**
+   * When the output stopped at an unterminated line that is not a prompt, the device is most
+   * likely waiting at a question: say which (secrets masked, capped) and how to answer it.
+   */
+  #question(): string {
+    if (!this.#cleaner.echoSeen) return '';
+    const line = renderLine(this.#cleaner.pendingTail(512)).trim();
+    if (line === '' || matchPrompt(this.#host.profile, line)) return '';
+    let shown = redactSecrets(line.length > 120 ? `...${line.slice(-120)}` : line);
+    if (this.opts.answers) shown = this.opts.answers.maskQuoted(shown);
+    const answers = this.opts.answers;
+    const hint = !answers ? 'pass RunRequest.answers to answer it' : answers.open ? "no unused answer's pattern matches its end" : 'every answer was already used once';
+    return `; the output ended at a question: "${JSON.stringify(shown).slice(1, -1)}" (${hint})`;
   }
 
   protected override cancelled(): WarmpoolError {
@@ -132,6 +154,7 @@ export class PromptRead extends Exchange<ReadResult> {
     const o = this.opts;
     let lines = this.#cleaner.push(data);
     if (o.marker) lines = this.#holdPromptLine(lines);
+    if (o.answers && lines.length > 0) o.answers.linesEnded();
     if (lines.length > 0) {
       const end = o.expect ? expectEnd(o.expect, lines) : -1;
       // Output ends with the line that matched `expect`; what follows (usually the
@@ -164,6 +187,7 @@ export class PromptRead extends Exchange<ReadResult> {
    * while it fits ssh.maxOutputBytes. Returns false when the read failed (cap passed, consumer failed).
    */
   #keep(text: string): boolean {
+    if (this.opts.answers) text = this.opts.answers.mask(text);
     const consumer = this.opts.onChunk;
     if (consumer) {
       this.deliver(consumer, this.opts.index ?? 0, text, this.#host.flow);
@@ -220,6 +244,7 @@ export class PromptRead extends Exchange<ReadResult> {
       host.write(' ');
       return;
     }
+    if (o.answers && this.#answer(o.answers, tail)) return;
     if (o.expect && o.expect.test(tail)) {
       this.#finish('expect', tail.trimEnd());
       return;
@@ -238,6 +263,22 @@ export class PromptRead extends Exchange<ReadResult> {
     }
     if (decision === 'prompt') this.#finish('prompt', (match as PromptMatch).prompt);
     else if (decision === 'settle') this.#whenQuiet(match as PromptMatch, host.settleMs, 'prompt');
+  }
+
+  /**
+   * A question at the end of the output that one of the caller's answers is for: send its reply
+   * (never logged: it may be secret) and read on until the prompt. Only after the echo of the
+   * command (a pattern could match the command line itself), and never at the known prompt (a
+   * pattern that also matches the prompt would type the reply as a new command).
+   */
+  #answer(answers: CommandAnswers, tail: string): boolean {
+    if (!this.#cleaner.echoSeen) return false;
+    const known = this.#host.knownPrompt;
+    if (known !== undefined && tail.trimEnd() === known) return false;
+    const a = answers.take(tail);
+    if (!a) return false;
+    this.#host.write(a.reply + '\n');
+    return true;
   }
 
   /**
@@ -302,7 +343,8 @@ export class PromptRead extends Exchange<ReadResult> {
       return;
     }
     chunks.length = 0;
-    this.succeed({ output, ended, line, error: this.#cleaner.error });
+    const error = this.opts.answers ? this.opts.answers.maskQuoted(this.#cleaner.error) : this.#cleaner.error;
+    this.succeed({ output, ended, line, error });
   }
 }
 

@@ -7,6 +7,7 @@
 import type { Platform } from '../config/types.js';
 import { caret, interpretVendor, renderVendorPrompt } from './platforms/kit.js';
 import { VENDOR_HOSTNAMES, vendorSim } from './platforms/index.js';
+import { confirmation, type Question } from './confirmations.js';
 
 export type SimPlatform = Platform;
 
@@ -42,7 +43,9 @@ export type Reply =
   | { kind: 'sleep'; ms: number; text: string }
   | { kind: 'hang' }
   | { kind: 'password' }
-  | { kind: 'logout' };
+  | { kind: 'logout' }
+  /** `text`, then `question.ask` without a line break; the next line typed is its answer (confirmations.ts). */
+  | { kind: 'question'; text: string; question: Question };
 
 export interface PagerStyle {
   /** Shown after a page, without a newline. */
@@ -233,6 +236,8 @@ export function interpret(ctx: SimContext, line: string, promptLen: number): Rep
   if (words[0] === 'hang') return { kind: 'hang' };
   const sl = sleepMs(words);
   if (sl !== undefined) return { kind: 'sleep', ms: sl, text: '' };
+  const asked = confirmation(ctx, words, linux);
+  if (asked) return asked;
   switch (ctx.platform) {
     case 'juniper_junos':
       return junos(ctx, line, words, promptLen);

@@ -6,6 +6,7 @@
  */
 import type { Connection, ServerChannel } from 'ssh2';
 import { initialMode, interpret, pagerStyle, renderPrompt, type Reply, type SimContext } from './platforms.js';
+import type { Question } from './confirmations.js';
 import { isHostileCommand, runHostile } from './hostile.js';
 import { crlf, crlfCached } from './crlf.js';
 import type { DeviceCtx } from './options.js';
@@ -19,6 +20,8 @@ export class SimShell {
   #busy = false;
   #closed = false;
   #passwordTries = -1;
+  /** A command asked this and waits for the next line (confirmations.ts). */
+  #question: Question | undefined;
   #pager: { text: string; pos: number } | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
 
@@ -94,7 +97,7 @@ export class SimShell {
   /** An asynchronous message (syslog to the terminal): printed, then the prompt and typed text again, as IOS does. */
   notify(text: string): void {
     if (this.#closed) return;
-    const atPrompt = !this.#busy && !this.#pager && this.#passwordTries < 0;
+    const atPrompt = !this.#busy && !this.#pager && this.#passwordTries < 0 && !this.#question;
     this.#write('\r\n' + crlf(text) + '\r\n' + (atPrompt ? this.#prompt() + this.#line : ''));
   }
 
@@ -161,6 +164,9 @@ export class SimShell {
       if (this.#passwordTries >= 0) {
         this.#out += '\r\n';
         this.#out += this.#password(line);
+      } else if (this.#question) {
+        this.#out += '\r\n';
+        this.#out += this.#answer(line);
       } else {
         this.#out += '\r\n';
         this.#out += this.#execLine(line);
@@ -171,7 +177,7 @@ export class SimShell {
 
   /** Typed characters: echo them (unless a password is being typed), with line editing. */
   #addTyped(part: string): string {
-    const silent = this.#passwordTries >= 0;
+    const silent = this.#passwordTries >= 0 || this.#question?.secret === true;
     // Fast path: no control characters.
     if (!/[\x00-\x1f\x7f]/.test(part)) {
       this.#line += part;
@@ -235,15 +241,8 @@ export class SimShell {
       this.#passwordTries = 0;
       return 'Password: ';
     }
-    if (reply.kind === 'logout') {
-      setImmediate(() => {
-        this.#dispose();
-        this.#stream.exit(0);
-        this.#stream.end();
-        this.#conn.end();
-      });
-      return '';
-    }
+    if (reply.kind === 'question') return this.#ask(reply);
+    if (reply.kind === 'logout') return this.#logout();
     const delay = reply.kind === 'sleep' ? reply.ms : this.#dev.latency;
     if (trimmed.length > 0 && delay > 0) {
       this.#busy = true;
@@ -257,6 +256,32 @@ export class SimShell {
       }, delay);
       return '';
     }
+    return this.#emit(reply);
+  }
+
+  #logout(): string {
+    setImmediate(() => {
+      this.#dispose();
+      this.#stream.exit(0);
+      this.#stream.end();
+      this.#conn.end();
+    });
+    return '';
+  }
+
+  /** Print a question and wait for its answer (the next line typed). */
+  #ask(reply: Extract<Reply, { kind: 'question' }>): string {
+    this.#question = reply.question;
+    return crlf(reply.text) + reply.question.ask;
+  }
+
+  /** The line typed at a question: what the device does with it (another question, output, logout). */
+  #answer(line: string): string {
+    const q = this.#question as Question;
+    this.#question = undefined;
+    const reply = q.answer(line, { password: this.#dev.password });
+    if (reply.kind === 'question') return this.#ask(reply);
+    if (reply.kind === 'logout') return this.#logout();
     return this.#emit(reply);
   }
 

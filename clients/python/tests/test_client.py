@@ -105,6 +105,20 @@ class AgainstTheDemoDaemon(unittest.TestCase):
         self.assertFalse(r.results[0].failed)
         self.assertTrue(r.session.id.startswith("demo-ios/"), r.session.id)
 
+    def test_run_answers_a_question_with_tuples_dicts_or_messages(self) -> None:
+        for answer in [(r"Destination filename \[.*\]\?", ""), {"pattern": r"\]\?", "reply": ""},
+                       pb.Answer(pattern=r"startup-config\]\?", reply="", secret=True)]:
+            with client() as c:
+                r = c.run("demo-ios", ["copy running-config startup-config"], privileged=True, answers=[answer])
+            self.assertIn("[OK]", r.results[0].output, answer)
+        with client() as c:
+            with self.assertRaises(errors.DeadlineExceeded) as e:
+                c.run("demo-ios", ["copy running-config startup-config"], privileged=True, command_timeout_ms=800)
+        self.assertIn("pass RunRequest.answers", str(e.exception))
+        with client() as c:
+            with self.assertRaises(TypeError):
+                c.run("demo-ios", ["show clock"], answers=[("only a pattern",)])
+
     def test_run_in_exec_mode_reports_the_remote_exit_status(self) -> None:
         with client() as c:
             r = c.run("demo-linux", ["uname -a", "false"], mode="exec")

@@ -54,6 +54,27 @@ def _mode(mode: Union[None, str, int]) -> int:
     raise ValueError(f'mode must be None, "shell", "exec" or a SessionMode value, not {mode!r}')
 
 
+AnswerLike = Union["device_proxy_pb2.Answer", Tuple[str, str], Tuple[str, str, bool], Mapping[str, Any]]
+
+
+def _answers(answers: Sequence[AnswerLike]) -> List[Any]:
+    """RunRequest.answers from pb.Answer messages, (pattern, reply[, secret]) tuples or dicts."""
+    if isinstance(answers, (str, bytes, Mapping)):
+        raise TypeError("answers must be a list of answers, not a single one")
+    out = []
+    for i, a in enumerate(answers):
+        if isinstance(a, device_proxy_pb2.Answer):
+            out.append(a)
+        elif isinstance(a, tuple) and len(a) in (2, 3):
+            out.append(device_proxy_pb2.Answer(pattern=a[0], reply=a[1], secret=bool(a[2]) if len(a) == 3 else False))
+        elif isinstance(a, Mapping):
+            out.append(device_proxy_pb2.Answer(pattern=a.get("pattern", ""), reply=a.get("reply", ""), secret=bool(a.get("secret", False))))
+        else:
+            # Never the value itself: the reply may be a password.
+            raise TypeError(f"answers[{i}] must be a pb.Answer, a (pattern, reply[, secret]) tuple or a dict, not {type(a).__name__}")
+    return out
+
+
 class Client:
     """A connection to a warmpool daemon.
 
@@ -157,15 +178,23 @@ class Client:
         cache_ttl_ms: int = 0,
         expect: str = "",
         mode: Union[None, str, int] = None,
+        answers: Sequence[AnswerLike] = (),
         timeout: Optional[float] = None,
     ) -> device_proxy_pb2.RunResponse:
         """Run ``commands`` in order on one pooled session of ``device``; returns the RunResponse.
 
         A command that fails on the device (``results[i].failed``) is not an exception; a call
         that fails is (``errors.NotFound``, ``errors.Unavailable``, ...).
+
+        ``answers`` answers the questions commands ask (shell mode): each is a ``pb.Answer``, a
+        ``(pattern, reply)`` or ``(pattern, reply, secret)`` tuple, or a dict with those keys. When a
+        command's output ends with ``pattern`` (RE2), ``reply`` and a line break are sent; each answer
+        is used at most once per command. ``secret=True`` keeps the reply out of logs, audit and errors::
+
+            c.run("core-sw1", ["reload in 5"], privileged=True, answers=[(r"\[confirm\]", "")])
         """
         req = self._run_request(device, commands, privileged, configure, stop_on_error,
-                                command_timeout_ms, cache_ttl_ms, expect, mode)
+                                command_timeout_ms, cache_ttl_ms, expect, mode, answers)
         return self._unary(self._proxy.Run, req, device, timeout)
 
     def run_stream(
@@ -180,6 +209,7 @@ class Client:
         cache_ttl_ms: int = 0,
         expect: str = "",
         mode: Union[None, str, int] = None,
+        answers: Sequence[AnswerLike] = (),
         timeout: Optional[float] = None,
     ) -> Iterator[device_proxy_pb2.RunEvent]:
         """Like :meth:`run`, yielding RunEvents as they arrive: the session first, then output
@@ -187,7 +217,7 @@ class Client:
         empty: the chunks carried it). No size cap applies, only the command timeout. Leaving the
         loop early cancels the call."""
         req = self._run_request(device, commands, privileged, configure, stop_on_error,
-                                command_timeout_ms, cache_ttl_ms, expect, mode)
+                                command_timeout_ms, cache_ttl_ms, expect, mode, answers)
         return self._stream(self._proxy.RunStream, req, device, timeout)
 
     def run_many(
@@ -204,6 +234,7 @@ class Client:
         cache_ttl_ms: int = 0,
         expect: str = "",
         mode: Union[None, str, int] = None,
+        answers: Sequence[AnswerLike] = (),
         timeout: Optional[float] = None,
     ) -> Iterator[device_proxy_pb2.DeviceRunResult]:
         """Run ``commands`` on every device named in ``devices`` or matching all ``labels`` (the
@@ -211,7 +242,7 @@ class Client:
         is a result (``res.WhichOneof("outcome") == "error"``, ``res.error.code`` a gRPC status
         number), not an exception; ``errors.as_error(res)`` turns it into one if wanted."""
         template = self._run_request("", commands, privileged, configure, stop_on_error,
-                                     command_timeout_ms, cache_ttl_ms, expect, mode)
+                                     command_timeout_ms, cache_ttl_ms, expect, mode, answers)
         req = device_proxy_pb2.RunManyRequest(
             template=template, devices=list(devices or ()), labels=dict(labels or {}), concurrency=concurrency,
         )
@@ -279,14 +310,14 @@ class Client:
     @staticmethod
     def _run_request(device: str, commands: Sequence[str], privileged: bool, configure: bool, stop_on_error: bool,
                      command_timeout_ms: int, cache_ttl_ms: int, expect: str,
-                     mode: Union[None, str, int]) -> device_proxy_pb2.RunRequest:
+                     mode: Union[None, str, int], answers: Sequence[AnswerLike] = ()) -> device_proxy_pb2.RunRequest:
         if isinstance(commands, (str, bytes)):
             # A lone string would become one command per character.
             raise TypeError("commands must be a list of strings, not a single string")
         return device_proxy_pb2.RunRequest(
             device=device, commands=list(commands), mode=_mode(mode), privileged=privileged, configure=configure,
             stop_on_error=stop_on_error, command_timeout_ms=command_timeout_ms, cache_ttl_ms=cache_ttl_ms,
-            expect=expect,
+            expect=expect, answers=_answers(answers),
         )
 
     def _metadata(self, device: Optional[str]) -> List[Tuple[str, str]]:

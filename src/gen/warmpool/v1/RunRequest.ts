@@ -3,6 +3,7 @@
 // Original file: /work/main/proto/warmpool/v1/device_proxy.proto
 
 import type { SessionMode as _warmpool_v1_SessionMode, SessionMode__Output as _warmpool_v1_SessionMode__Output } from '../../warmpool/v1/SessionMode.js';
+import type { Answer as _warmpool_v1_Answer, Answer__Output as _warmpool_v1_Answer__Output } from '../../warmpool/v1/Answer.js';
 
 /**
  * Commands to run on one device, in order, over one pooled session (Run, RunStream, and RunMany's template).
@@ -44,6 +45,13 @@ export interface RunRequest {
    * Regex that ends a command's output instead of the prompt (shell mode), e.g. for confirmations.
    */
   'expect'?: (string);
+  /**
+   * Questions to answer while a command runs (shell mode): when a command's pending output ends with
+   * an answer's pattern, its reply and a line break are sent and reading goes on until the prompt.
+   * Each answer is used at most once per command (list it twice to answer a question twice).
+   * At most 16. See docs/api.md "Interactive answers".
+   */
+  'answers'?: (_warmpool_v1_Answer)[];
 }
 
 /**
@@ -86,4 +94,11 @@ export interface RunRequest__Output {
    * Regex that ends a command's output instead of the prompt (shell mode), e.g. for confirmations.
    */
   'expect': (string);
+  /**
+   * Questions to answer while a command runs (shell mode): when a command's pending output ends with
+   * an answer's pattern, its reply and a line break are sent and reading goes on until the prompt.
+   * Each answer is used at most once per command (list it twice to answer a question twice).
+   * At most 16. See docs/api.md "Interactive answers".
+   */
+  'answers': (_warmpool_v1_Answer__Output)[];
 }

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from warmpool_client._gen.warmpool.v1 import common_pb2 as warmpool_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ewarmpool/v1/device_proxy.proto\x12\x0bwarmpool.v1\x1a\x18warmpool/v1/common.proto\"\xd6\x01\n\nRunRequest\x12\x0e\n\x06\x64\x65vice\x18\x01 \x01(\t\x12\x10\n\x08\x63ommands\x18\x02 \x03(\t\x12&\n\x04mode\x18\x03 \x01(\x0e\x32\x18.warmpool.v1.SessionMode\x12\x12\n\nprivileged\x18\x04 \x01(\x08\x12\x11\n\tconfigure\x18\x05 \x01(\x08\x12\x15\n\rstop_on_error\x18\x06 \x01(\x08\x12\x1a\n\x12\x63ommand_timeout_ms\x18\x07 \x01(\r\x12\x14\n\x0c\x63\x61\x63he_ttl_ms\x18\x08 \x01(\r\x12\x0e\n\x06\x65xpect\x18\t \x01(\t\"\x89\x01\n\rCommandResult\x12\x0f\n\x07\x63ommand\x18\x01 \x01(\t\x12\x0e\n\x06output\x18\x02 \x01(\t\x12\x13\n\x0b\x65xit_status\x18\x03 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x04 \x01(\x08\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12\x13\n\x0b\x64uration_ms\x18\x06 \x01(\x01\x12\x0e\n\x06\x63\x61\x63hed\x18\x07 \x01(\x08\"u\n\x0bRunResponse\x12\x0e\n\x06\x64\x65vice\x18\x01 \x01(\t\x12+\n\x07results\x18\x02 \x03(\x0b\x32\x1a.warmpool.v1.CommandResult\x12)\n\x07session\x18\x03 \x01(\x0b\x32\x18.warmpool.v1.SessionInfo\"2\n\x0bOutputChunk\x12\x15\n\rcommand_index\x18\x01 \x01(\r\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\t\"\x99\x01\n\x08RunEvent\x12+\n\x07session\x18\x01 \x01(\x0b\x32\x18.warmpool.v1.SessionInfoH\x00\x12)\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x18.warmpool.v1.OutputChunkH\x00\x12,\n\x06result\x18\x03 \x01(\x0b\x32\x1a.warmpool.v1.CommandResultH\x00\x42\x07\n\x05\x65vent\"\xc9\x01\n\x0eRunManyRequest\x12)\n\x08template\x18\x01 \x01(\x0b\x32\x17.warmpool.v1.RunRequest\x12\x0f\n\x07\x64\x65vices\x18\x02 \x03(\t\x12\x37\n\x06labels\x18\x03 \x03(\x0b\x32\'.warmpool.v1.RunManyRequest.LabelsEntry\x12\x13\n\x0b\x63oncurrency\x18\x04 \x01(\r\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x7f\n\x0f\x44\x65viceRunResult\x12\x0e\n\x06\x64\x65vice\x18\x01 \x01(\t\x12,\n\x08response\x18\x02 \x01(\x0b\x32\x18.warmpool.v1.RunResponseH\x00\x12#\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x12.warmpool.v1.ErrorH\x00\x42\t\n\x07outcome\"\xc5\x01\n\x0bHttpRequest\x12\x0e\n\x06\x64\x65vice\x18\x01 \x01(\t\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\x12\x36\n\x07headers\x18\x04 \x03(\x0b\x32%.warmpool.v1.HttpRequest.HeadersEntry\x12\x0c\n\x04\x62ody\x18\x05 \x01(\x0c\x12\x12\n\ntimeout_ms\x18\x06 \x01(\r\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xd5\x01\n\x0cHttpResponse\x12\x0e\n\x06status\x18\x01 \x01(\r\x12\x37\n\x07headers\x18\x02 \x03(\x0b\x32&.warmpool.v1.HttpResponse.HeadersEntry\x12\x0c\n\x04\x62ody\x18\x03 \x01(\x0c\x12\x13\n\x0b\x64uration_ms\x18\x04 \x01(\x01\x12)\n\x07session\x18\x05 \x01(\x0b\x32\x18.warmpool.v1.SessionInfo\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\x8b\x02\n\x0b\x44\x65viceProxy\x12\x38\n\x03Run\x12\x17.warmpool.v1.RunRequest\x1a\x18.warmpool.v1.RunResponse\x12=\n\tRunStream\x12\x17.warmpool.v1.RunRequest\x1a\x15.warmpool.v1.RunEvent0\x01\x12\x46\n\x07RunMany\x12\x1b.warmpool.v1.RunManyRequest\x1a\x1c.warmpool.v1.DeviceRunResult0\x01\x12;\n\x04Http\x12\x18.warmpool.v1.HttpRequest\x1a\x19.warmpool.v1.HttpResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ewarmpool/v1/device_proxy.proto\x12\x0bwarmpool.v1\x1a\x18warmpool/v1/common.proto\"\xfc\x01\n\nRunRequest\x12\x0e\n\x06\x64\x65vice\x18\x01 \x01(\t\x12\x10\n\x08\x63ommands\x18\x02 \x03(\t\x12&\n\x04mode\x18\x03 \x01(\x0e\x32\x18.warmpool.v1.SessionMode\x12\x12\n\nprivileged\x18\x04 \x01(\x08\x12\x11\n\tconfigure\x18\x05 \x01(\x08\x12\x15\n\rstop_on_error\x18\x06 \x01(\x08\x12\x1a\n\x12\x63ommand_timeout_ms\x18\x07 \x01(\r\x12\x14\n\x0c\x63\x61\x63he_ttl_ms\x18\x08 \x01(\r\x12\x0e\n\x06\x65xpect\x18\t \x01(\t\x12$\n\x07\x61nswers\x18\n \x03(\x0b\x32\x13.warmpool.v1.Answer\"8\n\x06\x41nswer\x12\x0f\n\x07pattern\x18\x01 \x01(\t\x12\r\n\x05reply\x18\x02 \x01(\t\x12\x0e\n\x06secret\x18\x03 \x01(\x08\"\x89\x01\n\rCommandResult\x12\x0f\n\x07\x63ommand\x18\x01 \x01(\t\x12\x0e\n\x06output\x18\x02 \x01(\t\x12\x13\n\x0b\x65xit_status\x18\x03 \x01(\x05\x12\x0e\n\x06\x66\x61iled\x18\x04 \x01(\x08\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12\x13\n\x0b\x64uration_ms\x18\x06 \x01(\x01\x12\x0e\n\x06\x63\x61\x63hed\x18\x07 \x01(\x08\"u\n\x0bRunResponse\x12\x0e\n\x06\x64\x65vice\x18\x01 \x01(\t\x12+\n\x07results\x18\x02 \x03(\x0b\x32\x1a.warmpool.v1.CommandResult\x12)\n\x07session\x18\x03 \x01(\x0b\x32\x18.warmpool.v1.SessionInfo\"2\n\x0bOutputChunk\x12\x15\n\rcommand_index\x18\x01 \x01(\r\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\t\"\x99\x01\n\x08RunEvent\x12+\n\x07session\x18\x01 \x01(\x0b\x32\x18.warmpool.v1.SessionInfoH\x00\x12)\n\x05\x63hunk\x18\x02 \x01(\x0b\x32\x18.warmpool.v1.OutputChunkH\x00\x12,\n\x06result\x18\x03 \x01(\x0b\x32\x1a.warmpool.v1.CommandResultH\x00\x42\x07\n\x05\x65vent\"\xc9\x01\n\x0eRunManyRequest\x12)\n\x08template\x18\x01 \x01(\x0b\x32\x17.warmpool.v1.RunRequest\x12\x0f\n\x07\x64\x65vices\x18\x02 \x03(\t\x12\x37\n\x06labels\x18\x03 \x03(\x0b\x32\'.warmpool.v1.RunManyRequest.LabelsEntry\x12\x13\n\x0b\x63oncurrency\x18\x04 \x01(\r\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x7f\n\x0f\x44\x65viceRunResult\x12\x0e\n\x06\x64\x65vice\x18\x01 \x01(\t\x12,\n\x08response\x18\x02 \x01(\x0b\x32\x18.warmpool.v1.RunResponseH\x00\x12#\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x12.warmpool.v1.ErrorH\x00\x42\t\n\x07outcome\"\xc5\x01\n\x0bHttpRequest\x12\x0e\n\x06\x64\x65vice\x18\x01 \x01(\t\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0c\n\x04path\x18\x03 \x01(\t\x12\x36\n\x07headers\x18\x04 \x03(\x0b\x32%.warmpool.v1.HttpRequest.HeadersEntry\x12\x0c\n\x04\x62ody\x18\x05 \x01(\x0c\x12\x12\n\ntimeout_ms\x18\x06 \x01(\r\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xd5\x01\n\x0cHttpResponse\x12\x0e\n\x06status\x18\x01 \x01(\r\x12\x37\n\x07headers\x18\x02 \x03(\x0b\x32&.warmpool.v1.HttpResponse.HeadersEntry\x12\x0c\n\x04\x62ody\x18\x03 \x01(\x0c\x12\x13\n\x0b\x64uration_ms\x18\x04 \x01(\x01\x12)\n\x07session\x18\x05 \x01(\x0b\x32\x18.warmpool.v1.SessionInfo\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\x8b\x02\n\x0b\x44\x65viceProxy\x12\x38\n\x03Run\x12\x17.warmpool.v1.RunRequest\x1a\x18.warmpool.v1.RunResponse\x12=\n\tRunStream\x12\x17.warmpool.v1.RunRequest\x1a\x15.warmpool.v1.RunEvent0\x01\x12\x46\n\x07RunMany\x12\x1b.warmpool.v1.RunManyRequest\x1a\x1c.warmpool.v1.DeviceRunResult0\x01\x12;\n\x04Http\x12\x18.warmpool.v1.HttpRequest\x1a\x19.warmpool.v1.HttpResponseb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'warmpool_client._gen.warmpool.v1.device_proxy_pb2', globals())
@@ -28,29 +28,31 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _HTTPRESPONSE_HEADERSENTRY._options = None
   _HTTPRESPONSE_HEADERSENTRY._serialized_options = b'8\001'
   _RUNREQUEST._serialized_start=74
-  _RUNREQUEST._serialized_end=288
-  _COMMANDRESULT._serialized_start=291
-  _COMMANDRESULT._serialized_end=428
-  _RUNRESPONSE._serialized_start=430
-  _RUNRESPONSE._serialized_end=547
-  _OUTPUTCHUNK._serialized_start=549
-  _OUTPUTCHUNK._serialized_end=599
-  _RUNEVENT._serialized_start=602
-  _RUNEVENT._serialized_end=755
-  _RUNMANYREQUEST._serialized_start=758
-  _RUNMANYREQUEST._serialized_end=959
-  _RUNMANYREQUEST_LABELSENTRY._serialized_start=914
-  _RUNMANYREQUEST_LABELSENTRY._serialized_end=959
-  _DEVICERUNRESULT._serialized_start=961
-  _DEVICERUNRESULT._serialized_end=1088
-  _HTTPREQUEST._serialized_start=1091
-  _HTTPREQUEST._serialized_end=1288
-  _HTTPREQUEST_HEADERSENTRY._serialized_start=1242
-  _HTTPREQUEST_HEADERSENTRY._serialized_end=1288
-  _HTTPRESPONSE._serialized_start=1291
-  _HTTPRESPONSE._serialized_end=1504
-  _HTTPRESPONSE_HEADERSENTRY._serialized_start=1242
-  _HTTPRESPONSE_HEADERSENTRY._serialized_end=1288
-  _DEVICEPROXY._serialized_start=1507
-  _DEVICEPROXY._serialized_end=1774
+  _RUNREQUEST._serialized_end=326
+  _ANSWER._serialized_start=328
+  _ANSWER._serialized_end=384
+  _COMMANDRESULT._serialized_start=387
+  _COMMANDRESULT._serialized_end=524
+  _RUNRESPONSE._serialized_start=526
+  _RUNRESPONSE._serialized_end=643
+  _OUTPUTCHUNK._serialized_start=645
+  _OUTPUTCHUNK._serialized_end=695
+  _RUNEVENT._serialized_start=698
+  _RUNEVENT._serialized_end=851
+  _RUNMANYREQUEST._serialized_start=854
+  _RUNMANYREQUEST._serialized_end=1055
+  _RUNMANYREQUEST_LABELSENTRY._serialized_start=1010
+  _RUNMANYREQUEST_LABELSENTRY._serialized_end=1055
+  _DEVICERUNRESULT._serialized_start=1057
+  _DEVICERUNRESULT._serialized_end=1184
+  _HTTPREQUEST._serialized_start=1187
+  _HTTPREQUEST._serialized_end=1384
+  _HTTPREQUEST_HEADERSENTRY._serialized_start=1338
+  _HTTPREQUEST_HEADERSENTRY._serialized_end=1384
+  _HTTPRESPONSE._serialized_start=1387
+  _HTTPRESPONSE._serialized_end=1600
+  _HTTPRESPONSE_HEADERSENTRY._serialized_start=1338
+  _HTTPRESPONSE_HEADERSENTRY._serialized_end=1384
+  _DEVICEPROXY._serialized_start=1603
+  _DEVICEPROXY._serialized_end=1870
 # @@protoc_insertion_point(module_scope)
