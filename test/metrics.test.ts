@@ -2,6 +2,7 @@ import t from 'tap';
 import { Registry } from 'prom-client';
 import { ALL_DEVICES, createMetrics } from '../src/observability/metrics.js';
 import type { PoolStats } from '../src/pool/types.js';
+import type { CloseReason } from '../src/core/pool-stats.js';
 import {
   driveAll, fullScrape, parseExposition, poolStats, promtool, sampleValue, twoDeviceStats,
 } from './kit/metrics-fixtures.js';
@@ -120,7 +121,10 @@ t.test('state gauges follow statsSource live, and a deleted device leaves no ser
   s = parseExposition(await m.scrape());
   t.equal(sampleValue(s, 'warmpool_sessions', { device: 'sw1', protocol: 'ssh', state: 'busy' }), 4);
   t.equal(sampleValue(s, 'warmpool_pool_waiting', { device: 'sw1', protocol: 'ssh' }), 7);
-  t.equal(sampleValue(s, 'warmpool_circuit_open', { device: 'sw3' }), 1, 'half-open counts as not closed');
+  t.equal(sampleValue(s, 'warmpool_circuit_open', { device: 'sw3' }), 0, 'half-open is not open: the trial connect is let through');
+  t.equal(sampleValue(s, 'warmpool_circuit_state', { device: 'sw3', protocol: 'ssh', state: 'half_open' }), 1, 'half-open has its own state');
+  t.equal(sampleValue(s, 'warmpool_circuit_state', { device: 'sw3', protocol: 'ssh', state: 'open' }), 0);
+  t.equal(sampleValue(s, 'warmpool_circuit_state', { device: 'sw3', protocol: 'ssh', state: 'closed' }), 0);
   t.equal(sampleValue(s, 'warmpool_sessions', { device: 'sw1', protocol: 'http', state: 'idle' }), undefined, 'gone pool has no gauge');
   t.notOk(s.some((x) => x.labels.device === 'sw2'), 'gone device sw2: no gauge and no counter series');
   t.equal(sampleValue(s, 'warmpool_session_opens_total', { device: 'sw1', protocol: 'ssh', result: 'success' }), 1, 'live device keeps its counters');
@@ -139,9 +143,10 @@ t.test('label values stay bounded: unknown codes, odd methods and free-form clos
   m.rpc('DeviceProxy/Run', 'NOPE');
   m.rpc('show running-config | include password', 'OK');
   for (let i = 0; i < 100; i++) m.rpc(`Svc/M${i}`, 'OK');
-  m.sessionClosed('sw1', 'ssh', 'Connection reset by 10.0.0.1: password=hunter2');
+  // A caller that casts past the CloseReason type still cannot put free text in a label.
+  m.sessionClosed('sw1', 'ssh', 'Connection reset by 10.0.0.1: password=hunter2' as CloseReason);
   m.sessionClosed('sw1', 'ssh', 'idle_timeout');
-  m.sessionClosed('sw1', 'http', 'UND_ERR_SOCKET');
+  m.sessionClosed('sw1', 'http', 'UND_ERR_SOCKET' as CloseReason);
   m.command('ssh', 'ok', Number.NaN);
   const text = await m.scrape();
   const s = parseExposition(text);
@@ -151,7 +156,8 @@ t.test('label values stay bounded: unknown codes, odd methods and free-form clos
   const methods = new Set(s.filter((x) => x.name === 'warmpool_rpc_requests_total').map((x) => x.labels.method));
   t.ok(methods.size <= 65, `method label bounded (${methods.size})`);
   t.equal(sampleValue(s, 'warmpool_session_closes_total', { device: 'sw1', protocol: 'ssh', reason: 'other' }), 1);
-  t.equal(sampleValue(s, 'warmpool_session_closes_total', { device: 'sw1', protocol: 'http', reason: 'und_err_socket' }), 1, 'error codes are kept, lower-cased');
+  t.equal(sampleValue(s, 'warmpool_session_closes_total', { device: 'sw1', protocol: 'ssh', reason: 'idle_timeout' }), 1);
+  t.equal(sampleValue(s, 'warmpool_session_closes_total', { device: 'sw1', protocol: 'http', reason: 'other' }), 1, 'a raw undici code is not a reason');
   t.notMatch(text, /hunter2|10\.0\.0\.1|running-config/, 'no free text reaches a label');
   t.equal(sampleValue(s, 'warmpool_command_duration_seconds_count', { protocol: 'ssh', result: 'ok' }), 1);
   t.notMatch(text, /^process_/m, 'defaultMetrics: false leaves them out');
