@@ -7,6 +7,8 @@ import t from 'tap';
 import { request } from 'node:http';
 import { status } from '@grpc/grpc-js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
+import { startSimHttpDevice } from '../src/sim/http-device.js';
+import { CLOSE_REASON_LABELS } from '../src/observability/metrics.js';
 import { startTestDaemon, simSpec, m } from './kit/daemon.js';
 import { parseExposition, promtool, sampleValue } from './kit/metrics-fixtures.js';
 
@@ -62,4 +64,97 @@ t.test('a real daemon exposes what its calls did, and promtool accepts it', asyn
   t.equal(ready.status, 200, '/readyz (the probes in deploy/ and helm/) answers 200 while serving');
   const healthy = await get(td.daemon.metricsAddress, '/healthz');
   t.equal(healthy.status, 200);
+});
+
+t.test('SSH and HTTP calls (ok, failed, error) are recorded with real durations, per device, with gRPC latency by code', async (t) => {
+  const sim = await startSimDevice({ platform: 'cisco_ios', hostname: 'r1' });
+  t.teardown(() => sim.close());
+  // Every HTTP answer takes at least 40 ms: failed requests must show that time, not 0 s.
+  const api = await startSimHttpDevice({ auth: 'none', latencyMs: 40 });
+  t.teardown(() => api.close());
+  const td = await startTestDaemon({
+    devices: [simSpec(sim, 'r1', { pool: { min: 0, max: 2 }, http: { baseUrl: api.url, auth: { type: 'none' } } })],
+  });
+  t.teardown(() => td.stop());
+  const run = m(td.proxy, 'Run');
+  const http = m(td.proxy, 'Http');
+
+  await td.call(run, { device: 'r1', commands: ['show version'] });
+  await td.call(run, { device: 'r1', commands: ['show bogus'] });
+  // The simulator answers `sleep 5` after 5 s; the command times out after 300 ms.
+  await t.rejects(td.call(run, { device: 'r1', commands: ['sleep 5'], command_timeout_ms: 300 }));
+  for (let i = 0; i < 3; i++) {
+    const res = await td.call(http, { device: 'r1', method: 'GET', path: '/restconf/data/interfaces' }) as { status: number };
+    t.equal(res.status, 200);
+  }
+  const notFound = await td.call(http, { device: 'r1', method: 'GET', path: '/status/404' }) as { status: number };
+  t.equal(notFound.status, 404);
+  await t.rejects(td.call(http, { device: 'r1', method: 'GET', path: '/slow?ms=5000', timeout_ms: 150 }), { code: status.DEADLINE_EXCEEDED });
+
+  const res = await get(td.daemon.metricsAddress, '/metrics');
+  const lint = promtool(['check', 'metrics'], res.body);
+  t.equal(lint.status, 0, lint.stdout + lint.stderr);
+  t.equal(lint.stdout.trim(), '', 'no lint problems');
+  const s = parseExposition(res.body);
+  const v = (name: string, labels: Record<string, string>) => sampleValue(s, name, labels);
+
+  // Aggregate (contract) histogram: SSH and HTTP alike.
+  t.equal(v('warmpool_command_duration_seconds_count', { protocol: 'ssh', result: 'ok' }), 1);
+  t.equal(v('warmpool_command_duration_seconds_count', { protocol: 'ssh', result: 'failed' }), 1);
+  t.equal(v('warmpool_command_duration_seconds_count', { protocol: 'ssh', result: 'error' }), 1);
+  t.equal(v('warmpool_command_duration_seconds_count', { protocol: 'http', result: 'ok' }), 3, 'every HTTP request is counted');
+  t.equal(v('warmpool_command_duration_seconds_count', { protocol: 'http', result: 'failed' }), 1, 'a 404 is a failed request');
+  t.equal(v('warmpool_command_duration_seconds_count', { protocol: 'http', result: 'error' }), 1, 'a timed-out request is an error');
+  const sum = (protocol: string, result: string) => v('warmpool_command_duration_seconds_sum', { protocol, result }) ?? -1;
+  t.ok(sum('ssh', 'error') >= 0.3 && sum('ssh', 'error') < 5, `SSH error took the 300 ms timeout (${sum('ssh', 'error')} s)`);
+  t.ok(sum('ssh', 'failed') > 0, `SSH failed command has its real duration (${sum('ssh', 'failed')} s)`);
+  t.ok(sum('http', 'failed') >= 0.04, `HTTP failed request has its real duration (${sum('http', 'failed')} s)`);
+  t.ok(sum('http', 'ok') >= 3 * 0.04, `HTTP ok requests have their real durations (${sum('http', 'ok')} s)`);
+  t.ok(sum('http', 'error') >= 0.15 && sum('http', 'error') < 5, `HTTP error took the 150 ms timeout (${sum('http', 'error')} s)`);
+
+  // Per device (metrics.perDeviceLabels defaults to true).
+  t.equal(v('warmpool_device_command_duration_seconds_count', { device: 'r1', protocol: 'ssh', result: 'ok' }), 1);
+  t.equal(v('warmpool_device_command_duration_seconds_count', { device: 'r1', protocol: 'ssh', result: 'error' }), 1);
+  t.equal(v('warmpool_device_command_duration_seconds_count', { device: 'r1', protocol: 'http', result: 'ok' }), 3);
+  t.equal(v('warmpool_device_command_duration_seconds_count', { device: 'r1', protocol: 'http', result: 'failed' }), 1);
+  t.equal(v('warmpool_device_command_duration_seconds_bucket', { device: 'r1', protocol: 'http', result: 'ok', le: '0.025' }), 0, '40 ms answers are above 25 ms');
+  t.equal(v('warmpool_device_command_duration_seconds_bucket', { device: 'r1', protocol: 'http', result: 'ok', le: '+Inf' }), 3);
+  t.equal(v('warmpool_device_acquire_wait_seconds_count', { device: 'r1', protocol: 'ssh' }), 3, 'one acquire per Run');
+  t.equal(v('warmpool_device_acquire_wait_seconds_count', { device: 'r1', protocol: 'http' }), 4, 'one acquire per answered request');
+  t.equal(v('warmpool_acquire_wait_seconds_count', { protocol: 'ssh' }), 3, 'the contract histogram keeps its labels');
+
+  // gRPC handling time, per method and code, grpc-ecosystem label names.
+  const h = (method: string, code: string, type = 'unary') =>
+    v('warmpool_grpc_server_handling_seconds_count', { grpc_type: type, grpc_service: 'warmpool.v1.DeviceProxy', grpc_method: method, grpc_code: code });
+  t.equal(h('Run', 'OK'), 2);
+  t.equal(h('Http', 'OK'), 4, 'a 404 answer is still an OK call');
+  t.equal(h('Http', 'DEADLINE_EXCEEDED'), 1);
+  t.ok((v('warmpool_grpc_server_handling_seconds_sum', { grpc_type: 'unary', grpc_service: 'warmpool.v1.DeviceProxy', grpc_method: 'Http', grpc_code: 'DEADLINE_EXCEEDED' }) ?? 0) >= 0.15,
+    'the handling time of the timed-out call covers its 150 ms');
+  t.equal(v('warmpool_rpc_requests_total', { method: 'DeviceProxy/Http', code: 'OK' }), 4, 'the contract counter agrees');
+
+  // Circuit state: both pools closed.
+  t.equal(v('warmpool_circuit_state', { device: 'r1', protocol: 'ssh', state: 'closed' }), 1);
+  t.equal(v('warmpool_circuit_state', { device: 'r1', protocol: 'http', state: 'closed' }), 1);
+  t.equal(v('warmpool_circuit_state', { device: 'r1', protocol: 'http', state: 'open' }), 0);
+
+  // The timed-out SSH session was discarded; the aborted HTTP request's socket too. Reasons come from the fixed set.
+  t.equal(v('warmpool_session_closes_total', { device: 'r1', protocol: 'ssh', reason: 'discarded' }), 1);
+  t.equal(v('warmpool_session_closes_total', { device: 'r1', protocol: 'http', reason: 'discarded' }), 1, 'undici "aborted" is discarded, not und_err_info');
+  const reasons = new Set(s.filter((x) => x.name === 'warmpool_session_closes_total').map((x) => x.labels.reason));
+  for (const r of reasons) t.ok(CLOSE_REASON_LABELS.includes(r!), `close reason ${r} is in the documented set`);
+});
+
+t.test('event-loop delay gauges are numbers even when scrapes come faster than the delay is sampled', async (t) => {
+  const td = await startTestDaemon();
+  t.teardown(() => td.stop());
+  // Our sampling period is 100 ms: back-to-back scrapes find no new sample in between.
+  for (let i = 0; i < 3; i++) {
+    const res = await get(td.daemon.metricsAddress, '/metrics');
+    const s = parseExposition(res.body);
+    for (const name of ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99']) {
+      const value = sampleValue(s, `nodejs_eventloop_lag_${name}_seconds`, {});
+      t.ok(value !== undefined && Number.isFinite(value) && value >= 0 && value < 60, `scrape ${i}: nodejs_eventloop_lag_${name}_seconds = ${value}`);
+    }
+  }
 });
