@@ -319,6 +319,14 @@ t.test('dashboard: datasource and device variables, panels cover the operator qu
   ]) {
     t.ok(all.includes(needle), `a panel queries ${needle}`);
   }
+  // Per-device latency and wait panels follow the $device picker.
+  for (const metric of ['warmpool_device_command_duration_seconds_bucket', 'warmpool_device_acquire_wait_seconds_bucket']) {
+    const perDevice = panels.filter((p) => (p.targets as Obj[]).some((x) => (x.expr as string).includes(metric)
+      && (x.expr as string).includes('device=~"$device"') && /sum by \(le, device\b/.test(x.expr as string)));
+    t.ok(perDevice.length >= 1, `a per-device panel (by device, filtered by $device) reads ${metric}`);
+  }
+  t.ok(all.includes('warmpool_circuit_state'), 'a panel shows the breaker state (open / half_open)');
+  t.ok(all.includes('warmpool_grpc_server_handling_seconds_bucket'), 'a panel shows gRPC handling time');
 });
 
 t.test('yamllint passes on every YAML file under deploy/', async (t) => {

@@ -23,6 +23,10 @@ const EXPECTED: Array<{ name: string; type: 'gauge' | 'counter' | 'histogram'; l
   { name: 'warmpool_circuit_transitions_total', type: 'counter', labels: ['device', 'protocol', 'state'] },
   { name: 'warmpool_devices', type: 'gauge', labels: [] },
   { name: 'warmpool_build_info', type: 'gauge', labels: ['version'] },
+  { name: 'warmpool_circuit_state', type: 'gauge', labels: ['device', 'protocol', 'state'] },
+  { name: 'warmpool_device_command_duration_seconds', type: 'histogram', labels: ['device', 'protocol', 'result'] },
+  { name: 'warmpool_device_acquire_wait_seconds', type: 'histogram', labels: ['device', 'protocol'] },
+  { name: 'warmpool_grpc_server_handling_seconds', type: 'histogram', labels: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'] },
 ];
 
 t.test('exposition carries every contract metric with its exact label set and a HELP text', async (t) => {
@@ -106,6 +110,54 @@ t.test('perDeviceLabels=false collapses every device label to _all and sums the 
   t.equal(sampleValue(samples, 'warmpool_circuit_open', { device: ALL_DEVICES }), 1, 'number of devices with a breaker not closed');
   t.equal(sampleValue(samples, 'warmpool_devices', {}), 2, 'device count is not collapsed');
   t.equal(sampleValue(samples, 'warmpool_session_opens_total', { device: ALL_DEVICES, protocol: 'ssh', result: 'success' }), 1);
+  t.equal(sampleValue(samples, 'warmpool_circuit_state', { device: ALL_DEVICES, protocol: 'ssh', state: 'open' }), 1, 'number of pools per state');
+  t.equal(sampleValue(samples, 'warmpool_circuit_state', { device: ALL_DEVICES, protocol: 'ssh', state: 'closed' }), 1);
+  t.notOk(samples.some((s) => s.name.startsWith('warmpool_device_')), 'no per-device histograms when per-device labels are off');
+  t.equal(sampleValue(samples, 'warmpool_command_duration_seconds_count', { protocol: 'ssh', result: 'ok' }), 1, 'the aggregate histogram still counts');
+});
+
+t.test('per-device histograms: coarse buckets, values per device, series dropped with the device', async (t) => {
+  let stats: PoolStats[] = [poolStats({ device: 'sw1' }), poolStats({ device: 'sw2' })];
+  const m = createMetrics({ perDeviceLabels: true, statsSource: () => stats, defaultMetrics: false });
+  m.command('ssh', 'ok', 0.004, 'sw1');
+  m.command('ssh', 'ok', 0.2, 'sw2');
+  m.command('ssh', 'error', 3, 'sw2');
+  m.acquired('sw1', 'ssh', 0.0002);
+  m.acquired('sw2', 'ssh', 0.7);
+  let s = parseExposition(await m.scrape());
+  const le = (name: string, device: string, extra: Record<string, string> = {}) =>
+    s.filter((x) => x.name === `${name}_bucket` && x.labels.device === device && Object.entries(extra).every(([k, v]) => x.labels[k] === v));
+  t.equal(le('warmpool_device_command_duration_seconds', 'sw1', { result: 'ok' }).length, 10, '9 buckets + +Inf');
+  t.equal(le('warmpool_device_acquire_wait_seconds', 'sw1').length, 8, '7 buckets + +Inf');
+  t.equal(sampleValue(s, 'warmpool_device_command_duration_seconds_bucket', { device: 'sw1', protocol: 'ssh', result: 'ok', le: '0.005' }), 1);
+  t.equal(sampleValue(s, 'warmpool_device_command_duration_seconds_bucket', { device: 'sw2', protocol: 'ssh', result: 'ok', le: '0.1' }), 0);
+  t.equal(sampleValue(s, 'warmpool_device_command_duration_seconds_bucket', { device: 'sw2', protocol: 'ssh', result: 'ok', le: '0.25' }), 1);
+  t.equal(sampleValue(s, 'warmpool_device_command_duration_seconds_sum', { device: 'sw2', protocol: 'ssh', result: 'error' }), 3);
+  t.equal(sampleValue(s, 'warmpool_device_acquire_wait_seconds_bucket', { device: 'sw2', protocol: 'ssh', le: '0.5' }), 0);
+  t.equal(sampleValue(s, 'warmpool_device_acquire_wait_seconds_bucket', { device: 'sw2', protocol: 'ssh', le: '1' }), 1);
+  t.equal(sampleValue(s, 'warmpool_command_duration_seconds_count', { protocol: 'ssh', result: 'ok' }), 2, 'the aggregate counts every device');
+  m.command('ssh', 'ok', 0.01); // no device: aggregate only (a caller that does not know it)
+  stats = [poolStats({ device: 'sw1' })];
+  await new Promise((r) => setImmediate(r));
+  s = parseExposition(await m.scrape());
+  t.notOk(s.some((x) => x.labels.device === 'sw2'), 'sw2 has no pool any more: its histogram series are gone');
+  t.equal(sampleValue(s, 'warmpool_device_command_duration_seconds_count', { device: 'sw1', protocol: 'ssh', result: 'ok' }), 1);
+  t.equal(sampleValue(s, 'warmpool_command_duration_seconds_count', { protocol: 'ssh', result: 'ok' }), 3);
+});
+
+t.test('gRPC handling time: grpc-ecosystem labels, short method names qualified with the package', async (t) => {
+  const m = createMetrics({ perDeviceLabels: true, statsSource: () => [], defaultMetrics: false });
+  m.rpc('DeviceProxy/Run', 'OK', { seconds: 0.002, type: 'unary' });
+  m.rpc('DeviceProxy/RunMany', 'OK', { seconds: 12, type: 'server_stream' });
+  m.rpc('/other.pkg.Svc/Do', 'BOGUS', { seconds: 0.1, type: 'unary' });
+  m.rpc('Admin/Drain', 'OK'); // no timing: counted, not timed
+  const s = parseExposition(await m.scrape());
+  t.equal(sampleValue(s, 'warmpool_grpc_server_handling_seconds_count', { grpc_type: 'unary', grpc_service: 'warmpool.v1.DeviceProxy', grpc_method: 'Run', grpc_code: 'OK' }), 1);
+  t.equal(sampleValue(s, 'warmpool_grpc_server_handling_seconds_bucket', { grpc_type: 'server_stream', grpc_service: 'warmpool.v1.DeviceProxy', grpc_method: 'RunMany', grpc_code: 'OK', le: '10' }), 0);
+  t.equal(sampleValue(s, 'warmpool_grpc_server_handling_seconds_bucket', { grpc_type: 'server_stream', grpc_service: 'warmpool.v1.DeviceProxy', grpc_method: 'RunMany', grpc_code: 'OK', le: '30' }), 1);
+  t.equal(sampleValue(s, 'warmpool_grpc_server_handling_seconds_count', { grpc_type: 'unary', grpc_service: 'other.pkg.Svc', grpc_method: 'Do', grpc_code: 'UNKNOWN' }), 1, 'unknown codes fold to UNKNOWN');
+  t.notOk(s.some((x) => x.name.startsWith('warmpool_grpc_server_handling_seconds') && x.labels.grpc_method === 'Drain'));
+  t.equal(sampleValue(s, 'warmpool_rpc_requests_total', { method: 'Admin/Drain', code: 'OK' }), 1);
 });
 
 t.test('state gauges follow statsSource live, and a deleted device leaves no series behind', async (t) => {
