@@ -10,6 +10,7 @@ import { startSimDevice } from '../src/sim/ssh-device.js';
 import { startSimHttpDevice } from '../src/sim/http-device.js';
 import { CLOSE_REASON_LABELS } from '../src/observability/metrics.js';
 import { startTestDaemon, simSpec, m } from './kit/daemon.js';
+import { freePort } from './kit/sshd.js';
 import { parseExposition, promtool, sampleValue } from './kit/metrics-fixtures.js';
 
 function get(address: string, path: string): Promise<{ status: number; type: string; body: string }> {
@@ -157,4 +158,33 @@ t.test('event-loop delay gauges are numbers even when scrapes come faster than t
       t.ok(value !== undefined && Number.isFinite(value) && value >= 0 && value < 60, `scrape ${i}: nodejs_eventloop_lag_${name}_seconds = ${value}`);
     }
   }
+});
+
+t.test('a device that is down: circuit_open is 1 while open, then half_open shows only in circuit_state', async (t) => {
+  const sim = await startSimDevice({ platform: 'cisco_ios', hostname: 'gone' });
+  const deadPort = await freePort(); // nothing listens: connects are refused at once
+  await sim.close();
+  const td = await startTestDaemon({
+    argv: ['--breaker.failureThreshold', '1', '--breaker.openMs', '1500', '--breaker.maxOpenMs', '1500'],
+    devices: [simSpec(sim, 'down1', { port: deadPort, pool: { min: 0, max: 1 } })],
+  });
+  t.teardown(() => td.stop());
+  const run = m(td.proxy, 'Run');
+  await t.rejects(td.call(run, { device: 'down1', commands: ['show clock'] }), { code: status.UNAVAILABLE });
+
+  const scrape = async () => parseExposition((await get(td.daemon.metricsAddress, '/metrics')).body);
+  let s = await scrape();
+  const state = (st: string) => sampleValue(s, 'warmpool_circuit_state', { device: 'down1', protocol: 'ssh', state: st });
+  t.equal(sampleValue(s, 'warmpool_circuit_open', { device: 'down1' }), 1, 'open: calls fail fast');
+  t.same([state('closed'), state('open'), state('half_open')], [0, 1, 0]);
+  t.equal(sampleValue(s, 'warmpool_session_opens_total', { device: 'down1', protocol: 'ssh', result: 'failure' }), 1);
+  t.equal(sampleValue(s, 'warmpool_rpc_requests_total', { method: 'DeviceProxy/Run', code: 'UNAVAILABLE' }), 1);
+  t.equal(sampleValue(s, 'warmpool_command_duration_seconds_count', { protocol: 'ssh', result: 'error' }), 0, 'no command ran: nothing in command_duration');
+
+  // After the open period (1.5 s, jittered down by at most 20 %) the next connect would be the trial.
+  await new Promise((r) => setTimeout(r, 1600));
+  s = await scrape();
+  t.equal(sampleValue(s, 'warmpool_circuit_open', { device: 'down1' }), 0, 'half-open is not open');
+  t.same([state('closed'), state('open'), state('half_open')], [0, 0, 1]);
+  t.equal(sampleValue(s, 'warmpool_circuit_transitions_total', { device: 'down1', protocol: 'ssh', state: 'half_open' }), 1);
 });
