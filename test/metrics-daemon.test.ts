@@ -160,6 +160,19 @@ t.test('event-loop delay gauges are numbers even when scrapes come faster than t
   }
 });
 
+t.test('event-loop delay is the delay beyond the 100 ms sampling period, not the period itself', async (t) => {
+  const td = await startTestDaemon();
+  t.teardown(() => td.stop());
+  await get(td.daemon.metricsAddress, '/metrics'); // starts a fresh window
+  await new Promise((r) => setTimeout(r, 1200)); // about 12 samples of a mostly idle loop
+  const s = parseExposition((await get(td.daemon.metricsAddress, '/metrics')).body);
+  const p50 = sampleValue(s, 'nodejs_eventloop_lag_p50_seconds', {}) ?? -1;
+  // Raw samples are each ~0.1 s (the period); an idle loop is late by far less than that.
+  t.ok(p50 >= 0 && p50 < 0.09, `median delay ${p50} s`);
+  const min = sampleValue(s, 'nodejs_eventloop_lag_min_seconds', {}) ?? -1;
+  t.ok(min >= 0 && min < 0.09, `min delay ${min} s`);
+});
+
 t.test('a device that is down: circuit_open is 1 while open, then half_open shows only in circuit_state', async (t) => {
   const sim = await startSimDevice({ platform: 'cisco_ios', hostname: 'gone' });
   const deadPort = await freePort(); // nothing listens: connects are refused at once
