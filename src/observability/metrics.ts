@@ -444,6 +444,15 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   };
 
   const seconds = (s: number): number => (Number.isFinite(s) && s > 0 ? s : 0);
+  // Label objects of the handling histogram, built once per (type, method, code): bounded by
+  // MAX_RPC_METHODS × 17 codes × 2 types, and off the per-call allocation path.
+  const grpcLabelCache = new Map<string, Record<string, string>>();
+  const grpcLabels = (type: string, method: string, code: string): Record<string, string> => {
+    const key = `${type}\u0000${method}\u0000${code}`;
+    let labels = grpcLabelCache.get(key);
+    if (!labels) grpcLabelCache.set(key, (labels = { grpc_type: type, ...grpcNames(method), grpc_code: code }));
+    return labels;
+  };
   const command = (protocol: Protocol, result: CommandResultLabel, secs: number, device?: string): void => {
     commandDuration.observe({ protocol, result }, seconds(secs));
     // Per device only under its own name: the device's pool label, never "_all" (off: not registered).
@@ -475,7 +484,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       const m = methodLabel(method);
       const c = GRPC_CODES.has(code) ? code : 'UNKNOWN';
       rpcs.inc({ method: m, code: c });
-      if (timing) grpcHandling.observe({ grpc_type: timing.type, ...grpcNames(m), grpc_code: c }, seconds(timing.seconds));
+      if (timing) grpcHandling.observe(grpcLabels(timing.type, m, c), seconds(timing.seconds));
     },
     command,
     commandFinished(device: string, protocol: Protocol, result: CommandResult, secs: number): void {
