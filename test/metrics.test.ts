@@ -2,6 +2,7 @@ import t from 'tap';
 import { Registry } from 'prom-client';
 import { ALL_DEVICES, createMetrics } from '../src/observability/metrics.js';
 import type { PoolStats } from '../src/pool/types.js';
+import type { CloseReason } from '../src/core/pool-stats.js';
 import {
   driveAll, fullScrape, parseExposition, poolStats, promtool, sampleValue, twoDeviceStats,
 } from './kit/metrics-fixtures.js';
@@ -22,6 +23,10 @@ const EXPECTED: Array<{ name: string; type: 'gauge' | 'counter' | 'histogram'; l
   { name: 'warmpool_circuit_transitions_total', type: 'counter', labels: ['device', 'protocol', 'state'] },
   { name: 'warmpool_devices', type: 'gauge', labels: [] },
   { name: 'warmpool_build_info', type: 'gauge', labels: ['version'] },
+  { name: 'warmpool_circuit_state', type: 'gauge', labels: ['device', 'protocol', 'state'] },
+  { name: 'warmpool_device_command_duration_seconds', type: 'histogram', labels: ['device', 'protocol', 'result'] },
+  { name: 'warmpool_device_acquire_wait_seconds', type: 'histogram', labels: ['device', 'protocol'] },
+  { name: 'warmpool_grpc_server_handling_seconds', type: 'histogram', labels: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'] },
 ];
 
 t.test('exposition carries every contract metric with its exact label set and a HELP text', async (t) => {
@@ -105,6 +110,54 @@ t.test('perDeviceLabels=false collapses every device label to _all and sums the 
   t.equal(sampleValue(samples, 'warmpool_circuit_open', { device: ALL_DEVICES }), 1, 'number of devices with a breaker not closed');
   t.equal(sampleValue(samples, 'warmpool_devices', {}), 2, 'device count is not collapsed');
   t.equal(sampleValue(samples, 'warmpool_session_opens_total', { device: ALL_DEVICES, protocol: 'ssh', result: 'success' }), 1);
+  t.equal(sampleValue(samples, 'warmpool_circuit_state', { device: ALL_DEVICES, protocol: 'ssh', state: 'open' }), 1, 'number of pools per state');
+  t.equal(sampleValue(samples, 'warmpool_circuit_state', { device: ALL_DEVICES, protocol: 'ssh', state: 'closed' }), 1);
+  t.notOk(samples.some((s) => s.name.startsWith('warmpool_device_')), 'no per-device histograms when per-device labels are off');
+  t.equal(sampleValue(samples, 'warmpool_command_duration_seconds_count', { protocol: 'ssh', result: 'ok' }), 1, 'the aggregate histogram still counts');
+});
+
+t.test('per-device histograms: coarse buckets, values per device, series dropped with the device', async (t) => {
+  let stats: PoolStats[] = [poolStats({ device: 'sw1' }), poolStats({ device: 'sw2' })];
+  const m = createMetrics({ perDeviceLabels: true, statsSource: () => stats, defaultMetrics: false });
+  m.command('ssh', 'ok', 0.004, 'sw1');
+  m.command('ssh', 'ok', 0.2, 'sw2');
+  m.command('ssh', 'error', 3, 'sw2');
+  m.acquired('sw1', 'ssh', 0.0002);
+  m.acquired('sw2', 'ssh', 0.7);
+  let s = parseExposition(await m.scrape());
+  const le = (name: string, device: string, extra: Record<string, string> = {}) =>
+    s.filter((x) => x.name === `${name}_bucket` && x.labels.device === device && Object.entries(extra).every(([k, v]) => x.labels[k] === v));
+  t.equal(le('warmpool_device_command_duration_seconds', 'sw1', { result: 'ok' }).length, 10, '9 buckets + +Inf');
+  t.equal(le('warmpool_device_acquire_wait_seconds', 'sw1').length, 8, '7 buckets + +Inf');
+  t.equal(sampleValue(s, 'warmpool_device_command_duration_seconds_bucket', { device: 'sw1', protocol: 'ssh', result: 'ok', le: '0.005' }), 1);
+  t.equal(sampleValue(s, 'warmpool_device_command_duration_seconds_bucket', { device: 'sw2', protocol: 'ssh', result: 'ok', le: '0.1' }), 0);
+  t.equal(sampleValue(s, 'warmpool_device_command_duration_seconds_bucket', { device: 'sw2', protocol: 'ssh', result: 'ok', le: '0.25' }), 1);
+  t.equal(sampleValue(s, 'warmpool_device_command_duration_seconds_sum', { device: 'sw2', protocol: 'ssh', result: 'error' }), 3);
+  t.equal(sampleValue(s, 'warmpool_device_acquire_wait_seconds_bucket', { device: 'sw2', protocol: 'ssh', le: '0.5' }), 0);
+  t.equal(sampleValue(s, 'warmpool_device_acquire_wait_seconds_bucket', { device: 'sw2', protocol: 'ssh', le: '1' }), 1);
+  t.equal(sampleValue(s, 'warmpool_command_duration_seconds_count', { protocol: 'ssh', result: 'ok' }), 2, 'the aggregate counts every device');
+  m.command('ssh', 'ok', 0.01); // no device: aggregate only (a caller that does not know it)
+  stats = [poolStats({ device: 'sw1' })];
+  await new Promise((r) => setImmediate(r));
+  s = parseExposition(await m.scrape());
+  t.notOk(s.some((x) => x.labels.device === 'sw2'), 'sw2 has no pool any more: its histogram series are gone');
+  t.equal(sampleValue(s, 'warmpool_device_command_duration_seconds_count', { device: 'sw1', protocol: 'ssh', result: 'ok' }), 1);
+  t.equal(sampleValue(s, 'warmpool_command_duration_seconds_count', { protocol: 'ssh', result: 'ok' }), 3);
+});
+
+t.test('gRPC handling time: grpc-ecosystem labels, short method names qualified with the package', async (t) => {
+  const m = createMetrics({ perDeviceLabels: true, statsSource: () => [], defaultMetrics: false });
+  m.rpc('DeviceProxy/Run', 'OK', { seconds: 0.002, type: 'unary' });
+  m.rpc('DeviceProxy/RunMany', 'OK', { seconds: 12, type: 'server_stream' });
+  m.rpc('/other.pkg.Svc/Do', 'BOGUS', { seconds: 0.1, type: 'unary' });
+  m.rpc('Admin/Drain', 'OK'); // no timing: counted, not timed
+  const s = parseExposition(await m.scrape());
+  t.equal(sampleValue(s, 'warmpool_grpc_server_handling_seconds_count', { grpc_type: 'unary', grpc_service: 'warmpool.v1.DeviceProxy', grpc_method: 'Run', grpc_code: 'OK' }), 1);
+  t.equal(sampleValue(s, 'warmpool_grpc_server_handling_seconds_bucket', { grpc_type: 'server_stream', grpc_service: 'warmpool.v1.DeviceProxy', grpc_method: 'RunMany', grpc_code: 'OK', le: '10' }), 0);
+  t.equal(sampleValue(s, 'warmpool_grpc_server_handling_seconds_bucket', { grpc_type: 'server_stream', grpc_service: 'warmpool.v1.DeviceProxy', grpc_method: 'RunMany', grpc_code: 'OK', le: '30' }), 1);
+  t.equal(sampleValue(s, 'warmpool_grpc_server_handling_seconds_count', { grpc_type: 'unary', grpc_service: 'other.pkg.Svc', grpc_method: 'Do', grpc_code: 'UNKNOWN' }), 1, 'unknown codes fold to UNKNOWN');
+  t.notOk(s.some((x) => x.name.startsWith('warmpool_grpc_server_handling_seconds') && x.labels.grpc_method === 'Drain'));
+  t.equal(sampleValue(s, 'warmpool_rpc_requests_total', { method: 'Admin/Drain', code: 'OK' }), 1);
 });
 
 t.test('state gauges follow statsSource live, and a deleted device leaves no series behind', async (t) => {
@@ -120,7 +173,10 @@ t.test('state gauges follow statsSource live, and a deleted device leaves no ser
   s = parseExposition(await m.scrape());
   t.equal(sampleValue(s, 'warmpool_sessions', { device: 'sw1', protocol: 'ssh', state: 'busy' }), 4);
   t.equal(sampleValue(s, 'warmpool_pool_waiting', { device: 'sw1', protocol: 'ssh' }), 7);
-  t.equal(sampleValue(s, 'warmpool_circuit_open', { device: 'sw3' }), 1, 'half-open counts as not closed');
+  t.equal(sampleValue(s, 'warmpool_circuit_open', { device: 'sw3' }), 0, 'half-open is not open: the trial connect is let through');
+  t.equal(sampleValue(s, 'warmpool_circuit_state', { device: 'sw3', protocol: 'ssh', state: 'half_open' }), 1, 'half-open has its own state');
+  t.equal(sampleValue(s, 'warmpool_circuit_state', { device: 'sw3', protocol: 'ssh', state: 'open' }), 0);
+  t.equal(sampleValue(s, 'warmpool_circuit_state', { device: 'sw3', protocol: 'ssh', state: 'closed' }), 0);
   t.equal(sampleValue(s, 'warmpool_sessions', { device: 'sw1', protocol: 'http', state: 'idle' }), undefined, 'gone pool has no gauge');
   t.notOk(s.some((x) => x.labels.device === 'sw2'), 'gone device sw2: no gauge and no counter series');
   t.equal(sampleValue(s, 'warmpool_session_opens_total', { device: 'sw1', protocol: 'ssh', result: 'success' }), 1, 'live device keeps its counters');
@@ -139,9 +195,10 @@ t.test('label values stay bounded: unknown codes, odd methods and free-form clos
   m.rpc('DeviceProxy/Run', 'NOPE');
   m.rpc('show running-config | include password', 'OK');
   for (let i = 0; i < 100; i++) m.rpc(`Svc/M${i}`, 'OK');
-  m.sessionClosed('sw1', 'ssh', 'Connection reset by 10.0.0.1: password=hunter2');
+  // A caller that casts past the CloseReason type still cannot put free text in a label.
+  m.sessionClosed('sw1', 'ssh', 'Connection reset by 10.0.0.1: password=hunter2' as CloseReason);
   m.sessionClosed('sw1', 'ssh', 'idle_timeout');
-  m.sessionClosed('sw1', 'http', 'UND_ERR_SOCKET');
+  m.sessionClosed('sw1', 'http', 'UND_ERR_SOCKET' as CloseReason);
   m.command('ssh', 'ok', Number.NaN);
   const text = await m.scrape();
   const s = parseExposition(text);
@@ -151,7 +208,8 @@ t.test('label values stay bounded: unknown codes, odd methods and free-form clos
   const methods = new Set(s.filter((x) => x.name === 'warmpool_rpc_requests_total').map((x) => x.labels.method));
   t.ok(methods.size <= 65, `method label bounded (${methods.size})`);
   t.equal(sampleValue(s, 'warmpool_session_closes_total', { device: 'sw1', protocol: 'ssh', reason: 'other' }), 1);
-  t.equal(sampleValue(s, 'warmpool_session_closes_total', { device: 'sw1', protocol: 'http', reason: 'und_err_socket' }), 1, 'error codes are kept, lower-cased');
+  t.equal(sampleValue(s, 'warmpool_session_closes_total', { device: 'sw1', protocol: 'ssh', reason: 'idle_timeout' }), 1);
+  t.equal(sampleValue(s, 'warmpool_session_closes_total', { device: 'sw1', protocol: 'http', reason: 'other' }), 1, 'a raw undici code is not a reason');
   t.notMatch(text, /hunter2|10\.0\.0\.1|running-config/, 'no free text reaches a label');
   t.equal(sampleValue(s, 'warmpool_command_duration_seconds_count', { protocol: 'ssh', result: 'ok' }), 1);
   t.notMatch(text, /^process_/m, 'defaultMetrics: false leaves them out');

@@ -123,7 +123,7 @@ t.test('destroy: the session counts as closing until its close() resolves, then 
   const a = add();
   a.session.closeDelayMs = 50;
   entries.destroy(a, 'idle_timeout');
-  entries.destroy(a, 'again');
+  entries.destroy(a, 'retired');
   t.equal(a.state, 'closing');
   t.same({ established: entries.established, closing: entries.closing, closedTotal: entries.closedTotal }, { established: 0, closing: 1, closedTotal: 0 });
   await clock.tick(50);

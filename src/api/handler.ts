@@ -2,7 +2,7 @@ import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
 import { WarmpoolError, isWarmpoolError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ApiMetrics, CallContext } from '../app/context.js';
+import type { ApiMetrics, CallContext, RpcTiming } from '../app/context.js';
 import type { Guard } from '../app/guard.js';
 import { statusName, toServiceError } from './status.js';
 
@@ -93,11 +93,16 @@ function callError(err: unknown, signal: AbortSignal | undefined): unknown {
   return new WarmpoolError(reason.code, `${err.message}: ${reason.message}`, { device: err.device ?? reason.device, cause: err });
 }
 
-function logFailure(deps: HandlerDeps, method: string, err: unknown, code: number): void {
+/** Seconds since `t0` (performance.now()) for warmpool_grpc_server_handling_seconds. */
+function timing(t0: number, type: RpcTiming['type']): RpcTiming {
+  return { seconds: (performance.now() - t0) / 1000, type };
+}
+
+function logFailure(deps: HandlerDeps, method: string, err: unknown, code: number, t: RpcTiming): void {
   // Internal errors are logged with their stack; expected ones at debug to keep logs quiet under load.
   if (!(err instanceof WarmpoolError)) deps.logger.error({ err, method }, 'unexpected error in handler');
   else deps.logger.debug({ method, code: err.code, device: err.device, msg: err.message }, 'call failed');
-  deps.metrics.rpc(method, statusName(code));
+  deps.metrics.rpc(method, statusName(code), t);
 }
 
 /**
@@ -105,12 +110,12 @@ function logFailure(deps: HandlerDeps, method: string, err: unknown, code: numbe
  * refuses), answer INTERNAL instead. Without this the call would never be answered and the
  * rejection would take the daemon down: a bad reply must cost one call, not the process.
  */
-function replySafely(deps: HandlerDeps, method: string, reply: () => void, fallback: (se: grpc.ServiceError) => void): void {
+function replySafely(deps: HandlerDeps, method: string, t: RpcTiming, reply: () => void, fallback: (se: grpc.ServiceError) => void): void {
   try {
     reply();
   } catch (err) {
     deps.logger.error({ err, method }, 'could not send the reply; answering INTERNAL');
-    deps.metrics.rpc(method, 'INTERNAL');
+    deps.metrics.rpc(method, 'INTERNAL', t);
     try {
       fallback(Object.assign(new Error('internal error while sending the reply (see the daemon log)'), {
         code: grpcStatus.INTERNAL, details: 'internal error while sending the reply (see the daemon log)',
@@ -127,17 +132,19 @@ export function unary<Req, Res>(
   impl: (req: Req, ctx: CallContext, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
+    const t0 = performance.now();
     let ac: AbortController | undefined;
     const finish = (err: unknown, res?: Res) => {
       if (ac) deps.tracker.leave(ac);
-      replySafely(deps, method, () => {
+      const t = timing(t0, 'unary');
+      replySafely(deps, method, t, () => {
         if (err !== null) {
           err = callError(err, ac?.signal);
           const se = toServiceError(err);
-          logFailure(deps, method, err, se.code ?? 13);
+          logFailure(deps, method, err, se.code ?? 13, t);
           callback(se as grpc.ServiceError);
         } else {
-          deps.metrics.rpc(method, 'OK');
+          deps.metrics.rpc(method, 'OK', t);
           callback(null, res);
         }
       }, (se) => callback(se));
@@ -159,19 +166,21 @@ export function serverStream<Req, Res>(
   impl: (req: Req, ctx: CallContext, call: grpc.ServerWritableStream<Req, Res>) => Promise<void>,
 ): grpc.handleServerStreamingCall<Req, Res> {
   return (call) => {
+    const t0 = performance.now();
     let ac: AbortController | undefined;
     const finish = (err: unknown) => {
       if (ac) deps.tracker.leave(ac);
-      replySafely(deps, method, () => {
+      const t = timing(t0, 'server_stream');
+      replySafely(deps, method, t, () => {
         if (err !== null) {
           err = callError(err, ac?.signal);
           const se = toServiceError(err);
-          logFailure(deps, method, err, se.code ?? 13);
+          logFailure(deps, method, err, se.code ?? 13, t);
           // A cancelled call has no one to tell.
           if (!call.cancelled) call.emit('error', se);
           else call.end();
         } else {
-          deps.metrics.rpc(method, 'OK');
+          deps.metrics.rpc(method, 'OK', t);
           call.end();
         }
       }, (se) => call.emit('error', se));

@@ -20,9 +20,16 @@ export interface CallContext {
 
 /** What the API edge and the use cases report to metrics (implemented by observability/metrics.ts). */
 export interface ApiMetrics {
-  rpc(method: string, code: string): void;
-  command(protocol: 'ssh' | 'http', result: 'ok' | 'failed' | 'error', seconds: number): void;
+  /** `timing`: how long the handler took and the call's kind (warmpool_grpc_server_handling_seconds). */
+  rpc(method: string, code: string, timing?: RpcTiming): void;
+  /** `device`: also recorded per device when per-device labels are on (docs/operations.md, "Metrics"). */
+  command(protocol: 'ssh' | 'http', result: 'ok' | 'failed' | 'error', seconds: number, device?: string): void;
   cache(result: 'hit' | 'miss' | 'coalesced'): void;
+}
+
+export interface RpcTiming {
+  seconds: number;
+  type: 'unary' | 'server_stream';
 }
 
 /** A Run result in API terms (mirrors RunResponse). */

@@ -185,7 +185,7 @@ export class Runner {
         timeoutMs: () => budget.cap(perCommand),
         onChunk: hooks.onChunk,
         onResult: (i, o) => {
-          this.#metrics.command('ssh', o.failed ? 'failed' : 'ok', o.durationMs / 1000);
+          this.#metrics.command('ssh', o.failed ? 'failed' : 'ok', o.durationMs / 1000, device.id);
           this.#audit.record({
             caller: ctx.caller.name, device: device.id, rpc: ctx.rpc, command: o.command, sessionId: lease.info.id,
             durationMs: o.durationMs, outcome: o.failed ? 'failed' : 'ok', exitStatus: o.exitStatus, ...answersAudit(run),
@@ -200,7 +200,7 @@ export class Runner {
     } catch (err) {
       discard = mustDiscard(lease.session, err);
       const ms = performance.now() - commandStarted;
-      this.#metrics.command('ssh', 'error', ms / 1000);
+      this.#metrics.command('ssh', 'error', ms / 1000, device.id);
       // The command that was running when it failed; the whole batch when it failed around the
       // commands (leaving configuration mode after the last one).
       const command = run.commands[done] ?? run.commands.join(' ; ');

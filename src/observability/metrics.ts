@@ -14,12 +14,13 @@
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Protocol } from '../config/types.js';
-import type { CircuitState, PoolObserver, PoolStats } from '../core/pool-stats.js';
+import { CIRCUIT_STATES, CLOSE_REASONS, type CircuitState, type CloseReason, type CommandResult, type PoolObserver, type PoolStats } from '../core/pool-stats.js';
+import { EVENT_LOOP_DELAY_METRICS, registerEventLoopDelay } from './event-loop.js';
 
 /** The `device` label value used for every series when per-device labels are off. */
 export const ALL_DEVICES = '_all';
 
-export type CommandResultLabel = 'ok' | 'failed' | 'error';
+export type CommandResultLabel = CommandResult;
 export type CacheResultLabel = 'hit' | 'miss' | 'coalesced';
 
 /** gRPC status names, as used in the `code` label (grpc-go / grpc-js spelling). */
@@ -37,6 +38,23 @@ export const ACQUIRE_WAIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0
 export const COMMAND_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ];
+/**
+ * Per-device histograms multiply by the inventory size, so they get coarser buckets than the
+ * aggregate ones: enough to tell a 1 ms box from a 100 ms one and to see seconds-long tails.
+ * 10 + 8 buckets (with +Inf): the cardinality budget in docs/operations.md depends on these counts.
+ */
+export const DEVICE_COMMAND_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 60];
+export const DEVICE_ACQUIRE_WAIT_BUCKETS = [0.001, 0.01, 0.1, 0.5, 1, 5, 30];
+/** A warm unary Run takes about a millisecond end to end; RunMany streams over many devices take minutes. */
+export const GRPC_HANDLING_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+/** gRPC package of the services whose short method names ("DeviceProxy/Run") the handlers report. */
+const GRPC_PACKAGE = 'warmpool.v1';
+/** close reasons: the pool's fixed set, plus 'other' for anything outside it (a bug; stays at 0). */
+export const CLOSE_REASON_LABELS: readonly string[] = [...CLOSE_REASONS, 'other'];
+/** prom-client's own event-loop-delay histogram is unread (event-loop.ts replaces its gauges): sample it rarely. */
+const UNREAD_EVENT_LOOP_PRECISION_MS = 60_000;
+/** Our event-loop-delay sampling period: 100 ms instead of prom-client's 10 ms (see below). */
+const EVENT_LOOP_RESOLUTION_MS = 100;
 
 export interface MetricsOptions {
   /** false: every `device` label is "_all" and values are summed (for very large inventories). */
@@ -52,10 +70,13 @@ export interface MetricsOptions {
 }
 
 export interface Metrics extends Required<PoolObserver> {
-  /** One finished RPC. `method` is the short gRPC method path (e.g. "DeviceProxy/Run"), `code` the status name ("OK", "NOT_FOUND"). */
-  rpc(method: string, code: string): void;
-  /** One command (or HTTP request) run over a warm session. */
-  command(protocol: Protocol, result: CommandResultLabel, seconds: number): void;
+  /**
+   * One finished RPC. `method` is the short gRPC method path (e.g. "DeviceProxy/Run"), `code` the
+   * status name ("OK", "NOT_FOUND"); `timing` also records warmpool_grpc_server_handling_seconds.
+   */
+  rpc(method: string, code: string, timing?: { seconds: number; type: 'unary' | 'server_stream' }): void;
+  /** One command run over a warm session; with `device`, also per device (when per-device labels are on). */
+  command(protocol: Protocol, result: CommandResultLabel, seconds: number, device?: string): void;
   /** One lookup in the result cache (`coalesced`: joined an identical request already in flight). */
   cache(result: CacheResultLabel): void;
   readonly registry: Registry;
@@ -67,9 +88,7 @@ export interface Metrics extends Required<PoolObserver> {
 
 // Guards against label-value explosions from values we do not fully control.
 const MAX_RPC_METHODS = 64;
-const MAX_CLOSE_REASONS = 32;
 const METHOD_RE = /^[A-Za-z0-9_.]{1,64}\/[A-Za-z0-9_]{1,64}$|^[A-Za-z0-9_.]{1,64}$/;
-const REASON_RE = /^[a-z][a-z0-9_]{0,31}$/;
 const GRPC_CODES = new Set<string>(GRPC_CODE_NAMES);
 const STATES = ['idle', 'busy', 'connecting'] as const;
 const LINT_FAILING_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -85,6 +104,14 @@ function packageVersion(): string {
     }
   }
   return 'unknown';
+}
+
+/** "DeviceProxy/Run" → grpc_service "warmpool.v1.DeviceProxy", grpc_method "Run" (a full "pkg.Svc/M" is kept as is). */
+function grpcNames(method: string): { grpc_service: string; grpc_method: string } {
+  const slash = method.indexOf('/');
+  if (slash < 0) return { grpc_service: '_other', grpc_method: method };
+  const service = method.slice(0, slash);
+  return { grpc_service: service.includes('.') ? service : `${GRPC_PACKAGE}.${service}`, grpc_method: method.slice(slash + 1) };
 }
 
 interface DeviceAgg {
@@ -173,22 +200,47 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     },
   });
 
+  // docs/api.md "Metrics": circuit_open is 1 only while requests fail fast (open); the trial
+  // connect in between (half_open) shows in warmpool_circuit_state, which alerts use so that a
+  // scrape landing on a half-open moment does not restart their `for:` clock.
   new Gauge({
     name: 'warmpool_circuit_open',
-    help: 'Circuit breaker not closed for this device (1 = open or half-open: requests fail fast with UNAVAILABLE). '
-      + 'With per-device labels off, the number of such devices. Check reachability and credentials of the device.',
+    help: 'Circuit breaker open for this device (1: requests fail fast with UNAVAILABLE; 0 when closed or half-open, '
+      + 'see warmpool_circuit_state). With per-device labels off, the number of such devices. Check reachability and credentials of the device.',
     labelNames: ['device'] as const,
     registers,
     collect() {
       this.reset();
       const open = new Map<string, boolean>();
-      for (const s of stats()) open.set(s.device, (open.get(s.device) ?? false) || s.circuit !== 'closed');
+      for (const s of stats()) open.set(s.device, (open.get(s.device) ?? false) || s.circuit === 'open');
       if (perDevice) {
         for (const [device, isOpen] of open) this.set({ device }, isOpen ? 1 : 0);
       } else {
         let n = 0;
         for (const isOpen of open.values()) if (isOpen) n++;
         this.set({ device: ALL_DEVICES }, n);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'warmpool_circuit_state',
+    help: 'Circuit breaker state of each pool: 1 for the current state (closed, open: failing fast, half_open: the open '
+      + 'period is over and the next connect is the trial), 0 for the others. With per-device labels off, the number of pools in each state.',
+    labelNames: ['device', 'protocol', 'state'] as const,
+    registers,
+    collect() {
+      this.reset();
+      const counts = new Map<string, { device: string; protocol: Protocol; n: Record<CircuitState, number> }>();
+      for (const s of stats()) {
+        const device = deviceLabel(s.device);
+        const key = `${device}\u0000${s.protocol}`;
+        let c = counts.get(key);
+        if (!c) counts.set(key, (c = { device, protocol: s.protocol, n: { closed: 0, open: 0, half_open: 0 } }));
+        c.n[s.circuit]++;
+      }
+      for (const c of counts.values()) {
+        for (const state of CIRCUIT_STATES) this.set({ device: c.device, protocol: c.protocol, state }, c.n[state]);
       }
     },
   });
@@ -212,47 +264,82 @@ export function createMetrics(opts: MetricsOptions): Metrics {
 
   if (opts.defaultMetrics ?? true) {
     // Standard names (process_*, nodejs_*) so stock Node.js dashboards work unchanged.
-    // Event-loop delay sampled every 100 ms instead of prom-client's 10 ms: the 10 ms timer alone
-    // kept an idle daemon at 1 % of a core (measured: 1.00 % -> 0.25 % on the main thread).
-    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: UNREAD_EVENT_LOOP_PRECISION_MS });
     // These three are gauges named *_total, which promtool's linter (and OpenMetrics) rejects.
     // Their per-type twins (nodejs_active_handles{type}, ...) stay: sum() over them gives the same number.
     for (const name of LINT_FAILING_DEFAULT_METRICS) registry.removeSingleMetric(name);
+    // prom-client's event-loop-delay gauges read NaN when a scrape finds no new sample: ours
+    // (same names) never do. Sampled every 100 ms instead of prom-client's 10 ms: the 10 ms timer
+    // alone kept an idle daemon at 1 % of a core (measured: 1.00 % -> 0.25 % on the main thread).
+    for (const name of Object.values(EVENT_LOOP_DELAY_METRICS)) registry.removeSingleMetric(name);
+    registerEventLoopDelay(registry, EVENT_LOOP_RESOLUTION_MS);
   }
 
   // ---- event series ----
 
-  // Counters carrying a device label forget the series of devices that no longer have a pool
-  // (checked at scrape time), otherwise an inventory that churns grows the exposition forever.
-  // A device added again starts from 0, which rate() treats as an ordinary counter reset.
-  const deviceCounter = (name: string, help: string, extra: string): { counter: Counter<string>; inc(labels: Record<string, string>): void } => {
+  // Series carrying a device label forget the devices that no longer have a pool (checked at
+  // scrape time), otherwise an inventory that churns grows the exposition forever. A device
+  // added again starts from 0, which rate() treats as an ordinary counter reset.
+  const deviceSeries = (): { note(labels: Record<string, string>): void; prune(remove: (labels: Record<string, string>) => void): void } => {
     const byDevice = new Map<string, Map<string, Record<string, string>>>();
+    return {
+      note(labels) {
+        if (!perDevice) return;
+        const device = labels.device!;
+        let series = byDevice.get(device);
+        if (!series) byDevice.set(device, (series = new Map()));
+        const key = Object.values(labels).join('\u0000');
+        if (!series.has(key)) series.set(key, labels);
+      },
+      prune(remove) {
+        if (!perDevice || byDevice.size === 0) return;
+        const live = new Set(stats().map((s) => s.device));
+        for (const [device, series] of byDevice) {
+          if (live.has(device)) continue;
+          for (const labels of series.values()) remove(labels);
+          byDevice.delete(device);
+        }
+      },
+    };
+  };
+
+  const deviceCounter = (name: string, help: string, extra: string): { counter: Counter<string>; inc(labels: Record<string, string>): void } => {
+    const tracked = deviceSeries();
     const counter = new Counter({
       name,
       help,
       labelNames: ['device', 'protocol', extra],
       registers,
       collect() {
-        if (!perDevice || byDevice.size === 0) return;
-        const live = new Set(stats().map((s) => s.device));
-        for (const [device, series] of byDevice) {
-          if (live.has(device)) continue;
-          for (const labels of series.values()) this.remove(labels);
-          byDevice.delete(device);
-        }
+        tracked.prune((labels) => this.remove(labels));
       },
     });
     return {
       counter,
       inc(labels) {
         counter.inc(labels);
-        if (!perDevice) return;
-        const device = labels.device!;
-        let series = byDevice.get(device);
-        if (!series) byDevice.set(device, (series = new Map()));
-        const key = `${labels.protocol}\u0000${labels[extra]}`;
-        if (!series.has(key)) series.set(key, labels);
+        tracked.note(labels);
       },
+    };
+  };
+
+  /** Per-device histogram; absent (undefined) when per-device labels are off. */
+  const deviceHistogram = (name: string, help: string, labelNames: string[], buckets: number[]): ((labels: Record<string, string>, v: number) => void) | undefined => {
+    if (!perDevice) return undefined;
+    const tracked = deviceSeries();
+    const h = new Histogram({
+      name,
+      help,
+      labelNames: ['device', ...labelNames],
+      buckets,
+      registers,
+      collect() {
+        tracked.prune((labels) => this.remove(labels));
+      },
+    });
+    return (labels, v) => {
+      h.observe(labels, v);
+      tracked.note(labels);
     };
   };
 
@@ -264,8 +351,9 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   );
   const closes = deviceCounter(
     'warmpool_session_closes_total',
-    'Sessions closed, by reason (idle timeout, lifetime, error, ...). Many error closes with few idle '
-      + 'closes means sessions die under use: check device exec-timeout and NAT idle timers against keepalives.',
+    'Sessions closed, by reason (a fixed set: idle_timeout, max_lifetime, closed_by_peer, keepalive_failed, probe_failed, '
+      + 'dirty, discarded, retired, resized, budget, draining, pool_closed, error; docs/operations.md). Many closed_by_peer or '
+      + 'keepalive_failed closes with few idle_timeout ones means sessions die under use: check device exec-timeout and NAT idle timers against keepalives.',
     'reason',
   );
   const breakerTransitions = deviceCounter(
@@ -297,6 +385,28 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     buckets: COMMAND_BUCKETS,
     registers,
   });
+  const deviceAcquireWait = deviceHistogram(
+    'warmpool_device_acquire_wait_seconds',
+    'Time a request waited for a session from this device\'s pool (coarse buckets; per-device labels on only). '
+      + 'Find which device\'s pool is saturated when warmpool_acquire_wait_seconds rises.',
+    ['protocol'],
+    DEVICE_ACQUIRE_WAIT_BUCKETS,
+  );
+  const deviceCommandDuration = deviceHistogram(
+    'warmpool_device_command_duration_seconds',
+    'Duration of one command or HTTP request on this device, by result (coarse buckets; per-device labels on only). '
+      + 'Find which device is slow when warmpool_command_duration_seconds rises.',
+    ['protocol', 'result'],
+    DEVICE_COMMAND_BUCKETS,
+  );
+  const grpcHandling = new Histogram({
+    name: 'warmpool_grpc_server_handling_seconds',
+    help: 'Time from a call reaching its handler to its status being sent, by service, method, type and status code '
+      + '(grpc-ecosystem label names). For streams, the whole stream. Compare with warmpool_command_duration_seconds to see time spent waiting or queued.',
+    labelNames: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'] as const,
+    buckets: GRPC_HANDLING_BUCKETS,
+    registers,
+  });
   const rpcs = new Counter({
     name: 'warmpool_rpc_requests_total',
     help: 'Finished gRPC calls by method and status code. Watch UNAVAILABLE (device down, breaker open, draining), '
@@ -320,16 +430,9 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     for (const result of ['ok', 'failed', 'error'] as const) commandDuration.zero({ protocol, result });
   }
 
-  const closeReasons = new Set<string>();
-  const reasonLabel = (reason: string): string => {
-    // Lower-cased so error codes (ECONNRESET, UND_ERR_SOCKET) stay readable reasons rather than 'other'.
-    const lower = reason.toLowerCase();
-    const r = REASON_RE.test(lower) ? lower : 'other';
-    if (closeReasons.has(r)) return r;
-    if (closeReasons.size >= MAX_CLOSE_REASONS) return 'other';
-    closeReasons.add(r);
-    return r;
-  };
+  // The type already says CloseReason; this guards the label against a caller that casts.
+  const knownReasons = new Set<string>(CLOSE_REASONS);
+  const reasonLabel = (reason: string): string => (knownReasons.has(reason) ? reason : 'other');
   const methods = new Set<string>();
   const methodLabel = (method: string): string => {
     const m = method.startsWith('/') ? method.slice(1) : method;
@@ -341,6 +444,20 @@ export function createMetrics(opts: MetricsOptions): Metrics {
   };
 
   const seconds = (s: number): number => (Number.isFinite(s) && s > 0 ? s : 0);
+  // Label objects of the handling histogram, built once per (type, method, code): bounded by
+  // MAX_RPC_METHODS × 17 codes × 2 types, and off the per-call allocation path.
+  const grpcLabelCache = new Map<string, Record<string, string>>();
+  const grpcLabels = (type: string, method: string, code: string): Record<string, string> => {
+    const key = `${type}\u0000${method}\u0000${code}`;
+    let labels = grpcLabelCache.get(key);
+    if (!labels) grpcLabelCache.set(key, (labels = { grpc_type: type, ...grpcNames(method), grpc_code: code }));
+    return labels;
+  };
+  const command = (protocol: Protocol, result: CommandResultLabel, secs: number, device?: string): void => {
+    commandDuration.observe({ protocol, result }, seconds(secs));
+    // Per device only under its own name: the device's pool label, never "_all" (off: not registered).
+    if (device !== undefined) deviceCommandDuration?.({ device, protocol, result }, seconds(secs));
+  };
 
   return {
     registry,
@@ -352,21 +469,26 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       opens.inc({ device: deviceLabel(device), protocol, result });
       if (result === 'success') openDuration.observe({ protocol }, seconds(secs));
     },
-    acquired(_device: string, protocol: Protocol, waitSeconds: number): void {
+    acquired(device: string, protocol: Protocol, waitSeconds: number): void {
       acquireWait.observe({ protocol }, seconds(waitSeconds));
+      deviceAcquireWait?.({ device, protocol }, seconds(waitSeconds));
     },
-    sessionClosed(device: string, protocol: Protocol, reason: string): void {
+    sessionClosed(device: string, protocol: Protocol, reason: CloseReason): void {
       closes.inc({ device: deviceLabel(device), protocol, reason: reasonLabel(reason) });
     },
     circuitChanged(device: string, protocol: Protocol, state: CircuitState): void {
       breakerTransitions.inc({ device: deviceLabel(device), protocol, state });
     },
 
-    rpc(method: string, code: string): void {
-      rpcs.inc({ method: methodLabel(method), code: GRPC_CODES.has(code) ? code : 'UNKNOWN' });
+    rpc(method: string, code: string, timing?: { seconds: number; type: 'unary' | 'server_stream' }): void {
+      const m = methodLabel(method);
+      const c = GRPC_CODES.has(code) ? code : 'UNKNOWN';
+      rpcs.inc({ method: m, code: c });
+      if (timing) grpcHandling.observe(grpcLabels(timing.type, m, c), seconds(timing.seconds));
     },
-    command(protocol: Protocol, result: CommandResultLabel, secs: number): void {
-      commandDuration.observe({ protocol, result }, seconds(secs));
+    command,
+    commandFinished(device: string, protocol: Protocol, result: CommandResult, secs: number): void {
+      command(protocol, result, secs, device);
     },
     cache(result: CacheResultLabel): void {
       cacheRequests.inc({ result });

@@ -1,3 +1,4 @@
+import type { CloseReason } from '../core/pool-stats.js';
 import { callAsync } from './call-async.js';
 import { List } from './list.js';
 import type { Session } from './types.js';
@@ -57,7 +58,7 @@ function legal(from: EntryState, to: EntryState): boolean {
  * that decides it: the pool, the sweep and the keepalive all ask here, in this order, so a
  * session closed for several reasons is counted under the same one everywhere.
  */
-export function whyUnusable<S extends Session>(e: Entry<S>, now: number, gen: number, draining: boolean): string | undefined {
+export function whyUnusable<S extends Session>(e: Entry<S>, now: number, gen: number, draining: boolean): CloseReason | undefined {
   if (draining) return 'draining';
   if (e.dead) return 'closed_by_peer';
   if (e.session.dirty) return 'dirty';
@@ -69,7 +70,7 @@ export function whyUnusable<S extends Session>(e: Entry<S>, now: number, gen: nu
 /** What the pool hears of sessions leaving it. */
 export interface EntryHooks {
   /** A session left service (metrics take the reason). */
-  closing(reason: string): void;
+  closing(reason: CloseReason): void;
   /** Its close() resolved: the slot it held on the device is free. */
   closed(): void;
   /** Its peer ended it; `idle`: it was closed at once (otherwise it closes when it comes back). */
@@ -152,7 +153,7 @@ export class Entries<S extends Session> {
   }
 
   /** Take a session out of service; it keeps counting (as closing) until its close() resolves. */
-  destroy(e: Entry<S>, reason: string): void {
+  destroy(e: Entry<S>, reason: CloseReason): void {
     if (e.state === 'closing' || e.state === 'closed') return;
     this.transition(e, 'closing');
     this.#hooks.closing(reason);
@@ -165,7 +166,7 @@ export class Entries<S extends Session> {
   }
 
   /** Close every idle session now; returns how many, and how many are still out (busy or keepalive). */
-  destroyIdle(reason: string): { closedIdle: number; closingBusy: number } {
+  destroyIdle(reason: CloseReason): { closedIdle: number; closingBusy: number } {
     let closedIdle = 0;
     for (let e = this.#idle.head; e; e = this.#idle.head) {
       this.destroy(e, reason);

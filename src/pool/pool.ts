@@ -2,7 +2,7 @@ import type { PoolSettings, Protocol } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import { describeError, type ErrorCode, type WarmpoolError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { PoolObserver, PoolStats } from '../core/pool-stats.js';
+import type { CloseReason, PoolObserver, PoolStats } from '../core/pool-stats.js';
 import { Dialer, type DialerHost } from './dialer.js';
 import { Entries, Entry, whyUnusable } from './entry.js';
 import { poolError, tellOfFailedOpen, timeoutError } from './fail-fast.js';
@@ -384,7 +384,7 @@ export class DevicePool<S extends Session> implements BudgetClient {
 
   // ---- helpers ----
 
-  #whyUnusable(e: Entry<S>, now: number): string | undefined {
+  #whyUnusable(e: Entry<S>, now: number): CloseReason | undefined {
     return whyUnusable(e, now, this.#gen, this.#draining);
   }
 

@@ -1,5 +1,6 @@
 import type { PoolSettings } from '../config/types.js';
 import type { Clock, Random, TimerHandle } from '../core/clock.js';
+import type { CloseReason } from '../core/pool-stats.js';
 import { callAsync } from './call-async.js';
 import type { Entries, Entry } from './entry.js';
 import type { Session } from './types.js';
@@ -10,9 +11,9 @@ export interface UpkeepHost<S extends Session> {
   readonly entries: Entries<S>;
   /** The pool's current settings (they change with updateSettings and retire). */
   settings(): PoolSettings;
-  whyUnusable(e: Entry<S>, now: number): string | undefined;
+  whyUnusable(e: Entry<S>, now: number): CloseReason | undefined;
   /** Take a session out of service. */
-  destroy(e: Entry<S>, reason: string): void;
+  destroy(e: Entry<S>, reason: CloseReason): void;
   /** Lease a session that passed its borrow probe to the waiter it was probed for. */
   handOver(e: Entry<S>, w: Waiter<S>, now: number): void;
   /** The waiter's session fell through: back to the front of the queue, or refused if the pool is closing. */

@@ -44,10 +44,11 @@ export function driveAll(m: Metrics): void {
   m.acquired('sw1', 'ssh', 1.5);
   m.sessionClosed('sw1', 'ssh', 'idle_timeout');
   m.circuitChanged('sw2', 'ssh', 'open');
-  m.rpc('DeviceProxy/Run', 'OK');
-  m.rpc('DeviceProxy/Run', 'NOT_FOUND');
-  m.command('ssh', 'ok', 0.0004);
-  m.command('ssh', 'failed', 0.002);
+  m.rpc('DeviceProxy/Run', 'OK', { seconds: 0.0012, type: 'unary' });
+  m.rpc('DeviceProxy/Run', 'NOT_FOUND', { seconds: 0.0001, type: 'unary' });
+  m.command('ssh', 'ok', 0.0004, 'sw1');
+  m.command('ssh', 'failed', 0.002, 'sw1');
+  m.commandFinished('sw1', 'http', 'ok', 0.03);
   m.cache('hit');
   m.cache('miss');
   m.cache('coalesced');

@@ -24,6 +24,7 @@ import { createAuthStrategy, type AppliedAuth, type AuthStrategy, type RawRespon
 import { AfterResponseError, dispatchOnce, type OnceResponse } from './dispatch.js';
 import { countsForBreaker, isRetryableBeforeResponse, mapHttpError, type ErrorContext } from './errors.js';
 import { buildTlsOptions } from './tls.js';
+import { httpCloseReason } from './close-reason.js';
 import { checkMethod, cleanHeaders, isIdempotent, joinPath } from './url.js';
 import { redactSecrets } from '../../core/redact.js';
 
@@ -163,7 +164,7 @@ export class DeviceHttpClient {
     });
     this.#pool.on('disconnect', (_origin, _targets, err) => {
       this.#closed++;
-      this.#observer?.sessionClosed?.(this.device, 'http', err?.code ?? 'closed');
+      this.#observer?.sessionClosed?.(this.device, 'http', httpCloseReason(err));
     });
 
     this.#auth = createAuthStrategy(this.device, spec.auth, (r) => this.#sendRaw(r));
@@ -212,14 +213,19 @@ export class DeviceHttpClient {
       const connectMs = connected ? this.#lastConnectMs : 0;
       const waitMs = Math.max(0, res.startedAt - t0 - connectMs);
       this.#observer?.acquired?.(this.device, 'http', waitMs / 1000);
+      const durationMs = this.#clock.now() - t0;
+      // Like an SSH command: the device answered; a 4xx/5xx status is the device refusing.
+      this.#observer?.commandFinished?.(this.device, 'http', res.status >= 400 ? 'failed' : 'ok', Math.max(0, durationMs - waitMs - connectMs) / 1000);
       return {
         status: res.status,
         headers: this.#responseHeaders(res.headers),
         body: res.body,
-        durationMs: this.#clock.now() - t0,
+        durationMs,
         session: { id: `http:${this.device}`, reused: !connected, waitMs, connectMs, uses },
       };
     } catch (raw) {
+      // The whole time the caller lost, socket wait included (undici does not say when it ended).
+      this.#observer?.commandFinished?.(this.device, 'http', 'error', (this.#clock.now() - t0) / 1000);
       const err = mapHttpError(raw instanceof AfterResponseError ? raw.inner : raw, ctx);
       if (err.code === 'AUTH_FAILED') this.#breaker.trip(err);
       else if (countsForBreaker(err)) this.#breaker.failure(err);
