@@ -21,7 +21,7 @@ export interface CallContext {
 /** What the API edge and the use cases report to metrics (implemented by observability/metrics.ts). */
 export interface ApiMetrics {
   rpc(method: string, code: string): void;
-  command(protocol: 'ssh' | 'http', result: 'ok' | 'failed' | 'error', seconds: number): void;
+  command(protocol: 'ssh' | 'http' | 'netconf', result: 'ok' | 'failed' | 'error', seconds: number): void;
   cache(result: 'hit' | 'miss' | 'coalesced'): void;
 }
 
