@@ -80,6 +80,8 @@ export class FrameDecoder {
       if (err instanceof FramingError) {
         this.#failed = err;
         this.#parts = [];
+        this.#size = 0;
+        this.#header = '';
       }
       throw err;
     }

@@ -11,7 +11,9 @@
  * only reads element names, one attribute and the text of leaf elements.
  */
 
-export class XmlScanError extends Error {}
+export class XmlScanError extends Error {
+  override readonly name = 'XmlScanError';
+}
 
 export interface Tag {
   kind: 'open' | 'close' | 'empty';
@@ -96,7 +98,8 @@ export function topLevelElements(xml: string): string[] {
   let textOutside = false;
   let last = 0;
   const noteText = (from: number, to: number): void => {
-    if (stack.length === 0 && xml.slice(from, to).trim() !== '') textOutside = true;
+    // Comments and PIs between elements are not text (scanTags already found each one terminated).
+    if (stack.length === 0 && xml.slice(from, to).replace(/<!--[\s\S]*?-->|<\?[\s\S]*?\?>/g, '').trim() !== '') textOutside = true;
   };
   scanTags(xml, (tag) => {
     noteText(last, tag.start);
