@@ -144,13 +144,19 @@ export class SimNetconfSession {
     else reply();
   }
 
+  /**
+   * An <rpc-reply> in the base namespace with the <rpc>'s other attributes (message-id, prefixes)
+   * copied, as RFC 6241 §4.2 asks: a client that sent <nc:rpc> still finds an <rpc-reply> in the
+   * base namespace.
+   */
   #reply(attrs: string, body: string): string {
-    return `<?xml version="1.0" encoding="UTF-8"?><rpc-reply${attrs}>${body}</rpc-reply>`;
+    const others = attrs.replace(/\sxmlns\s*=\s*("[^"]*"|'[^']*')/, '');
+    return `<?xml version="1.0" encoding="UTF-8"?><rpc-reply xmlns="${NS}"${others}>${body}</rpc-reply>`;
   }
 
   #error(attrs: string, tag: string, message: string, type = 'protocol'): string {
     const esc = message.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-    return this.#reply(attrs || ` xmlns="${NS}"`, `<rpc-error><error-type>${type}</error-type><error-tag>${tag}</error-tag><error-severity>error</error-severity><error-message xml:lang="en">${esc}</error-message></rpc-error>`);
+    return this.#reply(attrs, `<rpc-error><error-type>${type}</error-type><error-tag>${tag}</error-tag><error-severity>error</error-severity><error-message xml:lang="en">${esc}</error-message></rpc-error>`);
   }
 
   #answer(op: string, attrs: string, xml: string): void {
