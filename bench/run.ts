@@ -15,6 +15,7 @@ const benches: Array<[string, number, string[]]> = [
   ['scale', 420, []],
   ['openssh-peers', 180, []],
   ['matcher', 180, []],
+  ['netconf', 300, []],
 ];
 const only = process.argv.slice(2);
 const failed: string[] = [];

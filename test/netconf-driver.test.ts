@@ -134,3 +134,10 @@ t.test('close() ends the session politely with close-session and leaves it dirty
   t.equal(s.dirty, true, 'a closed session is never handed out');
   t.equal(sim.stats.commandCounts.get('netconf:close-session'), 1);
 });
+
+t.test('warmpool sim: --netconf-framing picks what the NETCONF side offers, anything else is a usage error', async (t) => {
+  const { parseSimArgs } = await import('../src/sim/sim-command.js');
+  t.equal(parseSimArgs(['--platform', 'juniper_junos', '--netconf-framing', '1.0']).netconfFraming, '1.0');
+  t.equal(parseSimArgs(['--platform', 'juniper_junos']).netconfFraming, undefined, 'default: base:1.0 and 1.1');
+  t.throws(() => parseSimArgs(['--platform', 'juniper_junos', '--netconf-framing', '2.0']), /--netconf-framing must be 1.0 or 1.1, got "2.0"/);
+});
