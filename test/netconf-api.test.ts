@@ -148,3 +148,35 @@ t.test('policy: a read-only caller may read over NETCONF but not write', async (
   }
   t.equal(mx.stats.commandCounts.get('netconf:edit-config') ?? 0, 0, 'no write reached the device');
 });
+
+t.test('inventory: netconf block and mode netconf through PutDevice and the file validator', async (t) => {
+  const { validateDevice } = await import('../src/config/inventory.js');
+  const { loadConfig } = await import('../src/config/load.js');
+  const defaults = loadConfig({ argv: [], env: {} }).defaults;
+  const base = { id: 'mx9', host: '127.0.0.1', platform: 'juniper_junos', username: 'u', password: 'p-secret', hostKey: { acceptAny: true } };
+  const spec = validateDevice({ ...base, mode: 'netconf', netconf: { port: 830 } }, defaults, 'file', 'devices.yaml');
+  t.equal(spec.mode, 'netconf');
+  t.same(spec.netconf, { port: 830 });
+  t.same(validateDevice({ ...base, netconf: {} }, defaults, 'file').netconf, {}, 'netconf: {} uses the SSH port');
+  t.throws(() => validateDevice({ ...base, netconf: { port: 70000 } }, defaults, 'file', 'devices.yaml'),
+    { code: 'CONFIG_INVALID', message: /devices.yaml: device "mx9": netconf.port: must be a port 1..65535 \(got 70000\)/ });
+  t.throws(() => validateDevice({ ...base, netconf: { prot: 830 } }, defaults, 'file'), { message: /netconf.prot: unknown field \(did you mean "port"\?\)/ });
+  t.throws(() => validateDevice({ ...base, mode: 'yang' }, defaults, 'file'), { message: /mode: must be one of shell, exec, netconf/ });
+
+  const td = await startTestDaemon();
+  t.teardown(() => td.stop());
+  const put = await td.call<object, Device__Output>(m(td.inventory, 'PutDevice'), {
+    device: { id: 'mx9', host: '127.0.0.1', platform: 'juniper_junos', username: 'u', password: 'p-secret', host_key: { accept_any: true }, mode: 'SESSION_MODE_NETCONF', netconf: { port: 830 } },
+  });
+  t.equal(put.mode, 'SESSION_MODE_NETCONF');
+  t.equal(put.netconf?.port, 830);
+  t.same(put.netconf?.capabilities, [], 'no session yet: no capabilities');
+  // A Device read back and sent again is accepted (capabilities are output only).
+  const again = await td.call<object, Device__Output>(m(td.inventory, 'PutDevice'), { device: { ...put, password: 'p-secret', netconf: { port: 830, capabilities: ['urn:x'] } } });
+  t.equal(again.netconf?.port, 830);
+  const bad = (await td.call(m(td.inventory, 'PutDevice'), {
+    device: { id: 'mx10', host: '127.0.0.1', platform: 'juniper_junos', username: 'u', password: 'p', host_key: { accept_any: true }, netconf: { port: 70000 } },
+  }).catch((x: unknown) => x)) as Err;
+  t.equal(bad.code, status.INVALID_ARGUMENT);
+  t.match(bad.details, /netconf.port: must be a port 1..65535/);
+});
