@@ -180,3 +180,16 @@ t.test('inventory: netconf block and mode netconf through PutDevice and the file
   t.equal(bad.code, status.INVALID_ARGUMENT);
   t.match(bad.details, /netconf.port: must be a port 1..65535/);
 });
+
+t.test('idle NETCONF sessions are kept alive with the empty-filter <get>, and stay the same session', async (t) => {
+  const { waitFor } = await import('./kit/wait.js');
+  const mx = await startSimDevice({ platform: 'juniper_junos', hostname: 'mx3' });
+  t.teardown(() => mx.close());
+  const td = await startTestDaemon({ devices: [simSpec(mx, 'mx3', { mode: 'netconf', pool: { min: 1, max: 1 }, ssh: { appKeepaliveMs: 150 } })] });
+  t.teardown(() => td.stop());
+  await waitFor(() => (mx.stats.commandCounts.get('netconf:get') ?? 0) >= 2, 'two keepalives', 15_000);
+  const r = await td.call<object, NetconfResponse__Output>(m(td.proxy, 'Netconf'), { device: 'mx3', rpc: GET_CONFIG });
+  t.equal(r.session?.reused, true, 'the prewarmed, kept-alive session served the call');
+  t.equal(mx.stats.totalConnections, 1, 'one connection for the keepalives and the call');
+  t.equal(mx.stats.commandCounts.get('netconf:get-config'), 1, 'keepalives never read the configuration');
+});
