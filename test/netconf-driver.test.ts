@@ -141,3 +141,17 @@ t.test('warmpool sim: --netconf-framing picks what the NETCONF side offers, anyt
   t.equal(parseSimArgs(['--platform', 'juniper_junos']).netconfFraming, undefined, 'default: base:1.0 and 1.1');
   t.throws(() => parseSimArgs(['--platform', 'juniper_junos', '--netconf-framing', '2.0']), /--netconf-framing must be 1.0 or 1.1, got "2.0"/);
 });
+
+t.test('an unsolicited reply on an idle session: the session ends and the pool is told (onClose)', async (t) => {
+  const sim = await startSim(t, { platform: 'juniper_junos' });
+  const s = await open(t, sim);
+  const closed = new Promise<Error | undefined>((resolve) => s.onClose(resolve));
+  // A keepalive the caller gives up on at once: its reply then arrives while nothing is pending.
+  const ac = new AbortController();
+  const p = s.rpc(KEEPALIVE_RPC, { timeoutMs: 5000, signal: ac.signal });
+  ac.abort();
+  t.ok(isWarmpoolError(await p.catch((e: unknown) => e), 'CANCELLED'));
+  const err = await closed;
+  t.ok(isWarmpoolError(err, 'CONNECTION_LOST'), String(err));
+  t.equal(s.dirty, true);
+});

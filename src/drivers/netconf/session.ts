@@ -238,6 +238,8 @@ export class NetconfSession implements Session {
     this.#log.warn({ what }, 'NETCONF protocol error; session discarded');
     this.#dirt.mark();
     this.#failPending(this.#err('PROTOCOL_ERROR', what));
+    // Ending the channel tells the pool at once (onClose), also for a session lying idle.
+    this.#channel.close();
   }
 
   #lost(err: WarmpoolError): void {
