@@ -18,6 +18,7 @@ const benches: Array<[string, number, string[]]> = [
   ['matcher', 180, []],
   ['uds-vs-tcp', 180, []],
   ['scale-out', 240, []], // needs haproxy (scripts/install-test-deps.sh)
+  ['netconf', 300, []],
 ];
 /** Run only when named (`node dist/bench/run.js peers`): they need extra packages (scripts/install-bench-deps.sh). */
 const optional: Array<[string, number, string[]]> = [['peers', 240, []]];

@@ -14,6 +14,9 @@ import { PoolRegistry } from './app/ssh-pools.js';
 import type { PoolStats } from './pool/types.js';
 import { createSshSessionFactory } from './drivers/ssh-factory.js';
 import { HttpClients } from './app/http-clients.js';
+import { NetconfPools } from './app/netconf-pools.js';
+import { NetconfRunner } from './app/run-netconf.js';
+import { createNetconfSessionFactory } from './drivers/netconf/factory.js';
 import { loadProto } from './api/proto.js';
 import { createReflection } from './api/reflection.js';
 import { createAudit } from './app/audit.js';
@@ -50,6 +53,7 @@ export class Daemon {
   readonly devices = new DeviceRegistry();
   readonly pools: PoolRegistry;
   readonly http: HttpClients;
+  readonly netconf: NetconfPools;
   readonly metrics: Metrics;
   readonly runner: Runner;
   readonly tracker = new CallTracker();
@@ -73,10 +77,15 @@ export class Daemon {
       sshFactory: (d) => createSshSessionFactory(d, { logger: this.logger }),
     });
     this.http = new HttpClients({ clock, random, config, observer: this.metrics, logger: this.logger });
+    this.netconf = new NetconfPools({
+      config, clock, random, observer: this.metrics, logger: this.logger,
+      connectLimiter: this.pools.connectLimiter, sessionBudget: this.pools.sessionBudget,
+      factory: (d) => createNetconfSessionFactory(d, { logger: this.logger }),
+    });
     const audit = createAudit({ ...config.log.audit, fallback: this.logger });
     // Validates TLS/token/policy settings and refuses an unauthenticated non-loopback listener.
     this.#auth = createAuth(config.grpc, this.logger);
-    // Every authorization decision is audited (denials included): api/guard.ts auditedGuard.
+    // Every authorization decision is audited (denials included): app/guard.ts auditedGuard.
     const guard = auditedGuard(this.#auth, audit);
     this.runner = new Runner({
       devices: this.devices, pools: this.pools, clock, metrics: this.metrics, audit, guard, cache: config.cache,
@@ -108,12 +117,17 @@ export class Daemon {
     this.#grpc.addService(v1.DeviceProxy.service, deviceProxyHandlers({
       ...deps, runner: this.runner, fanOut: new FanOut({ runner: this.runner, devices: this.devices }),
       http: new HttpRunner({ devices: this.devices, http: this.#httpBackend(), guard, clock }), limits: config.limits,
+      netconf: new NetconfRunner({
+        devices: this.devices, guard, clock, metrics: this.metrics, audit,
+        netconf: { acquire: (device, o) => this.netconf.pool(device).acquire(o) },
+      }),
     }));
     this.#grpc.addService(v1.Inventory.service, inventoryHandlers({
       ...deps, devices: this.devices, defaults: config.defaults, validateDevice, readOnly: config.inventory.readOnly,
+      netconfCapabilities: (id) => this.netconf.capabilities(id),
     }));
     this.#grpc.addService(v1.Admin.service, adminHandlers({
-      ...deps, devices: this.devices, stats: (ids) => this.stats(ids), drainDevice: (id) => this.pools.drainDevice(id),
+      ...deps, devices: this.devices, stats: (ids) => this.stats(ids), drainDevice: (id) => this.#drainDevice(id),
     }));
     this.health.addToServer(this.#grpc);
     createReflection().addToServer(this.#grpc);
@@ -164,7 +178,7 @@ export class Daemon {
   }
 
   stats(ids?: string[]): PoolStats[] {
-    return [...this.pools.stats(ids), ...this.http.stats(ids)];
+    return [...this.pools.stats(ids), ...this.http.stats(ids), ...this.netconf.stats(ids)];
   }
 
   /** SIGHUP: re-read the inventory file; API-added devices stay. Invalid files change nothing. */
@@ -204,7 +218,7 @@ export class Daemon {
     }
     await new Promise<void>((resolve) => this.#grpc.tryShutdown(() => resolve()));
     this.#auth.close();
-    await Promise.allSettled([this.pools.closeAll(), this.http.closeAll()]);
+    await Promise.allSettled([this.pools.closeAll(), this.http.closeAll(), this.netconf.closeAll()]);
     this.#httpServer.closeAllConnections();
     await new Promise<void>((resolve) => this.#httpServer.close(() => resolve()));
     this.logger.info('stopped');
@@ -226,12 +240,22 @@ export class Daemon {
     if (c.kind === 'remove') {
       this.pools.remove(c.device.id);
       this.http.remove(c.device.id);
+      this.netconf.remove(c.device.id);
     } else {
-      this.pools.upsert(c.device);
+      // A NETCONF-only device keeps an SSH pool entry (Run refuses it) that never prewarms CLI sessions.
+      this.pools.upsert(c.device.mode === 'netconf' ? { ...c.device, pool: { ...c.device.pool, min: 0 } } : c.device);
+      this.netconf.upsert(c.device);
     }
     if (c.device.hostKey.acceptAny && c.kind === 'upsert') {
       this.logger.warn({ device: c.device.id }, 'host-key checking is off for this device (hostKey.acceptAny)');
     }
+  }
+
+  /** Admin DrainDevice: the device's SSH and NETCONF sessions both (counts added). */
+  async #drainDevice(id: string): Promise<{ closedIdle: number; closingBusy: number }> {
+    const ssh = await this.pools.drainDevice(id);
+    const nc = this.netconf.drainDevice(id);
+    return { closedIdle: ssh.closedIdle + nc.closedIdle, closingBusy: ssh.closingBusy + nc.closingBusy };
   }
 
   #httpBackend(): HttpBackend {

@@ -37,11 +37,11 @@ export function poolStatsMsg(s: PoolStats): PoolStatsMsg {
 }
 
 /** DeviceSpec → Device reply. Secrets are write-only: only whether they are set is returned. */
-export function deviceMsg(d: DeviceSpec): Device {
+export function deviceMsg(d: DeviceSpec, netconfCapabilities: readonly string[] = []): Device {
   const http = d.http;
   return {
     id: d.id, host: d.host, port: d.port, platform: d.platform,
-    mode: d.mode === 'exec' ? 'SESSION_MODE_EXEC' : 'SESSION_MODE_SHELL',
+    mode: d.mode === 'exec' ? 'SESSION_MODE_EXEC' : d.mode === 'netconf' ? 'SESSION_MODE_NETCONF' : 'SESSION_MODE_SHELL',
     username: d.username, labels: { ...d.labels }, source: d.source,
     host_key: {
       fingerprints: d.hostKey.fingerprints ?? [], known_hosts_file: d.hostKey.knownHostsFile ?? '',
@@ -78,6 +78,10 @@ export function deviceMsg(d: DeviceSpec): Device {
           max_connections: http.maxConnections, max_response_bytes: http.maxResponseBytes,
         }
       : null,
+    // Capabilities: the newest NETCONF session's <hello> (docs/api.md, "Netconf").
+    netconf: d.netconf || d.mode === 'netconf' || netconfCapabilities.length > 0
+      ? { ...(d.netconf?.port !== undefined ? { port: d.netconf.port } : {}), capabilities: [...netconfCapabilities] }
+      : null,
     has_password: d.password !== undefined,
     has_private_key: d.privateKey !== undefined,
     has_enable_secret: d.enableSecret !== undefined,
@@ -102,6 +106,9 @@ export function deviceToRaw(m: Device__Output): Record<string, unknown> {
   put('platform', m.platform);
   if (m.mode === 'SESSION_MODE_SHELL') raw.mode = 'shell';
   if (m.mode === 'SESSION_MODE_EXEC') raw.mode = 'exec';
+  if (m.mode === 'SESSION_MODE_NETCONF') raw.mode = 'netconf';
+  // Capabilities are output only: a Device read back with GetDevice and sent to PutDevice must not fail on them.
+  if (m.netconf) raw.netconf = m.netconf.port ? { port: m.netconf.port } : {};
   put('username', m.username);
   put('password', m.password);
   put('passwordFile', m.password_file);

@@ -11,15 +11,22 @@ import type { RunResponse } from '../gen/warmpool/v1/RunResponse.js';
 import type { Runner } from '../app/run.js';
 import type { HttpRunner } from '../app/run-http.js';
 import type { FanOut } from '../app/run-many.js';
+import type { NetconfRunner } from '../app/run-netconf.js';
+import type { NetconfRequest__Output } from '../gen/warmpool/v1/NetconfRequest.js';
+import type { NetconfResponse } from '../gen/warmpool/v1/NetconfResponse.js';
+import { validateNetconf } from './validate-netconf.js';
 import { commandResultMsg, runResponseMsg, sessionInfoMsg } from './convert.js';
 import { serverStream, unary, writeWithBackpressure, type HandlerDeps } from './handler.js';
 import { toErrorMessage } from './status.js';
+import { WarmpoolError } from '../core/errors.js';
 import { validateHttpRequest, validateRun, validateRunMany } from './validate.js';
 
 export interface DeviceProxyDeps extends HandlerDeps {
   runner: Runner;
   fanOut: FanOut;
   http: HttpRunner;
+  /** Absent: Netconf answers UNIMPLEMENTED-like INTERNAL (tests that wire only SSH). */
+  netconf?: NetconfRunner;
   limits: AppConfig['limits'];
 }
 
@@ -55,6 +62,13 @@ export function deviceProxyHandlers(deps: DeviceProxyDeps): DeviceProxyHandlers 
     Http: unary<HttpRequest__Output, HttpResponse>('DeviceProxy/Http', deps, async (req, ctx) => {
       const res = await http.run(validateHttpRequest(req, limits), ctx);
       return { status: res.status, headers: res.headers, body: res.body, duration_ms: res.durationMs, session: sessionInfoMsg(res.session) };
+    }),
+
+    Netconf: unary<NetconfRequest__Output, NetconfResponse>('DeviceProxy/Netconf', deps, async (req, ctx) => {
+      const valid = validateNetconf(req, limits);
+      if (!deps.netconf) throw new WarmpoolError('INTERNAL', 'NETCONF sessions are not available in this build');
+      const r = await deps.netconf.run(valid, ctx);
+      return { device: r.device, reply: r.reply, failed: r.failed, error: r.error, duration_ms: r.durationMs, session: sessionInfoMsg(r.session) };
     }),
   } satisfies Record<string, grpc.UntypedHandleCall>;
 }

@@ -21,6 +21,8 @@ export interface InventoryDeps extends HandlerDeps {
   defaults: AppConfig['defaults'];
   /** The inventory file's validator (config/inventory.ts), shared so API and file accept the same devices. */
   validateDevice: (raw: unknown, defaults: AppConfig['defaults'], source: 'file' | 'api', where?: string) => DeviceSpec;
+  /** The capabilities of the device's newest NETCONF session (empty until one opened). */
+  netconfCapabilities?: (id: string) => readonly string[];
   /** inventory.readOnly: the file is the only source of devices (replicas behind a load balancer). */
   readOnly?: boolean;
 }
@@ -41,6 +43,7 @@ function refuseWhenReadOnly(deps: InventoryDeps, rpc: string, id: string): void 
 
 export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
   const { devices, guard } = deps;
+  const msg = (d: DeviceSpec): Device => deviceMsg(d, deps.netconfCapabilities?.(d.id));
   return {
     PutDevice: unary<PutDeviceRequest__Output, Device>('Inventory/PutDevice', deps, async (req, ctx) => {
       if (!req.device) throw new WarmpoolError('INVALID_ARGUMENT', 'device: is required', { field: 'device' });
@@ -54,12 +57,12 @@ export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
     GetDevice: unary<GetDeviceRequest__Output, Device>('Inventory/GetDevice', deps, async (req, ctx) => {
       const d = devices.get(validateDeviceId(req.id, 'id'));
       guard.authorize(ctx.caller, { rpc: ctx.rpc, device: d });
-      return deviceMsg(d);
+      return msg(d);
     }),
     ListDevices: unary<ListDevicesRequest__Output, ListDevicesResponse>('Inventory/ListDevices', deps, async (req, ctx) => {
       // A device filtered out of the list is not a denial: checked without an audit event.
       const visible = devices.list(req.labels ?? {}).filter((d) => isAllowed(guard, ctx.caller, { rpc: ctx.rpc, device: d }));
-      return { devices: visible.map(deviceMsg) };
+      return { devices: visible.map(msg) };
     }),
     DeleteDevice: unary<DeleteDeviceRequest__Output, DeleteDeviceResponse>('Inventory/DeleteDevice', deps, async (req, ctx) => {
       const id = validateDeviceId(req.id, 'id');

@@ -53,6 +53,9 @@ function modeOf(m: unknown): SessionMode | undefined {
     case 'SESSION_MODE_EXEC':
     case 2:
       return 'exec';
+    case 'SESSION_MODE_NETCONF':
+    case 3:
+      throw invalid('mode', 'NETCONF is not a Run mode: send NETCONF RPCs with DeviceProxy.Netconf');
     case 'SESSION_MODE_UNSPECIFIED':
     case 0:
     case undefined:

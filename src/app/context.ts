@@ -23,7 +23,7 @@ export interface ApiMetrics {
   /** `timing`: how long the handler took and the call's kind (warmpool_grpc_server_handling_seconds). */
   rpc(method: string, code: string, timing?: RpcTiming): void;
   /** `device`: also recorded per device when per-device labels are on (docs/operations.md, "Metrics"). */
-  command(protocol: 'ssh' | 'http', result: 'ok' | 'failed' | 'error', seconds: number, device?: string): void;
+  command(protocol: 'ssh' | 'http' | 'netconf', result: 'ok' | 'failed' | 'error', seconds: number, device?: string): void;
   cache(result: 'hit' | 'miss' | 'coalesced'): void;
 }
 

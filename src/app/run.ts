@@ -86,6 +86,9 @@ export class Runner {
   /** Resolve and check the device for a request (NOT_FOUND / mode mismatch): once per call. */
   #resolve(run: ValidRun): DeviceSpec {
     const device = this.#devices.get(run.device);
+    if (device.mode === 'netconf') {
+      throw new WarmpoolError('INVALID_ARGUMENT', `device "${device.id}": mode: the device is NETCONF-only (mode netconf); send NETCONF RPCs with DeviceProxy.Netconf`, { device: device.id, field: 'mode' });
+    }
     if (run.mode && run.mode !== device.mode) {
       throw new WarmpoolError('INVALID_ARGUMENT', `device "${device.id}": mode: the device is configured for ${device.mode} mode, not ${run.mode}`, { device: device.id, field: 'mode' });
     }

@@ -44,7 +44,8 @@ interface Slot {
 export class PoolRegistry {
   /** Sessions of every SSH pool (process-wide; `used` is what they hold now). */
   readonly sessionBudget: SessionBudget;
-  readonly #connectLimiter: ConnectLimiter;
+  /** Shared with the NETCONF pools (app/netconf-pools.ts): one cap on concurrent logins per process. */
+  readonly connectLimiter: ConnectLimiter;
   readonly #opts: PoolRegistryOptions;
   readonly #clock: Clock;
   readonly #random: Random;
@@ -59,7 +60,7 @@ export class PoolRegistry {
     this.#clock = opts.clock ?? systemClock;
     this.#random = opts.random ?? systemRandom;
     this.#log = opts.logger;
-    this.#connectLimiter = new ConnectLimiter(opts.config.limits.maxConcurrentConnects);
+    this.connectLimiter = new ConnectLimiter(opts.config.limits.maxConcurrentConnects);
     this.sessionBudget = new SessionBudget(opts.config.limits.maxTotalSessions);
   }
 
@@ -164,7 +165,7 @@ export class PoolRegistry {
       factory: this.#opts.sshFactory(d),
       clock: this.#clock,
       random: this.#random,
-      connectLimiter: this.#connectLimiter,
+      connectLimiter: this.connectLimiter,
       sessionBudget: this.sessionBudget,
       breaker: config.breaker,
       backoff: { baseMs: 250, maxMs: Math.max(250, Math.min(10_000, config.breaker.maxOpenMs)) },

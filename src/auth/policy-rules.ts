@@ -10,7 +10,7 @@ import { PRESETS, type Preset } from './presets.js';
 
 /** Every RPC name a rule may list (plus "*"). Add new RPCs here. */
 export const KNOWN_RPCS: ReadonlySet<string> = new Set([
-  'Run', 'RunStream', 'RunMany', 'Http',
+  'Run', 'RunStream', 'RunMany', 'Http', 'Netconf',
   'PutDevice', 'GetDevice', 'ListDevices', 'DeleteDevice',
   'GetPoolStats', 'DrainDevice',
 ]);

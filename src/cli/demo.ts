@@ -42,6 +42,8 @@ export function demoDevices(devices: Map<string, SimDevice>, defaults: AppConfig
       hostKey: { fingerprints: [sim.hostKeyFingerprint] },
       labels: { site: 'demo', platform: sim.platform, role: sim.platform === 'linux' ? 'server' : 'network' },
       pool: { min: 1, max: 2 },
+      // demo-junos also speaks NETCONF over SSH (its simulator answers the netconf subsystem).
+      ...(id === 'demo-junos' ? { netconf: {} } : {}),
       ...(api && id === 'demo-eos'
         ? { http: { baseUrl: api.url, auth: { type: 'basic', username: DEMO_API_USER, password: DEMO_API_PASSWORD } } }
         : {}),
@@ -88,7 +90,7 @@ export async function demo(argv: string[]): Promise<number> {
   process.stdout.write(`
 warmpool demo is running: gRPC on ${addr}, metrics on http://${daemon.metricsAddress}/metrics
 Simulated devices: ${[...fleet.devices.keys()].join(', ')} (each with 1 warm session, max 2);
-demo-eos also has an HTTP API (eAPI-style) at ${api.url}
+demo-eos also has an HTTP API (eAPI-style) at ${api.url}; demo-junos also speaks NETCONF (DeviceProxy/Netconf)
 
 Try, in another terminal:
   npx warmpool exec${addrFlag} demo-ios "show version"
@@ -100,6 +102,7 @@ Try, in another terminal:
   npx warmpool devices${addrFlag}
   npx warmpool stats${addrFlag}
   grpcurl -plaintext -d '{"device":"demo-eos","commands":["show version"]}' ${addr} warmpool.v1.DeviceProxy/Run
+  grpcurl -plaintext -d '{"device":"demo-junos","rpc":"<get-config><source><running/></source></get-config>"}' ${addr} warmpool.v1.DeviceProxy/Netconf
 
 Ctrl-C to stop.
 `);

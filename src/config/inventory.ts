@@ -20,6 +20,7 @@ import {
   type AppConfig,
   type DeviceSpec,
   type HostKeyPolicy,
+  type NetconfSpec,
   type Platform,
   type PoolSettings,
   type SessionMode,
@@ -133,6 +134,8 @@ export function validateDevice(input: unknown, defaults: Defaults, source: 'file
   const httpRaw = v.group(raw, 'http');
   const http = httpRaw === undefined ? undefined : validateHttpSpec(v, httpRaw, defaults.http);
 
+  const netconf = validateNetconf(v, v.group(raw, 'netconf'));
+
   const spec: DeviceSpec = { id, host: host as string, port, platform: plat, mode, username, hostKey, labels, pool, ssh, source };
   if (password !== undefined) spec.password = password;
   if (privateKey !== undefined) spec.privateKey = privateKey;
@@ -142,7 +145,17 @@ export function validateDevice(input: unknown, defaults: Defaults, source: 'file
   if (pagingCommand !== undefined) spec.pagingCommand = pagingCommand;
   if (enableCommand !== undefined) spec.enableCommand = enableCommand;
   if (http !== undefined) spec.http = http;
+  if (netconf !== undefined) spec.netconf = netconf;
   return spec;
+}
+
+/** `netconf: { port }`: the NETCONF-over-SSH endpoint (`netconf: {}` uses the SSH port). */
+function validateNetconf(v: DeviceValidator, raw: Record<string, unknown> | undefined): NetconfSpec | undefined {
+  if (raw === undefined) return undefined;
+  const port = own(raw, 'port');
+  if (!present(port)) return {};
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) v.fail('netconf.port', `must be a port 1..65535 (got ${showValue(port)})`);
+  return { port };
 }
 
 /** Fields where "" is a real value ("no paging command"); the proto marks them `optional`. */
@@ -160,7 +173,7 @@ function withoutProtoDefaults(v: unknown, path: string): unknown {
     const p = path === '' ? key : `${path}.${key}`;
     const value = v[key];
     if (value === '' && !EMPTY_IS_VALUE.has(p)) continue;
-    if (value === 0 && p === 'port') continue;
+    if (value === 0 && (p === 'port' || p === 'netconf.port')) continue;
     if (Array.isArray(value) && value.length === 0) continue;
     if (p === 'http.auth' && isPlainObject(value) && (own(value, 'type') === '' || own(value, 'type') === undefined) && Object.values(value).every((x) => x === '' || x === null || x === undefined || x === false)) continue;
     // defineProperty: a key named "__proto__" must stay an own key (and be rejected as unknown), not set the prototype.

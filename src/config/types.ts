@@ -15,10 +15,11 @@ export const PLATFORMS = [
 ] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-export const SESSION_MODES = ['shell', 'exec'] as const;
+/** `netconf`: the device speaks NETCONF only (DeviceProxy.Netconf); Run is refused for it. */
+export const SESSION_MODES = ['shell', 'exec', 'netconf'] as const;
 export type SessionMode = (typeof SESSION_MODES)[number];
 
-export type Protocol = 'ssh' | 'http';
+export type Protocol = 'ssh' | 'http' | 'netconf';
 
 export interface PoolSettings {
   min: number;
@@ -94,6 +95,11 @@ export interface HttpSpec {
   requestTimeoutMs: number;
 }
 
+export interface NetconfSpec {
+  /** TCP port of the NETCONF SSH server (RFC 6242: usually 830); absent: the device's SSH port. */
+  port?: number;
+}
+
 export interface DeviceSpec {
   id: string;
   host: string;
@@ -114,6 +120,8 @@ export interface DeviceSpec {
   pool: PoolSettings;
   ssh: SshSettings;
   http?: HttpSpec;
+  /** NETCONF over SSH (docs/operations.md, "NETCONF"): present, or mode netconf, keeps a NETCONF pool. */
+  netconf?: NetconfSpec;
   /** Where the device came from: the inventory file or the gRPC Inventory API. */
   source: 'file' | 'api';
 }

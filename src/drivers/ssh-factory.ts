@@ -8,6 +8,7 @@ import type { SessionFactory } from '../pool/types.js';
 import type { Logger } from '../core/logger.js';
 import type { DeviceSession } from './ssh-types.js';
 import { connectSsh } from '../transport/ssh-connect.js';
+import { WarmpoolError } from '../core/errors.js';
 import { ExecSession, type ExecSessionOptions } from './exec-driver.js';
 import { ShellSession, type ShellSessionOptions } from './shell-driver.js';
 
@@ -23,6 +24,10 @@ export function createSshSessionFactory(device: DeviceSpec, deps: SshSessionFact
   const logger = deps.logger.child({ device: device.id });
   return {
     async open(signal: AbortSignal): Promise<DeviceSession> {
+      if (device.mode === 'netconf') {
+        // NETCONF-only devices get NETCONF sessions from app/netconf-pools.ts, never a CLI session.
+        throw new WarmpoolError('INVALID_ARGUMENT', `device "${device.id}": is NETCONF-only (mode netconf); no CLI session is opened`, { device: device.id, field: 'mode' });
+      }
       const conn = await connectSsh(device, { signal, logger });
       try {
         if (device.mode === 'exec') return new ExecSession(device, conn, { ...deps.exec, logger });

@@ -10,6 +10,8 @@ import type { DeviceRunResult as _warmpool_v1_DeviceRunResult, DeviceRunResult__
 import type { Error as _warmpool_v1_Error, Error__Output as _warmpool_v1_Error__Output } from './warmpool/v1/Error.js';
 import type { HttpRequest as _warmpool_v1_HttpRequest, HttpRequest__Output as _warmpool_v1_HttpRequest__Output } from './warmpool/v1/HttpRequest.js';
 import type { HttpResponse as _warmpool_v1_HttpResponse, HttpResponse__Output as _warmpool_v1_HttpResponse__Output } from './warmpool/v1/HttpResponse.js';
+import type { NetconfRequest as _warmpool_v1_NetconfRequest, NetconfRequest__Output as _warmpool_v1_NetconfRequest__Output } from './warmpool/v1/NetconfRequest.js';
+import type { NetconfResponse as _warmpool_v1_NetconfResponse, NetconfResponse__Output as _warmpool_v1_NetconfResponse__Output } from './warmpool/v1/NetconfResponse.js';
 import type { OutputChunk as _warmpool_v1_OutputChunk, OutputChunk__Output as _warmpool_v1_OutputChunk__Output } from './warmpool/v1/OutputChunk.js';
 import type { RunEvent as _warmpool_v1_RunEvent, RunEvent__Output as _warmpool_v1_RunEvent__Output } from './warmpool/v1/RunEvent.js';
 import type { RunManyRequest as _warmpool_v1_RunManyRequest, RunManyRequest__Output as _warmpool_v1_RunManyRequest__Output } from './warmpool/v1/RunManyRequest.js';
@@ -34,6 +36,8 @@ export interface ProtoGrpcType {
       Error: MessageTypeDefinition<_warmpool_v1_Error, _warmpool_v1_Error__Output>
       HttpRequest: MessageTypeDefinition<_warmpool_v1_HttpRequest, _warmpool_v1_HttpRequest__Output>
       HttpResponse: MessageTypeDefinition<_warmpool_v1_HttpResponse, _warmpool_v1_HttpResponse__Output>
+      NetconfRequest: MessageTypeDefinition<_warmpool_v1_NetconfRequest, _warmpool_v1_NetconfRequest__Output>
+      NetconfResponse: MessageTypeDefinition<_warmpool_v1_NetconfResponse, _warmpool_v1_NetconfResponse__Output>
       OutputChunk: MessageTypeDefinition<_warmpool_v1_OutputChunk, _warmpool_v1_OutputChunk__Output>
       RunEvent: MessageTypeDefinition<_warmpool_v1_RunEvent, _warmpool_v1_RunEvent__Output>
       RunManyRequest: MessageTypeDefinition<_warmpool_v1_RunManyRequest, _warmpool_v1_RunManyRequest__Output>

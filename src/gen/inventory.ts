@@ -15,6 +15,7 @@ import type { HttpTls as _warmpool_v1_HttpTls, HttpTls__Output as _warmpool_v1_H
 import type { InventoryClient as _warmpool_v1_InventoryClient, InventoryDefinition as _warmpool_v1_InventoryDefinition } from './warmpool/v1/Inventory.js';
 import type { ListDevicesRequest as _warmpool_v1_ListDevicesRequest, ListDevicesRequest__Output as _warmpool_v1_ListDevicesRequest__Output } from './warmpool/v1/ListDevicesRequest.js';
 import type { ListDevicesResponse as _warmpool_v1_ListDevicesResponse, ListDevicesResponse__Output as _warmpool_v1_ListDevicesResponse__Output } from './warmpool/v1/ListDevicesResponse.js';
+import type { NetconfSettings as _warmpool_v1_NetconfSettings, NetconfSettings__Output as _warmpool_v1_NetconfSettings__Output } from './warmpool/v1/NetconfSettings.js';
 import type { PoolSettings as _warmpool_v1_PoolSettings, PoolSettings__Output as _warmpool_v1_PoolSettings__Output } from './warmpool/v1/PoolSettings.js';
 import type { PutDeviceRequest as _warmpool_v1_PutDeviceRequest, PutDeviceRequest__Output as _warmpool_v1_PutDeviceRequest__Output } from './warmpool/v1/PutDeviceRequest.js';
 import type { SessionInfo as _warmpool_v1_SessionInfo, SessionInfo__Output as _warmpool_v1_SessionInfo__Output } from './warmpool/v1/SessionInfo.js';
@@ -42,6 +43,7 @@ export interface ProtoGrpcType {
       Inventory: SubtypeConstructor<typeof grpc.Client, _warmpool_v1_InventoryClient> & { service: _warmpool_v1_InventoryDefinition }
       ListDevicesRequest: MessageTypeDefinition<_warmpool_v1_ListDevicesRequest, _warmpool_v1_ListDevicesRequest__Output>
       ListDevicesResponse: MessageTypeDefinition<_warmpool_v1_ListDevicesResponse, _warmpool_v1_ListDevicesResponse__Output>
+      NetconfSettings: MessageTypeDefinition<_warmpool_v1_NetconfSettings, _warmpool_v1_NetconfSettings__Output>
       PoolSettings: MessageTypeDefinition<_warmpool_v1_PoolSettings, _warmpool_v1_PoolSettings__Output>
       PutDeviceRequest: MessageTypeDefinition<_warmpool_v1_PutDeviceRequest, _warmpool_v1_PutDeviceRequest__Output>
       SessionInfo: MessageTypeDefinition<_warmpool_v1_SessionInfo, _warmpool_v1_SessionInfo__Output>

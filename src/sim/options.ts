@@ -59,6 +59,8 @@ export interface SimOptions {
   clientAliveIntervalMs?: number;
   /** Accept the `hostile ...` commands of hostile.ts (floods, garbage, fake prompts, drips, closes). */
   hostile?: boolean;
+  /** NETCONF subsystem: '1.1' (default) offers base:1.0 and base:1.1 (chunked framing); '1.0' offers base:1.0 only. */
+  netconfFraming?: '1.0' | '1.1';
 }
 
 export interface SimStats {

@@ -14,7 +14,11 @@ const USAGE = `usage: warmpool sim --platform ${PLATFORMS.join('|')} [--port N] 
        [--hostname NAME] [--username U] [--password P] [--enable-secret S]
        [--latency-ms N] [--login-delay-ms N] [--run-config-lines N]
        [--fault hang|drop-mid-output|refuse-auth] [--max-sessions N] [--max-channels N] [--idle-close-ms N]
-       [--hostile]
+       [--hostile] [--netconf-framing 1.0|1.1]
+
+Every simulated device also answers NETCONF over SSH (the "netconf" subsystem on the same port:
+hello, get-config, get, edit-config in memory, close-session, rpc-error for other operations);
+--netconf-framing 1.0 offers base:1.0 only (end-of-message framing), the default also base:1.1.
 
 --hostile accepts commands that misbehave on purpose (for testing clients):
 ${HOSTILE_HELP.replace(/\r\n/g, '\n').replace(/^/gm, '  ')}`;
@@ -90,6 +94,11 @@ export function parseSimArgs(argv: string[]): SimOptions {
   set('perCommandLatencyMs', num('latency-ms'));
   set('loginDelayMs', num('login-delay-ms'));
   set('runConfigLines', num('run-config-lines'));
+  const framing = one('netconf-framing');
+  if (framing !== undefined) {
+    if (framing !== '1.0' && framing !== '1.1') throw new SimUsageError(`--netconf-framing must be 1.0 or 1.1, got "${framing}"`);
+    opts.netconfFraming = framing;
+  }
   if (opts.host !== undefined && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(opts.host)) {
     // The simulator accepts any password it was given; keep it off real networks.
     throw new SimUsageError(`--host must be a loopback address, got "${opts.host}"`);
@@ -128,6 +137,7 @@ export async function runSimCommand(argv: string[], out: NodeJS.WritableStream =
       `  password:        ${sim.password}`,
       `  enable secret:   ${sim.enableSecret}`,
       `  host key:        ${sim.hostKeyFingerprint}`,
+      `  netconf:         ssh -p ${sim.port} ${sim.username}@${sim.host} -s netconf   (base:${opts.netconfFraming === '1.0' ? '1.0' : '1.0 and 1.1'})`,
       ...(opts.hostile ? ['  hostile:         on (type "hostile help" in a shell)'] : []),
       `press Ctrl-C to stop`,
       '',

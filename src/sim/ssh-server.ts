@@ -1,7 +1,8 @@
 /**
  * The SSH side of a simulated device: an ssh2 Server (host key, pre-login banner, no keepalive
  * unless asked) whose connections authenticate by password or keyboard-interactive and open
- * session channels: a PTY shell (shell-session.ts) or one exec command (exec-command.ts).
+ * session channels: a PTY shell (shell-session.ts), one exec command (exec-command.ts), or the
+ * `netconf` subsystem (netconf-device.ts).
  * The TCP listener in front of it is in ssh-device.ts.
  */
 import ssh2 from 'ssh2';
@@ -10,6 +11,7 @@ import { crlf } from './crlf.js';
 import { handleExec } from './exec-command.js';
 import { DEFAULT_BANNER, type DeviceCtx } from './options.js';
 import { SimShell } from './shell-session.js';
+import { handleNetconfSubsystem } from './netconf-device.js';
 
 /** setInterval's longest delay: ssh2's Server has no "off" for its keepalive, so "never" is this. */
 const NEVER_MS = 2 ** 31 - 1;
@@ -77,6 +79,10 @@ function onClient(dev: DeviceCtx, conn: Connection): void {
       session.on('shell', (accept) => {
         const stream = accept();
         new SimShell(dev, stream, conn, rows);
+      });
+      session.on('subsystem', (accept, reject, info) => {
+        if (info.name !== 'netconf') return reject();
+        handleNetconfSubsystem(dev, accept());
       });
       session.on('exec', (accept, _reject, info) => {
         const stream = accept();

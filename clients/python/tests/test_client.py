@@ -272,15 +272,22 @@ class WithoutADaemon(unittest.TestCase):
         self.assertIsNone(cm.exception.error_code, "the daemon never answered")
         self.assertEqual(len(sleeps), 2, "a call that never reached the daemon is retried")
 
-    def test_netconf_raises_unimplemented_while_the_proto_has_no_netconf(self) -> None:
-        self.assertFalse(hasattr(device_proxy_pb2, "NetconfRequest"),
-                         "proto/ now defines Netconf: replace this test with one against a NETCONF device")
-        # A closed port: the error below is raised before any call is made (else: Unavailable).
-        with Client(f"127.0.0.1:{free_port()}", retries=0) as c:
-            with self.assertRaises(errors.Unimplemented) as cm:
-                c.netconf("mx1", "<get-config><source><running/></source></get-config>")
-        self.assertIn("Netconf", str(cm.exception))
-        self.assertEqual(cm.exception.device, "mx1")
+    def test_netconf_returns_the_reply_and_reports_rpc_errors_as_failed(self) -> None:
+        with client() as c:
+            r = c.netconf("demo-junos", "<get-config><source><running/></source></get-config>")
+            self.assertIsInstance(r, device_proxy_pb2.NetconfResponse)
+            self.assertFalse(r.failed)
+            self.assertIn("<hostname>demo-junos</hostname>", r.reply)
+            self.assertTrue(r.session.id.startswith("demo-junos/netconf/"))
+            bad = c.netconf("demo-junos", "<frobnicate/>")
+            self.assertTrue(bad.failed)
+            self.assertIn("frobnicate", bad.error)
+            with self.assertRaises(errors.InvalidArgument) as cm:
+                c.netconf("demo-junos", "<get/><edit-config/>")
+            self.assertEqual(cm.exception.device, "demo-junos")
+        with client(READER_TOKEN) as c:
+            with self.assertRaises(errors.PermissionDenied):
+                c.netconf("demo-junos", "<get-config><source><running/></source></get-config>")
 
     def test_client_arguments_are_checked(self) -> None:
         with self.assertRaisesRegex(ValueError, "both private_key and certificate_chain"):

@@ -268,24 +268,14 @@ class Client:
         )
         return self._unary(self._proxy.Http, req, device, timeout)
 
-    def netconf(self, device: str, rpc: str, *, timeout_ms: int = 0, timeout: Optional[float] = None) -> Any:
-        """One NETCONF RPC (the XML inside ``<rpc>``); returns the NetconfResponse.
-
-        Raises ``errors.Unimplemented`` when this client was generated from a proto without
-        ``DeviceProxy/Netconf`` (the method is part of contract v1.1 and arrives with the
-        daemon's NETCONF support), or when the daemon does not serve it.
-        """
-        request_cls = getattr(device_proxy_pb2, "NetconfRequest", None)
-        response_cls = getattr(device_proxy_pb2, "NetconfResponse", None)
-        method = getattr(self._proxy, "Netconf", None)
-        if request_cls is None or response_cls is None or method is None:
-            raise errors.Unimplemented(
-                "this warmpool API has no DeviceProxy/Netconf yet: the daemon's proto/ does not define it, "
-                "so the client stubs cannot call it (regenerate them with clients/python/generate.sh once it does)",
-                device=device,
-            )
-        req = request_cls(device=device, rpc=rpc, timeout_ms=timeout_ms)
-        return self._unary(method, req, device, timeout)
+    def netconf(self, device: str, rpc: str, *, timeout_ms: int = 0, timeout: Optional[float] = None) -> device_proxy_pb2.NetconfResponse:
+        """One NETCONF RPC over the device's pooled NETCONF sessions. ``rpc`` is the XML inside
+        ``<rpc>`` (one operation, e.g. ``<get-config><source><running/></source></get-config>``);
+        the daemon adds ``<rpc>`` and its message-id. Returns the NetconfResponse: ``reply`` (the
+        whole ``<rpc-reply>`` as text), ``failed`` (an ``<rpc-error>`` of severity error) and
+        ``error`` (its message). An rpc-error is a response, not an exception."""
+        req = device_proxy_pb2.NetconfRequest(device=device, rpc=rpc, timeout_ms=timeout_ms)
+        return self._unary(self._proxy.Netconf, req, device, timeout)
 
     # -- Inventory and Admin ------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import type { HostKeyPolicy as _warmpool_v1_HostKeyPolicy, HostKeyPolicy__Output
 import type { PoolSettings as _warmpool_v1_PoolSettings, PoolSettings__Output as _warmpool_v1_PoolSettings__Output } from '../../warmpool/v1/PoolSettings.js';
 import type { SshSettings as _warmpool_v1_SshSettings, SshSettings__Output as _warmpool_v1_SshSettings__Output } from '../../warmpool/v1/SshSettings.js';
 import type { HttpSettings as _warmpool_v1_HttpSettings, HttpSettings__Output as _warmpool_v1_HttpSettings__Output } from '../../warmpool/v1/HttpSettings.js';
+import type { NetconfSettings as _warmpool_v1_NetconfSettings, NetconfSettings__Output as _warmpool_v1_NetconfSettings__Output } from '../../warmpool/v1/NetconfSettings.js';
 
 /**
  * A device: where it is, how to log in, and its pool settings. Secrets are write-only.
@@ -29,7 +30,7 @@ export interface Device {
    */
   'platform'?: (string);
   /**
-   * Shell or exec; UNSPECIFIED picks the platform's default.
+   * Shell, exec or netconf (NETCONF only: Run is refused); UNSPECIFIED picks the platform's default.
    */
   'mode'?: (_warmpool_v1_SessionMode);
   /**
@@ -118,6 +119,10 @@ export interface Device {
    * Inventory file only: a file holding the enable secret.
    */
   'enable_secret_file'?: (string);
+  /**
+   * NETCONF over SSH (optional): its presence, or mode NETCONF, makes the daemon keep a NETCONF pool for the device.
+   */
+  'netconf'?: (_warmpool_v1_NetconfSettings | null);
   '_paging_command'?: "paging_command";
 }
 
@@ -142,7 +147,7 @@ export interface Device__Output {
    */
   'platform': (string);
   /**
-   * Shell or exec; UNSPECIFIED picks the platform's default.
+   * Shell, exec or netconf (NETCONF only: Run is refused); UNSPECIFIED picks the platform's default.
    */
   'mode': (_warmpool_v1_SessionMode__Output);
   /**
@@ -231,5 +236,9 @@ export interface Device__Output {
    * Inventory file only: a file holding the enable secret.
    */
   'enable_secret_file': (string);
+  /**
+   * NETCONF over SSH (optional): its presence, or mode NETCONF, makes the daemon keep a NETCONF pool for the device.
+   */
+  'netconf': (_warmpool_v1_NetconfSettings__Output | null);
   '_paging_command'?: "paging_command";
 }

@@ -7,6 +7,8 @@ import type { MethodDefinition } from '@grpc/proto-loader'
 import type { DeviceRunResult as _warmpool_v1_DeviceRunResult, DeviceRunResult__Output as _warmpool_v1_DeviceRunResult__Output } from '../../warmpool/v1/DeviceRunResult.js';
 import type { HttpRequest as _warmpool_v1_HttpRequest, HttpRequest__Output as _warmpool_v1_HttpRequest__Output } from '../../warmpool/v1/HttpRequest.js';
 import type { HttpResponse as _warmpool_v1_HttpResponse, HttpResponse__Output as _warmpool_v1_HttpResponse__Output } from '../../warmpool/v1/HttpResponse.js';
+import type { NetconfRequest as _warmpool_v1_NetconfRequest, NetconfRequest__Output as _warmpool_v1_NetconfRequest__Output } from '../../warmpool/v1/NetconfRequest.js';
+import type { NetconfResponse as _warmpool_v1_NetconfResponse, NetconfResponse__Output as _warmpool_v1_NetconfResponse__Output } from '../../warmpool/v1/NetconfResponse.js';
 import type { RunEvent as _warmpool_v1_RunEvent, RunEvent__Output as _warmpool_v1_RunEvent__Output } from '../../warmpool/v1/RunEvent.js';
 import type { RunManyRequest as _warmpool_v1_RunManyRequest, RunManyRequest__Output as _warmpool_v1_RunManyRequest__Output } from '../../warmpool/v1/RunManyRequest.js';
 import type { RunRequest as _warmpool_v1_RunRequest, RunRequest__Output as _warmpool_v1_RunRequest__Output } from '../../warmpool/v1/RunRequest.js';
@@ -30,6 +32,21 @@ export interface DeviceProxyClient extends grpc.Client {
   http(argument: _warmpool_v1_HttpRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_warmpool_v1_HttpResponse__Output>): grpc.ClientUnaryCall;
   http(argument: _warmpool_v1_HttpRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_warmpool_v1_HttpResponse__Output>): grpc.ClientUnaryCall;
   http(argument: _warmpool_v1_HttpRequest, callback: grpc.requestCallback<_warmpool_v1_HttpResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * One NETCONF RPC over the device's pooled NETCONF sessions; the reply is passed through as text.
+   */
+  Netconf(argument: _warmpool_v1_NetconfRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_warmpool_v1_NetconfResponse__Output>): grpc.ClientUnaryCall;
+  Netconf(argument: _warmpool_v1_NetconfRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_warmpool_v1_NetconfResponse__Output>): grpc.ClientUnaryCall;
+  Netconf(argument: _warmpool_v1_NetconfRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_warmpool_v1_NetconfResponse__Output>): grpc.ClientUnaryCall;
+  Netconf(argument: _warmpool_v1_NetconfRequest, callback: grpc.requestCallback<_warmpool_v1_NetconfResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * One NETCONF RPC over the device's pooled NETCONF sessions; the reply is passed through as text.
+   */
+  netconf(argument: _warmpool_v1_NetconfRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_warmpool_v1_NetconfResponse__Output>): grpc.ClientUnaryCall;
+  netconf(argument: _warmpool_v1_NetconfRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_warmpool_v1_NetconfResponse__Output>): grpc.ClientUnaryCall;
+  netconf(argument: _warmpool_v1_NetconfRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_warmpool_v1_NetconfResponse__Output>): grpc.ClientUnaryCall;
+  netconf(argument: _warmpool_v1_NetconfRequest, callback: grpc.requestCallback<_warmpool_v1_NetconfResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Run commands in order on one pooled session and return all results.
@@ -80,6 +97,11 @@ export interface DeviceProxyHandlers extends grpc.UntypedServiceImplementation {
   Http: grpc.handleUnaryCall<_warmpool_v1_HttpRequest__Output, _warmpool_v1_HttpResponse>;
   
   /**
+   * One NETCONF RPC over the device's pooled NETCONF sessions; the reply is passed through as text.
+   */
+  Netconf: grpc.handleUnaryCall<_warmpool_v1_NetconfRequest__Output, _warmpool_v1_NetconfResponse>;
+  
+  /**
    * Run commands in order on one pooled session and return all results.
    */
   Run: grpc.handleUnaryCall<_warmpool_v1_RunRequest__Output, _warmpool_v1_RunResponse>;
@@ -98,6 +120,7 @@ export interface DeviceProxyHandlers extends grpc.UntypedServiceImplementation {
 
 export interface DeviceProxyDefinition extends grpc.ServiceDefinition {
   Http: MethodDefinition<_warmpool_v1_HttpRequest, _warmpool_v1_HttpResponse, _warmpool_v1_HttpRequest__Output, _warmpool_v1_HttpResponse__Output>
+  Netconf: MethodDefinition<_warmpool_v1_NetconfRequest, _warmpool_v1_NetconfResponse, _warmpool_v1_NetconfRequest__Output, _warmpool_v1_NetconfResponse__Output>
   Run: MethodDefinition<_warmpool_v1_RunRequest, _warmpool_v1_RunResponse, _warmpool_v1_RunRequest__Output, _warmpool_v1_RunResponse__Output>
   RunMany: MethodDefinition<_warmpool_v1_RunManyRequest, _warmpool_v1_DeviceRunResult, _warmpool_v1_RunManyRequest__Output, _warmpool_v1_DeviceRunResult__Output>
   RunStream: MethodDefinition<_warmpool_v1_RunRequest, _warmpool_v1_RunEvent, _warmpool_v1_RunRequest__Output, _warmpool_v1_RunEvent__Output>

@@ -18,6 +18,10 @@ export const SessionMode = {
    * One SSH exec channel per command: exit status and stderr (Linux hosts, some appliances).
    */
   SESSION_MODE_EXEC: 'SESSION_MODE_EXEC',
+  /**
+   * A NETCONF-over-SSH session (RFC 6242, subsystem "netconf"): used only by DeviceProxy.Netconf.
+   */
+  SESSION_MODE_NETCONF: 'SESSION_MODE_NETCONF',
 } as const;
 
 /**
@@ -39,6 +43,11 @@ export type SessionMode =
    */
   | 'SESSION_MODE_EXEC'
   | 2
+  /**
+   * A NETCONF-over-SSH session (RFC 6242, subsystem "netconf"): used only by DeviceProxy.Netconf.
+   */
+  | 'SESSION_MODE_NETCONF'
+  | 3
 
 /**
  * How commands are sent to a device.

@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18warmpool/v1/common.proto\x12\x0bwarmpool.v1\"\\\n\x0bSessionInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reused\x18\x02 \x01(\x08\x12\x0f\n\x07wait_ms\x18\x03 \x01(\x01\x12\x12\n\nconnect_ms\x18\x04 \x01(\x01\x12\x0c\n\x04uses\x18\x05 \x01(\x04\"&\n\x05\x45rror\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t*Z\n\x0bSessionMode\x12\x1c\n\x18SESSION_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SESSION_MODE_SHELL\x10\x01\x12\x15\n\x11SESSION_MODE_EXEC\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18warmpool/v1/common.proto\x12\x0bwarmpool.v1\"\\\n\x0bSessionInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reused\x18\x02 \x01(\x08\x12\x0f\n\x07wait_ms\x18\x03 \x01(\x01\x12\x12\n\nconnect_ms\x18\x04 \x01(\x01\x12\x0c\n\x04uses\x18\x05 \x01(\x04\"&\n\x05\x45rror\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t*t\n\x0bSessionMode\x12\x1c\n\x18SESSION_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SESSION_MODE_SHELL\x10\x01\x12\x15\n\x11SESSION_MODE_EXEC\x10\x02\x12\x18\n\x14SESSION_MODE_NETCONF\x10\x03\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'warmpool_client._gen.warmpool.v1.common_pb2', globals())
@@ -21,7 +21,7 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   _SESSIONMODE._serialized_start=175
-  _SESSIONMODE._serialized_end=265
+  _SESSIONMODE._serialized_end=291
   _SESSIONINFO._serialized_start=41
   _SESSIONINFO._serialized_end=133
   _ERROR._serialized_start=135

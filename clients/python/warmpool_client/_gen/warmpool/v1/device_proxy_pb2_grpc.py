@@ -35,6 +35,11 @@ class DeviceProxyStub(object):
                 request_serializer=warmpool_dot_v1_dot_device__proxy__pb2.HttpRequest.SerializeToString,
                 response_deserializer=warmpool_dot_v1_dot_device__proxy__pb2.HttpResponse.FromString,
                 )
+        self.Netconf = channel.unary_unary(
+                '/warmpool.v1.DeviceProxy/Netconf',
+                request_serializer=warmpool_dot_v1_dot_device__proxy__pb2.NetconfRequest.SerializeToString,
+                response_deserializer=warmpool_dot_v1_dot_device__proxy__pb2.NetconfResponse.FromString,
+                )
 
 
 class DeviceProxyServicer(object):
@@ -69,6 +74,13 @@ class DeviceProxyServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Netconf(self, request, context):
+        """One NETCONF RPC over the device's pooled NETCONF sessions; the reply is passed through as text.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DeviceProxyServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -91,6 +103,11 @@ def add_DeviceProxyServicer_to_server(servicer, server):
                     servicer.Http,
                     request_deserializer=warmpool_dot_v1_dot_device__proxy__pb2.HttpRequest.FromString,
                     response_serializer=warmpool_dot_v1_dot_device__proxy__pb2.HttpResponse.SerializeToString,
+            ),
+            'Netconf': grpc.unary_unary_rpc_method_handler(
+                    servicer.Netconf,
+                    request_deserializer=warmpool_dot_v1_dot_device__proxy__pb2.NetconfRequest.FromString,
+                    response_serializer=warmpool_dot_v1_dot_device__proxy__pb2.NetconfResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -168,5 +185,22 @@ class DeviceProxy(object):
         return grpc.experimental.unary_unary(request, target, '/warmpool.v1.DeviceProxy/Http',
             warmpool_dot_v1_dot_device__proxy__pb2.HttpRequest.SerializeToString,
             warmpool_dot_v1_dot_device__proxy__pb2.HttpResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Netconf(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/warmpool.v1.DeviceProxy/Netconf',
+            warmpool_dot_v1_dot_device__proxy__pb2.NetconfRequest.SerializeToString,
+            warmpool_dot_v1_dot_device__proxy__pb2.NetconfResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
