@@ -13,6 +13,7 @@ import { systemClock, systemRandom, type Clock, type Random } from './core/clock
 import { PoolRegistry } from './app/ssh-pools.js';
 import type { PoolStats } from './pool/types.js';
 import { createSshSessionFactory } from './drivers/ssh-factory.js';
+import { PlatformDetections } from './platforms/autodetect.js';
 import { HttpClients } from './app/http-clients.js';
 import { loadProto } from './api/proto.js';
 import { createReflection } from './api/reflection.js';
@@ -47,6 +48,8 @@ export class Daemon {
   readonly logger: Logger;
   readonly devices = new DeviceRegistry();
   readonly pools: PoolRegistry;
+  /** `platform: autodetect` results per device (docs/platforms.md "Autodetect"). */
+  readonly detections: PlatformDetections;
   readonly http: HttpClients;
   readonly metrics: Metrics;
   readonly runner: Runner;
@@ -66,9 +69,10 @@ export class Daemon {
     const clock = opts.clock ?? systemClock;
     const random = opts.random ?? systemRandom;
     this.metrics = createMetrics({ perDeviceLabels: config.metrics.perDeviceLabels, statsSource: () => this.stats() });
+    this.detections = new PlatformDetections(this.logger);
     this.pools = new PoolRegistry({
       config, clock, random, observer: this.metrics, logger: this.logger,
-      sshFactory: (d) => createSshSessionFactory(d, { logger: this.logger }),
+      sshFactory: (d) => createSshSessionFactory(d, { logger: this.logger, detections: this.detections }),
     });
     this.http = new HttpClients({ clock, random, config, observer: this.metrics, logger: this.logger });
     const audit = createAudit({ ...config.log.audit, fallback: this.logger });
@@ -109,6 +113,7 @@ export class Daemon {
     }));
     this.#grpc.addService(v1.Inventory.service, inventoryHandlers({
       ...deps, devices: this.devices, defaults: config.defaults, validateDevice,
+      detectedPlatform: (id) => this.detections.detected(id)?.platform,
     }));
     this.#grpc.addService(v1.Admin.service, adminHandlers({
       ...deps, devices: this.devices, stats: (ids) => this.stats(ids), drainDevice: (id) => this.pools.drainDevice(id),
@@ -217,6 +222,8 @@ export class Daemon {
 
   #onInventoryChange(c: InventoryChange): void {
     this.runner.cache.invalidateDevice(c.device.id);
+    // A changed device is detected again at its next connect (it may be another box now).
+    this.detections.forget(c.device.id);
     if (c.kind === 'remove') {
       this.pools.remove(c.device.id);
       this.http.remove(c.device.id);

@@ -21,11 +21,15 @@ export interface InventoryDeps extends HandlerDeps {
   defaults: AppConfig['defaults'];
   /** The inventory file's validator (config/inventory.ts), shared so API and file accept the same devices. */
   validateDevice: (raw: unknown, defaults: AppConfig['defaults'], source: 'file' | 'api', where?: string) => DeviceSpec;
+  /** The platform `platform: autodetect` found for the device (undefined until its first connect). */
+  detectedPlatform?: (id: string) => string | undefined;
   /** Called after a device was removed or replaced (drain pools, drop cached results). */
 }
 
 export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
   const { devices, guard } = deps;
+  // Device.detected_platform: what autodetect found, beside platform "autodetect" (docs/api.md "Inventory").
+  const msg = (d: DeviceSpec): Device => ({ ...deviceMsg(d), detected_platform: deps.detectedPlatform?.(d.id) ?? '' });
   return {
     PutDevice: unary<PutDeviceRequest__Output, Device>('Inventory/PutDevice', deps, async (req, ctx) => {
       if (!req.device) throw new WarmpoolError('INVALID_ARGUMENT', 'device: is required', { field: 'device' });
@@ -38,12 +42,12 @@ export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
     GetDevice: unary<GetDeviceRequest__Output, Device>('Inventory/GetDevice', deps, async (req, ctx) => {
       const d = devices.get(validateDeviceId(req.id, 'id'));
       guard.authorize(ctx.caller, { rpc: ctx.rpc, device: d });
-      return deviceMsg(d);
+      return msg(d);
     }),
     ListDevices: unary<ListDevicesRequest__Output, ListDevicesResponse>('Inventory/ListDevices', deps, async (req, ctx) => {
       // A device filtered out of the list is not a denial: checked without an audit event.
       const visible = devices.list(req.labels ?? {}).filter((d) => isAllowed(guard, ctx.caller, { rpc: ctx.rpc, device: d }));
-      return { devices: visible.map(deviceMsg) };
+      return { devices: visible.map(msg) };
     }),
     DeleteDevice: unary<DeleteDeviceRequest__Output, DeleteDeviceResponse>('Inventory/DeleteDevice', deps, async (req, ctx) => {
       const id = validateDeviceId(req.id, 'id');

@@ -25,7 +25,7 @@ export interface Device {
    */
   'port'?: (number);
   /**
-   * linux | cisco_ios | cisco_nxos | arista_eos | juniper_junos | generic
+   * A platform name of docs/platforms.md (Netmiko aliases are stored under the canonical name), or "autodetect".
    */
   'platform'?: (string);
   /**
@@ -118,6 +118,11 @@ export interface Device {
    * Inventory file only: a file holding the enable secret.
    */
   'enable_secret_file'?: (string);
+  /**
+   * Output only: for platform "autodetect", the platform its first connect detected (e.g.
+   * "cisco_xr"); empty before then, after the device changed, and for every other platform.
+   */
+  'detected_platform'?: (string);
   '_paging_command'?: "paging_command";
 }
 
@@ -138,7 +143,7 @@ export interface Device__Output {
    */
   'port': (number);
   /**
-   * linux | cisco_ios | cisco_nxos | arista_eos | juniper_junos | generic
+   * A platform name of docs/platforms.md (Netmiko aliases are stored under the canonical name), or "autodetect".
    */
   'platform': (string);
   /**
@@ -231,5 +236,10 @@ export interface Device__Output {
    * Inventory file only: a file holding the enable secret.
    */
   'enable_secret_file': (string);
+  /**
+   * Output only: for platform "autodetect", the platform its first connect detected (e.g.
+   * "cisco_xr"); empty before then, after the device changed, and for every other platform.
+   */
+  'detected_platform': (string);
   '_paging_command'?: "paging_command";
 }
