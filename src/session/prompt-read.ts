@@ -34,12 +34,17 @@ export interface ReadOptions {
    * empty line, and the prompt again. 'probe' is the login check that the device answers it.
    */
   marker?: 'command' | 'probe' | undefined;
+  /**
+   * Login only (drivers/shell-login.ts): an unterminated last line for which this is true ends
+   * the read as 'screen' (a login screen to answer), before any prompt test.
+   */
+  screen?: ((line: string) => boolean) | undefined;
 }
 
 export interface ReadResult {
   output: string;
   /** The prompt (or expect/password line) that ended the read. */
-  ended: 'prompt' | 'expect' | 'password';
+  ended: 'prompt' | 'expect' | 'password' | 'screen';
   line: string;
   error: string;
 }
@@ -218,6 +223,10 @@ export class PromptRead extends Exchange<ReadResult> {
       // Paging could not be disabled (or a command re-enabled it): page on.
       this.#pagerAnswered = true;
       host.write(' ');
+      return;
+    }
+    if (o.screen && o.screen(tail)) {
+      this.#finish('screen', tail.trim());
       return;
     }
     if (o.expect && o.expect.test(tail)) {

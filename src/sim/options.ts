@@ -59,6 +59,14 @@ export interface SimOptions {
   clientAliveIntervalMs?: number;
   /** Accept the `hostile ...` commands of hostile.ts (floods, garbage, fake prompts, drips, closes). */
   hostile?: boolean;
+  /** Show the platform's login screen (login-screens.ts: Comware, FortiOS, Force10, RouterOS) before the first prompt. */
+  loginScreen?: boolean;
+  /** The account's password has expired: a change prompt stands instead of the first prompt, for ever. */
+  passwordExpired?: boolean;
+  /** juniper_junos: the login lands in the FreeBSD shell ("root@host:RE:0% "), as root's does; `cli` starts the CLI. */
+  junosShell?: boolean;
+  /** generic and IOS-like simulators: what `show version` prints instead (an unknown vendor, for autodetect tests). */
+  versionText?: string;
 }
 
 export interface SimStats {
