@@ -20,7 +20,6 @@ import { batch, simDeviceSpec, startSim, type SimDevice } from './kit/sim.js';
 import { m, simSpec, startTestDaemon } from './kit/daemon.js';
 import type { Test } from 'tap';
 
-type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 function capture(): { logger: ReturnType<typeof createLogger>; lines: string[] } {
   const lines: string[] = [];
