@@ -175,3 +175,11 @@ t.test('a login screen that keeps coming back is answered at most MAX_LOGIN_SCRE
   t.ok(typed.every((x) => x === 'y\n'));
   t.ok(Date.now() - started < 5000, 'without waiting for the login timeout');
 });
+
+t.test('warmpool sim takes the login options as switches', async (t) => {
+  const { parseSimArgs } = await import('../src/sim/sim-command.js');
+  t.match(parseSimArgs(['--platform', 'hp_comware', '--login-screen']), { platform: 'hp_comware', loginScreen: true });
+  t.match(parseSimArgs(['--platform', 'huawei', '--password-expired']), { passwordExpired: true });
+  t.match(parseSimArgs(['--platform', 'juniper', '--junos-shell', '--username', 'root']), { platform: 'juniper_junos', junosShell: true, username: 'root' });
+  t.notOk('loginScreen' in parseSimArgs(['--platform', 'hp_comware']), 'off unless asked for');
+});
