@@ -10,7 +10,7 @@ import { DeviceRegistry, type InventoryChange } from './inventory/registry.js';
 import type { Logger } from './core/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { systemClock, systemRandom, type Clock, type Random } from './core/clock.js';
-import { PoolRegistry } from './app/ssh-pools.js';
+import { connectionKey, PoolRegistry } from './app/ssh-pools.js';
 import type { PoolStats } from './pool/types.js';
 import { createSshSessionFactory } from './drivers/ssh-factory.js';
 import { PlatformDetections } from './platforms/autodetect.js';
@@ -222,8 +222,9 @@ export class Daemon {
 
   #onInventoryChange(c: InventoryChange): void {
     this.runner.cache.invalidateDevice(c.device.id);
-    // A changed device is detected again at its next connect (it may be another box now).
-    this.detections.forget(c.device.id);
+    // Detected again at its next connect when how it is reached changed (it may be another box
+    // now); a reload that leaves it as it was keeps the detection, as its pool keeps its sessions.
+    if (c.kind === 'remove' || !c.previous || connectionKey(c.previous) !== connectionKey(c.device)) this.detections.forget(c.device.id);
     if (c.kind === 'remove') {
       this.pools.remove(c.device.id);
       this.http.remove(c.device.id);

@@ -149,10 +149,15 @@ t.test('through gRPC: an autodetect device is probed once, runs as the detected 
   t.match(detectedLines[0], /"device":"xr-auto".*"platform":"cisco_xr"/);
   t.equal(sim.stats.commandCounts.get('show version'), 2, 'one probe plus the caller\'s own command: no second probe');
 
-  // A changed device is detected again (it may be another box now).
-  await td.call(m(td.inventory, 'PutDevice'), { device: { id: 'xr-auto', host: sim.host, port: sim.port, platform: 'autodetect', username: sim.username, password: sim.password, host_key: { fingerprints: [sim.hostKeyFingerprint] }, labels: { moved: 'yes' } } });
+  // Only labels changed: the same box, its sessions stay, so does the detection.
+  const same = { id: 'xr-auto', host: sim.host, port: sim.port, platform: 'autodetect', username: sim.username, password: sim.password, enable_secret: sim.enableSecret, host_key: { fingerprints: [sim.hostKeyFingerprint] } };
+  await td.call(m(td.inventory, 'PutDevice'), { device: { ...same, labels: { site: 'fra1' } } });
+  const relabelled: Any = await td.call(m(td.inventory, 'GetDevice'), { id: 'xr-auto' });
+  t.equal(relabelled.detected_platform, 'cisco_xr', 'kept when only labels changed');
+  // How it is reached changed: it may be another box now, detected again at its next connect.
+  await td.call(m(td.inventory, 'PutDevice'), { device: { ...same, ssh: { command_timeout_ms: 20000 } } });
   const changed: Any = await td.call(m(td.inventory, 'GetDevice'), { id: 'xr-auto' });
-  t.equal(changed.detected_platform, '', 'forgotten when the device changed');
+  t.equal(changed.detected_platform, '', 'forgotten when its connection settings changed');
 });
 
 t.test('through gRPC: a device nothing recognises is FAILED_PRECONDITION (PLATFORM_UNKNOWN) naming what was tried, and is not probed again', async (t) => {
