@@ -10,9 +10,10 @@ import { DeviceRegistry, type InventoryChange } from './inventory/registry.js';
 import type { Logger } from './core/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { systemClock, systemRandom, type Clock, type Random } from './core/clock.js';
-import { PoolRegistry } from './app/ssh-pools.js';
+import { connectionKey, PoolRegistry } from './app/ssh-pools.js';
 import type { PoolStats } from './pool/types.js';
 import { createSshSessionFactory } from './drivers/ssh-factory.js';
+import { PlatformDetections } from './platforms/autodetect.js';
 import { HttpClients } from './app/http-clients.js';
 import { NetconfPools } from './app/netconf-pools.js';
 import { NetconfRunner } from './app/run-netconf.js';
@@ -52,6 +53,8 @@ export class Daemon {
   readonly logger: Logger;
   readonly devices = new DeviceRegistry();
   readonly pools: PoolRegistry;
+  /** `platform: autodetect` results per device (docs/platforms.md "Autodetect"). */
+  readonly detections: PlatformDetections;
   readonly http: HttpClients;
   readonly netconf: NetconfPools;
   readonly metrics: Metrics;
@@ -72,9 +75,10 @@ export class Daemon {
     const clock = opts.clock ?? systemClock;
     const random = opts.random ?? systemRandom;
     this.metrics = createMetrics({ perDeviceLabels: config.metrics.perDeviceLabels, statsSource: () => this.stats() });
+    this.detections = new PlatformDetections(this.logger);
     this.pools = new PoolRegistry({
       config, clock, random, observer: this.metrics, logger: this.logger,
-      sshFactory: (d) => createSshSessionFactory(d, { logger: this.logger }),
+      sshFactory: (d) => createSshSessionFactory(d, { logger: this.logger, detections: this.detections }),
     });
     this.http = new HttpClients({ clock, random, config, observer: this.metrics, logger: this.logger });
     this.netconf = new NetconfPools({
@@ -125,6 +129,7 @@ export class Daemon {
     this.#grpc.addService(v1.Inventory.service, inventoryHandlers({
       ...deps, devices: this.devices, defaults: config.defaults, validateDevice, readOnly: config.inventory.readOnly,
       netconfCapabilities: (id) => this.netconf.capabilities(id),
+      detectedPlatform: (id) => this.detections.detected(id)?.platform,
     }));
     this.#grpc.addService(v1.Admin.service, adminHandlers({
       ...deps, devices: this.devices, stats: (ids) => this.stats(ids), drainDevice: (id) => this.#drainDevice(id),
@@ -237,6 +242,9 @@ export class Daemon {
 
   #onInventoryChange(c: InventoryChange): void {
     this.runner.cache.invalidateDevice(c.device.id);
+    // Detected again at its next connect when how it is reached changed (it may be another box
+    // now); a reload that leaves it as it was keeps the detection, as its pool keeps its sessions.
+    if (c.kind === 'remove' || !c.previous || connectionKey(c.previous) !== connectionKey(c.device)) this.detections.forget(c.device.id);
     if (c.kind === 'remove') {
       this.pools.remove(c.device.id);
       this.http.remove(c.device.id);

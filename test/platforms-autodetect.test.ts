@@ -118,3 +118,63 @@ t.test('a detected device then behaves as its platform: configuration and privil
     t.equal(sim.stats.totalConnections, 2, `${platform}: one probe connection, then the session's`);
   }
 });
+
+t.test('through gRPC: an autodetect device is probed once, runs as the detected platform, and GetDevice shows it', async (t) => {
+  const { Writable } = await import('node:stream');
+  const { createLogger } = await import('../src/core/logger.js');
+  const { m, simSpec, startTestDaemon } = await import('./kit/daemon.js');
+  type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const sim = await startSim(t, { platform: 'cisco_xr' });
+  const lines: string[] = [];
+  const logger = createLogger('info', new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+  const td = await startTestDaemon({ devices: [simSpec(sim, 'xr-auto', { platform: 'autodetect' })], logger });
+  t.teardown(() => td.stop());
+  const before: Any = await td.call(m(td.inventory, 'GetDevice'), { id: 'xr-auto' });
+  t.equal(before.platform, 'autodetect');
+  t.equal(before.detected_platform, '', 'nothing detected before the first connect');
+
+  const run: Any = await td.call(m(td.proxy, 'Run'), { device: 'xr-auto', commands: ['show version'], privileged: true }, { deadlineMs: 30000 });
+  t.match(run.results[0].output, /Cisco IOS XR Software/);
+  const cfg: Any = await td.call(m(td.proxy, 'Run'), { device: 'xr-auto', commands: ['interface Gi0/0/0/1', 'description uplink'], configure: true }, { deadlineMs: 30000 });
+  t.ok(cfg.results.every((r: Any) => !r.failed), `configure as cisco_xr (commit): ${JSON.stringify(cfg.results)}`);
+  t.equal(sim.stats.commandCounts.get('commit'), 1, 'the XR commit model was used');
+
+  const after: Any = await td.call(m(td.inventory, 'GetDevice'), { id: 'xr-auto' });
+  t.equal(after.platform, 'autodetect', 'the configured platform stays');
+  t.equal(after.detected_platform, 'cisco_xr');
+  const list: Any = await td.call(m(td.inventory, 'ListDevices'), {});
+  t.equal(list.devices.find((d: Any) => d.id === 'xr-auto')?.detected_platform, 'cisco_xr');
+  const detectedLines = lines.filter((l) => l.includes('"platform detected"'));
+  t.equal(detectedLines.length, 1, 'one log line');
+  t.match(detectedLines[0], /"device":"xr-auto".*"platform":"cisco_xr"/);
+  t.equal(sim.stats.commandCounts.get('show version'), 2, 'one probe plus the caller\'s own command: no second probe');
+
+  // Only labels changed: the same box, its sessions stay, so does the detection.
+  const same = { id: 'xr-auto', host: sim.host, port: sim.port, platform: 'autodetect', username: sim.username, password: sim.password, enable_secret: sim.enableSecret, host_key: { fingerprints: [sim.hostKeyFingerprint] } };
+  await td.call(m(td.inventory, 'PutDevice'), { device: { ...same, labels: { site: 'fra1' } } });
+  const relabelled: Any = await td.call(m(td.inventory, 'GetDevice'), { id: 'xr-auto' });
+  t.equal(relabelled.detected_platform, 'cisco_xr', 'kept when only labels changed');
+  // How it is reached changed: it may be another box now, detected again at its next connect.
+  await td.call(m(td.inventory, 'PutDevice'), { device: { ...same, ssh: { command_timeout_ms: 20000 } } });
+  const changed: Any = await td.call(m(td.inventory, 'GetDevice'), { id: 'xr-auto' });
+  t.equal(changed.detected_platform, '', 'forgotten when its connection settings changed');
+});
+
+t.test('through gRPC: a device nothing recognises is FAILED_PRECONDITION (PLATFORM_UNKNOWN) naming what was tried, and is not probed again', async (t) => {
+  const { status } = await import('@grpc/grpc-js');
+  const { m, simSpec, startTestDaemon } = await import('./kit/daemon.js');
+  const sim = await startSim(t, { platform: 'generic', versionText: 'Acme SwitchOS 1.0 (c) Acme\n' });
+  const td = await startTestDaemon({ devices: [simSpec(sim, 'acme1', { platform: 'autodetect' })] });
+  t.teardown(() => td.stop());
+  const err = (await td.call(m(td.proxy, 'Run'), { device: 'acme1', commands: ['show clock'] }, { deadlineMs: 60000 }).catch((e: unknown) => e)) as import('@grpc/grpc-js').ServiceError;
+  t.equal(err.code, status.FAILED_PRECONDITION, err.details);
+  t.equal(err.metadata.get('warmpool-error-code')[0], 'PLATFORM_UNKNOWN');
+  t.match(err.details, /platform autodetect could not identify the device \(prompt "gen1>", tried show version, display version, get system status, show system info, \/system resource print, uname -a\); set platform explicitly/);
+  const probes = sim.stats.commandsRun;
+  t.ok(probes <= PROBE_COMMANDS.length + 1, `bounded: ${probes} commands`);
+  const again = (await td.call(m(td.proxy, 'Run'), { device: 'acme1', commands: ['show clock'] }, { deadlineMs: 60000 }).catch((e: unknown) => e)) as import('@grpc/grpc-js').ServiceError;
+  t.equal(again.code, status.FAILED_PRECONDITION);
+  t.equal(sim.stats.commandsRun, probes, 'no second probe: only an operator can fix it');
+  const got = (await td.call(m(td.inventory, 'GetDevice'), { id: 'acme1' })) as { detected_platform: string };
+  t.equal(got.detected_platform, '');
+});

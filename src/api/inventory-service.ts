@@ -21,6 +21,8 @@ export interface InventoryDeps extends HandlerDeps {
   defaults: AppConfig['defaults'];
   /** The inventory file's validator (config/inventory.ts), shared so API and file accept the same devices. */
   validateDevice: (raw: unknown, defaults: AppConfig['defaults'], source: 'file' | 'api', where?: string) => DeviceSpec;
+  /** The platform `platform: autodetect` found for the device (undefined until its first connect). */
+  detectedPlatform?: (id: string) => string | undefined;
   /** The capabilities of the device's newest NETCONF session (empty until one opened). */
   netconfCapabilities?: (id: string) => readonly string[];
   /** inventory.readOnly: the file is the only source of devices (replicas behind a load balancer). */
@@ -43,7 +45,8 @@ function refuseWhenReadOnly(deps: InventoryDeps, rpc: string, id: string): void 
 
 export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
   const { devices, guard } = deps;
-  const msg = (d: DeviceSpec): Device => deviceMsg(d, deps.netconfCapabilities?.(d.id));
+  // Device.detected_platform: what autodetect found, beside platform "autodetect" (docs/api.md "Inventory").
+  const msg = (d: DeviceSpec): Device => ({ ...deviceMsg(d, deps.netconfCapabilities?.(d.id)), detected_platform: deps.detectedPlatform?.(d.id) ?? '' });
   return {
     PutDevice: unary<PutDeviceRequest__Output, Device>('Inventory/PutDevice', deps, async (req, ctx) => {
       if (!req.device) throw new WarmpoolError('INVALID_ARGUMENT', 'device: is required', { field: 'device' });

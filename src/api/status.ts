@@ -19,6 +19,8 @@ const STATUS_OF: Record<ErrorCode, Status> = {
   HOST_UNREACHABLE: Status.UNAVAILABLE,
   HOST_KEY_MISMATCH: Status.FAILED_PRECONDITION,
   AUTH_FAILED: Status.FAILED_PRECONDITION,
+  // platform: autodetect recognised nothing: only setting the platform fixes it.
+  PLATFORM_UNKNOWN: Status.FAILED_PRECONDITION,
   PROTOCOL_ERROR: Status.UNAVAILABLE,
   TLS_ERROR: Status.UNAVAILABLE,
   CONNECTION_LOST: Status.UNAVAILABLE,

@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'HOST_UNREACHABLE'
   | 'HOST_KEY_MISMATCH'
   | 'AUTH_FAILED'
+  /** platform: autodetect found no platform it knows (docs/platforms.md "Autodetect"): an operator must set it. */
+  | 'PLATFORM_UNKNOWN'
   | 'PROTOCOL_ERROR'
   | 'TLS_ERROR'
   // established session
@@ -67,9 +69,12 @@ export function isWarmpoolError(err: unknown, code?: ErrorCode): err is Warmpool
   return err instanceof WarmpoolError && (code === undefined || err.code === code);
 }
 
-/** Errors that must not be retried automatically: repeating them locks accounts or hides an attack. */
+/**
+ * Errors that must not be retried automatically: repeating them locks accounts or hides an
+ * attack, or (PLATFORM_UNKNOWN) sends the same probe commands for the same answer.
+ */
 export function isPermanentConnectError(err: unknown): boolean {
-  return isWarmpoolError(err) && (err.code === 'AUTH_FAILED' || err.code === 'HOST_KEY_MISMATCH');
+  return isWarmpoolError(err) && (err.code === 'AUTH_FAILED' || err.code === 'HOST_KEY_MISMATCH' || err.code === 'PLATFORM_UNKNOWN');
 }
 
 /** A short, secret-free description of any thrown value, for logs and Error.message fields. */

@@ -11,6 +11,8 @@ import { connectSsh } from '../transport/ssh-connect.js';
 import { WarmpoolError } from '../core/errors.js';
 import { ExecSession, type ExecSessionOptions } from './exec-driver.js';
 import { ShellSession, type ShellSessionOptions } from './shell-driver.js';
+import type { PlatformDetections } from '../platforms/autodetect.js';
+import { autodetectingFactory } from './autodetect-probe.js';
 
 export interface SshSessionFactoryDeps {
   logger: Logger;
@@ -18,9 +20,16 @@ export interface SshSessionFactoryDeps {
   shell?: Omit<ShellSessionOptions, 'logger' | 'signal'>;
   /** Exec driver tuning (tests); defaults suit real devices. */
   exec?: Omit<ExecSessionOptions, 'logger'>;
+  /** `platform: autodetect` results, one store per daemon (without it such a device runs on the probe profile). */
+  detections?: PlatformDetections;
 }
 
 export function createSshSessionFactory(device: DeviceSpec, deps: SshSessionFactoryDeps): SessionFactory<DeviceSession> {
+  // platform: autodetect probes once, then opens every session as the detected platform (docs/platforms.md "Autodetect").
+  if (device.platform === 'autodetect' && deps.detections) {
+    const plain: SshSessionFactoryDeps = { ...deps, detections: undefined };
+    return autodetectingFactory(device, deps.detections, (spec, signal) => createSshSessionFactory(spec, plain).open(signal), deps.logger);
+  }
   const logger = deps.logger.child({ device: device.id });
   return {
     async open(signal: AbortSignal): Promise<DeviceSession> {

@@ -9,9 +9,10 @@
  * profile (any prompt, every pager answered, no paging command). The prompt it learns orders
  * the probes (a "<host>" prompt asks VRP first), so most devices answer the first command.
  *
- * Wiring (left to the lead, see docs/platforms.md "Autodetect"): the SSH session factory calls
- * `PlatformDetections.resolve` before opening a device whose platform is `autodetect`, opens the
- * real session with `withDetectedPlatform`, and GetDevice reports `detected(id)`.
+ * Wiring: the SSH session factory (drivers/ssh-factory.ts) calls `PlatformDetections.resolve`
+ * before opening a device whose platform is `autodetect` and opens the real session with
+ * `withDetectedPlatform`; the daemon keeps one PlatformDetections and GetDevice reports
+ * `detected(id)` as Device.detected_platform (docs/platforms.md "Autodetect").
  */
 import type { DeviceSpec, Platform } from '../config/types.js';
 import { WarmpoolError } from '../core/errors.js';
@@ -59,6 +60,8 @@ export const SIGNATURES: readonly Signature[] = [
   { command: 'get system status', re: /FortiOS|FortiGate/, platform: 'fortinet' },
   { command: 'show system info', re: /model:\s+PA/, platform: 'paloalto_panos' },
   { command: '/system resource print', re: /MikroTik|RouterOS|board-name: CHR/, platform: 'mikrotik_routeros' },
+  // Junos root logins land in the FreeBSD shell ("root@r1:RE:0%"); its kernel is Juniper's.
+  { command: 'uname -a', re: /^FreeBSD .*\bJNPR-/m, platform: 'juniper_junos' },
   { command: 'uname -a', re: /^Linux /m, platform: 'linux' },
 ];
 
@@ -70,7 +73,7 @@ export function probeOrder(prompt: string): string[] {
   const first: string[] = [];
   if (/^\[.+@.+\].*>$/.test(prompt)) first.push('/system resource print');
   else if (/^(?:HRP_\w|RBM_\w)?[<[].*[>\]]$/.test(prompt)) first.push('display version');
-  else if (/^[\w.-]+@[\w.-]+:.*[$#]$/.test(prompt)) first.push('uname -a', 'show version');
+  else if (/^[\w.-]+@[\w.-]+:.*[$#%]$/.test(prompt)) first.push('uname -a', 'show version');
   else if (/^[\w.-]+@[\w.-]+(?:\(\w+\))?>$/.test(prompt)) first.push('show version', 'show system info');
   else if (/^[\w.-]+(?: \([\w.-]+\))? [#$]$/.test(prompt)) first.push('get system status', 'show version');
   return [...new Set([...first, ...PROBE_COMMANDS])];
@@ -98,8 +101,9 @@ export interface DetectOptions {
 /**
  * Identify the platform behind an open probe session (a ShellSession opened for a device whose
  * platform is `autodetect`). At most PROBE_COMMANDS.length commands are sent, one per batch,
- * and only until one identifies the device. A device none of them identifies is CONFIG_INVALID
- * (gRPC INVALID_ARGUMENT) naming what was tried: the inventory must name its platform.
+ * and only until one identifies the device. A device none of them identifies is PLATFORM_UNKNOWN
+ * (gRPC FAILED_PRECONDITION: the request was fine, the device's inventory entry must name its
+ * platform), naming the prompt and what was tried.
  */
 export async function detectPlatform(device: DeviceSpec, session: ShellSession, opts: DetectOptions = {}): Promise<Detection> {
   const timeoutMs = opts.timeoutMs ?? Math.min(5000, device.ssh.commandTimeoutMs);
@@ -119,7 +123,7 @@ export async function detectPlatform(device: DeviceSpec, session: ShellSession, 
     if (hit) return { ...hit, command, probes };
   }
   throw new WarmpoolError(
-    'CONFIG_INVALID',
+    'PLATFORM_UNKNOWN',
     `device ${device.id}: platform autodetect could not identify the device (prompt "${session.prompt}", tried ${order.join(', ')}); set platform explicitly (docs/platforms.md)`,
     { device: device.id, field: 'platform' },
   );
@@ -148,8 +152,10 @@ export class PlatformDetections {
     return this.#done.get(deviceId);
   }
 
+  /** The device's spec changed or it left: detect again at its next connect (a probe still running is not kept). */
   forget(deviceId: string): void {
     this.#done.delete(deviceId);
+    this.#inFlight.delete(deviceId);
   }
 
   /** The detection for `device`, running `probe` only when there is none yet. */
@@ -158,18 +164,21 @@ export class PlatformDetections {
     if (known) return known;
     let p = this.#inFlight.get(device.id);
     if (!p) {
-      p = probe().then(
+      const mine: Promise<Detection> = probe().then(
         (d) => {
+          // Forgotten meanwhile (the device changed): answer this caller, remember nothing.
+          if (this.#inFlight.get(device.id) !== mine) return d;
           this.#done.set(device.id, d);
           this.#inFlight.delete(device.id);
           this.#log.info({ device: device.id, platform: d.platform, command: d.command, evidence: d.evidence, probes: d.probes }, 'platform detected');
           return d;
         },
         (err: unknown) => {
-          this.#inFlight.delete(device.id);
+          if (this.#inFlight.get(device.id) === mine) this.#inFlight.delete(device.id);
           throw err;
         },
       );
+      p = mine;
       this.#inFlight.set(device.id, p);
     }
     return p;

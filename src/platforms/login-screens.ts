@@ -12,8 +12,8 @@
  * (license: "Do you want to see the software license? [Y/n]"), OpenSSH/PAM ("You are required to
  * change your password immediately", "Your password has expired").
  *
- * Pure and table-driven so the shell driver's login can consult it on each quiet line that is
- * not a prompt (wiring left to the lead: see docs/platforms.md "Hardening").
+ * Pure and table-driven: the shell driver's login (drivers/shell-login.ts) tests the device's
+ * last unterminated line with it before looking for a prompt, and answers or gives up.
  */
 import type { DeviceSpec } from '../config/types.js';
 import { WarmpoolError } from '../core/errors.js';
@@ -32,7 +32,7 @@ interface Rule {
 const RULES: readonly Rule[] = [
   // Password expiry and forced changes: never answered (warmpool does not change passwords).
   { re: /password (?:has )?expired|password will expire.*change now|change (?:your )?password (?:immediately|now)|you are required to change your password|the password needs to be changed|change now\? ?\[y\/n\]|please choose/i, screen: { kind: 'refused', reason: 'the device requires a password change before login' } },
-  { re: /new password:\s*$/i, screen: { kind: 'refused', reason: 'the device asks for a new password' } },
+  { re: /(?:new|current|old|\(current\) unix) password:\s*$/i, screen: { kind: 'refused', reason: 'the device requires a password change before login' } },
   // Keys and acknowledgements.
   { re: /press any key to continue\s*$/i, screen: { kind: 'answer', answer: '\n', what: 'press any key' } },
   { re: /press y or enter to continue, n to exit/i, screen: { kind: 'answer', answer: 'y\n', what: 'banner acknowledgement' } },
@@ -50,6 +50,6 @@ export function classifyLoginScreen(line: string): LoginScreen | undefined {
 }
 
 /** The error a refused login becomes (AUTH_FAILED → gRPC FAILED_PRECONDITION), naming the device. */
-export function loginRefused(device: DeviceSpec, screen: Extract<LoginScreen, { kind: 'refused' }>): WarmpoolError {
+export function loginRefused(device: Pick<DeviceSpec, 'id'>, screen: Extract<LoginScreen, { kind: 'refused' }>): WarmpoolError {
   return new WarmpoolError('AUTH_FAILED', `device ${device.id}: login refused: ${screen.reason} (log in once by hand to change it)`, { device: device.id });
 }

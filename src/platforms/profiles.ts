@@ -55,6 +55,12 @@ export interface Profile {
    * typed-ahead input at once, so the marker would land inside the output).
    */
   endMarker?: { commands: string[] };
+  /**
+   * Typed at login when the learned prompt matches `prompt`, before paging is turned off; the
+   * prompt is then learned again and must no longer match (Junos: a root login lands in the
+   * FreeBSD shell, "root@r1:RE:0%", and `cli` starts the CLI, as Netmiko does).
+   */
+  loginSteps?: Array<{ prompt: Pattern; command: string; what: string }>;
 }
 
 /**
@@ -125,6 +131,7 @@ const PROFILES: Record<Exclude<Platform, 'generic'>, Profile> = {
     ] as const).map(([src, literal]) => builtin(src, 'error', false, literal)),
     defaultMode: 'shell',
     endMarker: { commands: ['show'] },
+    loginSteps: [{ prompt: builtin('%\\s*$', 'shell prompt', false, '%'), command: 'cli', what: 'the FreeBSD shell' }],
   },
   linux: {
     platform: 'linux',

@@ -41,12 +41,17 @@ export interface ReadOptions {
    * empty line would answer the question). Secret replies are masked in what the read returns.
    */
   answers?: CommandAnswers | undefined;
+  /**
+   * Login only (drivers/shell-login.ts): an unterminated last line for which this is true ends
+   * the read as 'screen' (a login screen to answer), before any prompt test.
+   */
+  screen?: ((line: string) => boolean) | undefined;
 }
 
 export interface ReadResult {
   output: string;
   /** The prompt (or expect/password line) that ended the read. */
-  ended: 'prompt' | 'expect' | 'password';
+  ended: 'prompt' | 'expect' | 'password' | 'screen';
   line: string;
   error: string;
 }
@@ -245,6 +250,10 @@ export class PromptRead extends Exchange<ReadResult> {
       return;
     }
     if (o.answers && this.#answer(o.answers, tail)) return;
+    if (o.screen && o.screen(tail)) {
+      this.#finish('screen', tail.trim());
+      return;
+    }
     if (o.expect && o.expect.test(tail)) {
       this.#finish('expect', tail.trimEnd());
       return;

@@ -61,6 +61,14 @@ export interface SimOptions {
   hostile?: boolean;
   /** NETCONF subsystem: '1.1' (default) offers base:1.0 and base:1.1 (chunked framing); '1.0' offers base:1.0 only. */
   netconfFraming?: '1.0' | '1.1';
+  /** Show the platform's login screen (login-screens.ts: Comware, FortiOS, Force10, RouterOS) before the first prompt. */
+  loginScreen?: boolean;
+  /** The account's password has expired: a change prompt stands instead of the first prompt, for ever. */
+  passwordExpired?: boolean;
+  /** juniper_junos: the login lands in the FreeBSD shell ("root@host:RE:0% "), as root's does; `cli` starts the CLI. */
+  junosShell?: boolean;
+  /** generic and IOS-like simulators: what `show version` prints instead (an unknown vendor, for autodetect tests). */
+  versionText?: string;
 }
 
 export interface SimStats {

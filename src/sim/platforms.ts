@@ -15,7 +15,7 @@ export type SimPlatform = Platform;
 export interface SimContext {
   platform: SimPlatform;
   /** Shared per device (a hostname change is visible to every session, as on a real box). */
-  device: { hostname: string; runConfigLines: number; genericPrompts?: GenericPrompts };
+  device: { hostname: string; runConfigLines: number; genericPrompts?: GenericPrompts; versionText?: string };
   username: string;
   /** cisco-like: user | priv | config | config-sub; junos: oper | edit; linux: shell. */
   mode: 'user' | 'priv' | 'config' | 'config-sub' | 'oper' | 'edit' | 'shell';
@@ -91,6 +91,7 @@ export function renderPrompt(ctx: SimContext): string {
     case 'linux':
       return `${ctx.username}@${h}:~$ `;
     case 'juniper_junos':
+      if (ctx.mode === 'shell') return `${ctx.username}@${h}:RE:0% `;
       return `${ctx.username}@${h}${ctx.mode === 'edit' ? '#' : '>'} `;
     case 'cisco_nxos': {
       const m = ctx.mode === 'config' ? '(config)' : ctx.mode === 'config-sub' ? `(${ctx.sub})` : '';
@@ -265,7 +266,7 @@ function ciscoShow(ctx: SimContext, line: string, words: string[], promptLen: nu
   const priv = ctx.mode !== 'user';
   if (w.length === 1) return incomplete();
   const what = w[1] as string;
-  if (abbrev(what, 'version') && what.length >= 3) return out(versionText(ctx.platform, ctx.device.hostname));
+  if (abbrev(what, 'version') && what.length >= 3) return out(ctx.device.versionText ?? versionText(ctx.platform, ctx.device.hostname));
   if (abbrev(what, 'clock') && what.length >= 2) return out(clockLine() + '\n', false);
   // Ansible's cisco.ios terminal plugin asks this before and after `enable` (become: enable).
   if (abbrev(what, 'privilege') && what.length >= 4) return out(`Current privilege level is ${priv ? 15 : 1}\n`, false);
@@ -384,9 +385,25 @@ function junosError(line: string, wordIdx: number, promptLen: number, msg: strin
   return out(`${' '.repeat(col)}^\n${msg}\n`);
 }
 
+/** The FreeBSD shell (csh) a Junos root login lands in: `cli` starts the CLI. */
+function junosFreeBsdShell(ctx: SimContext, trimmed: string, w0: string): Reply {
+  if (trimmed === 'cli') {
+    ctx.mode = 'oper';
+    return out('', false);
+  }
+  if (w0 === 'exit' || w0 === 'logout') return { kind: 'logout' };
+  if (trimmed === 'uname -a') {
+    const k = 'JNPR-12.1-20231208.a3f2f1b_buil';
+    return out(`FreeBSD ${ctx.device.hostname} ${k} FreeBSD ${k} #0 r1234567: Fri Dec  8 02:13:11 UTC 2023     builder@host:/src/obj/kernel amd64\n`, false);
+  }
+  if (w0 === 'set') return out('', false);
+  return out(`${w0}: Command not found.\n`, false);
+}
+
 function junos(ctx: SimContext, line: string, words: string[], promptLen: number): Reply {
   const trimmed = words.join(' ');
   const w0 = words[0] as string;
+  if (ctx.mode === 'shell') return junosFreeBsdShell(ctx, trimmed, w0);
   if (ctx.mode === 'edit') {
     const edit = '\n[edit]\n';
     if (ctx.commitFails && (trimmed === 'commit and-quit' || trimmed === 'commit')) {

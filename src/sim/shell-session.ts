@@ -10,6 +10,7 @@ import type { Question } from './confirmations.js';
 import { isHostileCommand, runHostile } from './hostile.js';
 import { crlf, crlfCached } from './crlf.js';
 import type { DeviceCtx } from './options.js';
+import { passwordExpiredText, SIM_LOGIN_SCREENS, type SimLoginScreen } from './login-screens.js';
 
 /** One interactive shell channel. */
 export class SimShell {
@@ -24,6 +25,8 @@ export class SimShell {
   #question: Question | undefined;
   #pager: { text: string; pos: number } | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
+  /** A login screen standing instead of the first prompt (SimOptions.loginScreen / passwordExpired). */
+  #screen: SimLoginScreen | undefined;
 
   readonly #dev: DeviceCtx;
   readonly #stream: ServerChannel;
@@ -39,7 +42,7 @@ export class SimShell {
       platform: dev.platform,
       device: dev.shared,
       username: dev.username,
-      mode: initialMode(dev.platform),
+      mode: dev.opts.junosShell && dev.platform === 'juniper_junos' ? 'shell' : initialMode(dev.platform),
       sub: '',
       paging: dev.platform !== 'linux',
       uncommitted: false,
@@ -64,9 +67,12 @@ export class SimShell {
     // takes the first prompt-looking line ("change-freeze>") as the prompt is caught out.
     const motd = this.#dev.motd;
     if (motd) this.#write('\r\n' + crlf(motd));
+    const o = this.#dev.opts;
+    if (o.passwordExpired) this.#screen = { text: passwordExpiredText(this.#dev.platform, this.#dev.username), key: false, accept: [], reject: [] };
+    else if (o.loginScreen) this.#screen = SIM_LOGIN_SCREENS[this.#dev.platform];
     setTimeout(() => {
-      if (!this.#closed) this.#write('\r\n' + this.#prompt());
-    }, motd ? (this.#dev.opts.motdPauseMs ?? 2) : 0);
+      if (!this.#closed) this.#write('\r\n' + (this.#screen ? this.#screen.text : this.#prompt()));
+    }, motd ? (o.motdPauseMs ?? 2) : 0);
   }
 
   #prompt(): string {
@@ -118,6 +124,10 @@ export class SimShell {
   /** Consume typed input while no command is running. */
   #pump(): void {
     while (!this.#busy && !this.#closed && this.#inbuf.length > 0) {
+      if (this.#screen) {
+        this.#out += this.#screenInput();
+        continue;
+      }
       if (this.#pager) {
         const key = this.#inbuf[0] as string;
         this.#inbuf = this.#inbuf.slice(1);
@@ -173,6 +183,50 @@ export class SimShell {
       }
     }
     this.#flushOut();
+  }
+
+  /**
+   * Input while a login screen stands: a key (or a line) that accepts it brings the prompt, one
+   * that rejects it ends the session, anything else shows the screen again (an expiry notice
+   * accepts nothing: warmpool never changes passwords).
+   */
+  #screenInput(): string {
+    const sc = this.#screen as SimLoginScreen;
+    let answer: string;
+    if (sc.key) {
+      const k = this.#inbuf[0] as string;
+      this.#inbuf = this.#inbuf.slice(1);
+      answer = k === '\r' || k === '\n' ? '' : k.toLowerCase();
+    } else {
+      const nl = this.#inbuf.search(/[\r\n]/);
+      if (nl < 0) {
+        this.#line += this.#inbuf;
+        const echo = this.#inbuf;
+        this.#inbuf = '';
+        return echo;
+      }
+      const echo = this.#inbuf.slice(0, nl);
+      answer = (this.#line + echo).trim().toLowerCase();
+      this.#line = '';
+      this.#inbuf = this.#inbuf.slice(this.#inbuf[nl] === '\r' && this.#inbuf[nl + 1] === '\n' ? nl + 2 : nl + 1);
+      if (sc.accept.includes(answer) || sc.reject.includes(answer)) return echo + this.#afterScreen(sc, answer);
+      return echo + '\r\n' + sc.text;
+    }
+    if (sc.accept.includes(answer) || sc.reject.includes(answer)) return (answer === '' ? '' : answer) + this.#afterScreen(sc, answer);
+    return '';
+  }
+
+  #afterScreen(sc: SimLoginScreen, answer: string): string {
+    if (sc.reject.includes(answer)) {
+      setImmediate(() => {
+        this.#dispose();
+        this.#conn.end();
+      });
+      this.#screen = undefined;
+      return '\r\n';
+    }
+    this.#screen = undefined;
+    return '\r\n' + this.#prompt();
   }
 
   /** Typed characters: echo them (unless a password is being typed), with line editing. */

@@ -14,11 +14,15 @@ const USAGE = `usage: warmpool sim --platform ${PLATFORMS.join('|')} [--port N] 
        [--hostname NAME] [--username U] [--password P] [--enable-secret S]
        [--latency-ms N] [--login-delay-ms N] [--run-config-lines N]
        [--fault hang|drop-mid-output|refuse-auth] [--max-sessions N] [--max-channels N] [--idle-close-ms N]
-       [--hostile] [--netconf-framing 1.0|1.1]
+       [--hostile] [--netconf-framing 1.0|1.1] [--login-screen] [--password-expired] [--junos-shell]
 
 Every simulated device also answers NETCONF over SSH (the "netconf" subsystem on the same port:
 hello, get-config, get, edit-config in memory, close-session, rpc-error for other operations);
 --netconf-framing 1.0 offers base:1.0 only (end-of-message framing), the default also base:1.1.
+
+--login-screen shows the platform's login screen before the first prompt (Comware, FortiOS, Force10,
+RouterOS); --password-expired demands a password change instead of the first prompt; --junos-shell
+starts juniper_junos logins in the FreeBSD shell (type "cli"), as root's do.
 
 --hostile accepts commands that misbehave on purpose (for testing clients):
 ${HOSTILE_HELP.replace(/\r\n/g, '\n').replace(/^/gm, '  ')}`;
@@ -29,11 +33,16 @@ export class SimUsageError extends Error {}
 export function parseSimArgs(argv: string[]): SimOptions {
   const flags = new Map<string, string[]>();
   let hostile = false;
+  const switches: Pick<SimOptions, 'loginScreen' | 'passwordExpired' | 'junosShell'> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '-h' || a === '--help') throw new SimUsageError(USAGE);
     if (a === '--hostile') {
       hostile = true;
+      continue;
+    }
+    if (a === '--login-screen' || a === '--password-expired' || a === '--junos-shell') {
+      switches[a === '--login-screen' ? 'loginScreen' : a === '--password-expired' ? 'passwordExpired' : 'junosShell'] = true;
       continue;
     }
     if (!a.startsWith('--')) throw new SimUsageError(`unexpected argument "${a}"\n${USAGE}`);
@@ -81,7 +90,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
   if (maxChannels !== undefined) faults.maxChannels = maxChannels;
   const idle = num('idle-close-ms');
   if (idle !== undefined) faults.idleCloseMs = idle;
-  const opts: SimOptions = { platform, faults, ...(hostile ? { hostile } : {}) };
+  const opts: SimOptions = { platform, faults, ...(hostile ? { hostile } : {}), ...switches };
   const set = <K extends keyof SimOptions>(k: K, v: SimOptions[K] | undefined): void => {
     if (v !== undefined) opts[k] = v;
   };

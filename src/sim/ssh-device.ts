@@ -45,6 +45,7 @@ export async function startSimDevice(opts: SimOptions): Promise<SimDevice> {
       hostname: opts.hostname ?? DEFAULT_HOSTNAMES[platform],
       runConfigLines: opts.runConfigLines ?? DEFAULT_RUN_CONFIG_LINES,
       ...(opts.genericPrompts ? { genericPrompts: opts.genericPrompts } : {}),
+      ...(opts.versionText !== undefined ? { versionText: opts.versionText } : {}),
     },
     username: opts.username ?? 'admin',
     password: opts.password ?? 'admin-pass',

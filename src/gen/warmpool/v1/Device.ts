@@ -26,7 +26,7 @@ export interface Device {
    */
   'port'?: (number);
   /**
-   * linux | cisco_ios | cisco_nxos | arista_eos | juniper_junos | generic
+   * A platform name of docs/platforms.md (Netmiko aliases are stored under the canonical name), or "autodetect".
    */
   'platform'?: (string);
   /**
@@ -123,6 +123,11 @@ export interface Device {
    * NETCONF over SSH (optional): its presence, or mode NETCONF, makes the daemon keep a NETCONF pool for the device.
    */
   'netconf'?: (_warmpool_v1_NetconfSettings | null);
+  /**
+   * Output only: for platform "autodetect", the platform its first connect detected (e.g.
+   * "cisco_xr"); empty before then, after the device changed, and for every other platform.
+   */
+  'detected_platform'?: (string);
   '_paging_command'?: "paging_command";
 }
 
@@ -143,7 +148,7 @@ export interface Device__Output {
    */
   'port': (number);
   /**
-   * linux | cisco_ios | cisco_nxos | arista_eos | juniper_junos | generic
+   * A platform name of docs/platforms.md (Netmiko aliases are stored under the canonical name), or "autodetect".
    */
   'platform': (string);
   /**
@@ -240,5 +245,10 @@ export interface Device__Output {
    * NETCONF over SSH (optional): its presence, or mode NETCONF, makes the daemon keep a NETCONF pool for the device.
    */
   'netconf': (_warmpool_v1_NetconfSettings__Output | null);
+  /**
+   * Output only: for platform "autodetect", the platform its first connect detected (e.g.
+   * "cisco_xr"); empty before then, after the device changed, and for every other platform.
+   */
+  'detected_platform': (string);
   '_paging_command'?: "paging_command";
 }
