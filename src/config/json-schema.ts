@@ -65,7 +65,6 @@ export function configJsonSchema(): JsonSchema {
   );
   return {
     $schema: SCHEMA_URI,
-    $id: 'https://warmpool.dev/schemas/config.schema.json',
     title: 'warmpool configuration file',
     description: 'Generated from src/config/schema.ts (warmpool schema --config). Reference: docs/configuration.md. Cross-key rules are checked by `warmpool check --config FILE`.',
     ...body,
@@ -113,7 +112,6 @@ export function inventoryJsonSchema(): JsonSchema {
   device['required'] = ['id', 'host', 'platform', 'username', 'hostKey'];
   return {
     $schema: SCHEMA_URI,
-    $id: 'https://warmpool.dev/schemas/inventory.schema.json',
     title: 'warmpool inventory file',
     description: 'Generated from src/config/device-fields.ts (warmpool schema --inventory). Reference: docs/configuration.md#inventory-devices. Rules across fields (one host key policy, a credential, unique ids, files that exist) are checked by `warmpool check --inventory FILE`.',
     type: 'object',
