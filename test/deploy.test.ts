@@ -194,7 +194,7 @@ t.test('every alert has summary, description and a runbook anchor that exists in
   const rules = parseYaml(readFileSync(join(DEPLOY, 'prometheus', 'warmpool-rules.yaml'), 'utf8')) as Obj;
   const alerts = (rules.groups as Obj[]).flatMap((g) => g.rules as Obj[]).filter((r) => r.alert);
   t.same(alerts.map((a) => a.alert).sort(), [
-    'WarmpoolAcquireWaitHigh', 'WarmpoolCircuitOpen', 'WarmpoolNotReady', 'WarmpoolPoolSaturated', 'WarmpoolSessionOpenFailures',
+    'WarmpoolAcquireWaitHigh', 'WarmpoolCircuitOpen', 'WarmpoolInventoryReloadFailing', 'WarmpoolNotReady', 'WarmpoolPoolSaturated', 'WarmpoolSessionOpenFailures',
   ]);
   const doc = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
   const anchors = new Set([...doc.matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')));

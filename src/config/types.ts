@@ -153,7 +153,7 @@ export interface AppConfig {
   };
   breaker: { failureThreshold: number; openMs: number; maxOpenMs: number };
   cache: { maxEntries: number; maxBytes: number };
-  inventory: { file: string };
+  inventory: { file: string; watch: boolean; watchDebounceMs: number };
   /** The file the config was read from ('' when none), for messages and SIGHUP. */
   configFile: string;
 }
