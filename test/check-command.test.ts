@@ -7,7 +7,7 @@ import { ROOT } from './kit/proc.js';
 
 /**
  * `warmpool check` as users run it (the built CLI, a separate process): every problem of every
- * class is printed as FILE:LINE:COL: key: message (docs/api.md, "Validation without starting"),
+ * class is printed as FILE:LINE:COL: key: message (docs/api.md, "Process, signals and exit status"),
  * exit 0 when valid and 2 when not, and nothing is connected.
  */
 

@@ -28,7 +28,7 @@ export interface CheckProblem {
   message: string;
 }
 
-/** `FILE:LINE:COL: key: message`, the format docs/api.md ("Validation without starting") promises. */
+/** `FILE:LINE:COL: key: message`, the format docs/api.md ("Process, signals and exit status") promises. */
 export function formatProblem(p: CheckProblem): string {
   return `${p.file}:${p.line}:${p.col}: ${p.key}: ${p.message}`;
 }
