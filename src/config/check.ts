@@ -145,7 +145,8 @@ function checkConfigUnsorted(path: string): ConfigCheck {
     } catch (err) {
       if (!isWarmpoolError(err, 'CONFIG_INVALID')) throw err;
       const field = err.field;
-      const message = problemText(err.message, field, prefixes);
+      // The key column already names the path: `unknown key "a.b" (did you mean ...)` → `unknown key (did you mean ...)`.
+      const message = problemText(err.message, field, prefixes).replace(/^unknown key "[^"]*"/, 'unknown key');
       const segs = field === undefined ? [] : segments(field);
       const pos = doc.locate(segs, /^unknown key/.test(message) ? 'key' : 'value');
       problems.push({ file: path, ...pos, key: field ?? 'file', message });
