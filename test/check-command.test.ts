@@ -112,6 +112,12 @@ t.test('cross-key rules are reported at the key, with its line', async (t) => {
   t.equal(r.code, 2);
   t.same(problems(r.stdout).map((x) => [x.line, x.key]), [[3, 'defaults.pool.min']]);
   t.match(r.stdout, 'must be <= defaults.pool.max');
+
+  // max is invalid itself: the min <= max rule would only judge max's default, so it is not reported.
+  const both = file('cross-bad.yaml', 'defaults:\n  pool: { min: 4, max: 0 }\n');
+  const r2 = await cli(['check', '--config', both]);
+  t.equal(r2.code, 2);
+  t.same(problems(r2.stdout).map((x) => [x.line, x.col, x.key, x.message]), [[2, 24, 'defaults.pool.max', 'must be an integer >= 1 (got 0)']]);
 });
 
 t.test('Netmiko and Ansible key names get the warmpool name as a hint', async (t) => {

@@ -86,6 +86,11 @@ function setAt(obj: Record<string, unknown>, segs: string[], value: unknown): vo
   cur[segs.at(-1) as string] = value;
 }
 
+/** Whether `text` names the key path `key` as a whole word ("cache" is not in "cached"). */
+function mentions(text: string, key: string): boolean {
+  return new RegExp(`(^|[^\\w.])${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([^\\w.]|$)`).test(text);
+}
+
 /** The problem phrase of a loader / validator message, without the "where: who: field: " it starts with. */
 function problemText(message: string, field: string | undefined, prefixes: string[]): string {
   // loadConfig joins several format problems with "; "; each is reported in its own round.
@@ -138,6 +143,7 @@ function checkConfigUnsorted(path: string): ConfigCheck {
   const inventoryFile = writtenInventoryFile(doc.value, path);
   const work = structuredClone((doc.value ?? {}) as Record<string, unknown>);
   const prefixes = [`invalid configuration in ${path}: `, 'invalid configuration (built-in default): ', 'invalid configuration: '];
+  const setAside: string[] = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
     try {
       const config = loadConfig({ argv: [], env: {}, configFile: path, fileObject: work });
@@ -149,7 +155,9 @@ function checkConfigUnsorted(path: string): ConfigCheck {
       const message = problemText(err.message, field, prefixes).replace(/^unknown key "[^"]*"/, 'unknown key');
       const segs = field === undefined ? [] : segments(field);
       const pos = doc.locate(segs, /^unknown key/.test(message) ? 'key' : 'value');
-      problems.push({ file: path, ...pos, key: field ?? 'file', message });
+      // A rule across keys that names a key already set aside judged its default, not the file: not reported.
+      if (!setAside.some((k) => mentions(message, k))) problems.push({ file: path, ...pos, key: field ?? 'file', message });
+      if (field !== undefined) setAside.push(field);
       // A rule on a key the file does not set (a default) cannot be set aside: stop there.
       if (field === undefined || !deleteAt(work, segs)) return { problems, ...(inventoryFile ? { inventoryFile } : {}) };
     }
