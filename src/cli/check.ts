@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { checkConfigFile, checkInventoryFile, formatProblem, type CheckProblem } from '../config/check.js';
 import { loadConfig } from '../config/load.js';
 import { parseCliArgs, UsageError } from './args.js';
@@ -47,11 +48,16 @@ export function checkCommand(argv: string[]): number {
     problems.push(...checkInventoryFile(inventory, defaults));
     checked.push(inventory);
   }
-  for (const p of problems) process.stdout.write(`${formatProblem(p)}\n`);
+  // Paths under the working directory are shown relative to it, as compilers do (editors resolve them the same way).
+  const shown = (f: string): string => {
+    const rel = relative(process.cwd(), f);
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : f;
+  };
+  for (const p of problems) process.stdout.write(`${formatProblem({ ...p, file: shown(p.file) })}\n`);
   if (problems.length > 0) {
-    process.stderr.write(`warmpool check: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${checked.join(', ')}\n`);
+    process.stderr.write(`warmpool check: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${checked.map(shown).join(', ')}\n`);
     return EXIT.USAGE;
   }
-  process.stderr.write(`warmpool check: ${checked.join(', ')}: valid\n`);
+  process.stderr.write(`warmpool check: ${checked.map(shown).join(', ')}: valid\n`);
   return EXIT.OK;
 }
