@@ -25,9 +25,17 @@ const intOrString = (minimum: number, maximum: number, pattern: string): JsonSch
   anyOf: [{ type: 'integer', minimum, maximum }, { type: 'string', pattern }],
 });
 
-/** JSON Schema per value format. A format not listed (added later) gets no type constraint, only its description. */
-const FORMAT_SCHEMAS: Partial<Record<FormatName, JsonSchema>> = {
-  'listen-address': { type: 'string', pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\[\\]]+):\\d{1,5}$' },
+const LISTEN_PATTERN = '^(\\[[0-9A-Fa-f:.]+\\]|[^:\\[\\]]+):\\d{1,5}$';
+
+/**
+ * JSON Schema per value format, keyed by format name. A format not listed gets no type constraint,
+ * only its description. Keyed by string, not FormatName, so entries for formats that other branches
+ * add (grpc-listen-address, file-mode: the Unix socket listener) compile before and after they land.
+ */
+const FORMAT_SCHEMAS: Record<string, JsonSchema> = {
+  'listen-address': { type: 'string', pattern: LISTEN_PATTERN },
+  'grpc-listen-address': { type: 'string', pattern: '^((\\[[0-9A-Fa-f:.]+\\]|[^:\\[\\]]+):\\d{1,5}|unix:(//)?/\\S*[^/])$' },
+  'file-mode': { type: 'string', pattern: '^0?[0-7]{3}$' },
   uint: intOrString(0, Number.MAX_SAFE_INTEGER, DIGITS),
   'positive-int': intOrString(1, Number.MAX_SAFE_INTEGER, DIGITS),
   'duration-ms': intOrString(0, MAX_TIMER_MS, DURATION_STRING),
