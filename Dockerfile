@@ -8,7 +8,13 @@
 # without them ssh2 silently falls back to pure JS). The runtime stage copies both and has no
 # compiler, no npm cache and no source.
 
-ARG NODE_IMAGE=node:22-bookworm-slim
+# Node 20, the major CI and package.json "engines" use (test/dockerfile-node.test.ts keeps them equal),
+# pinned by the digest of the multi-arch image index so a rebuild gets the same base image.
+# Refresh deliberately, on a machine that reaches Docker Hub:
+#   docker buildx imagetools inspect node:20-bookworm-slim --format '{{json .Manifest.Digest}}'
+#   (or: crane digest node:20-bookworm-slim; skopeo inspect docker://node:20-bookworm-slim)
+# and replace the digest below. Override for a local experiment with --build-arg NODE_IMAGE=...
+ARG NODE_IMAGE=node:20-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

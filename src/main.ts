@@ -9,6 +9,8 @@ import { EXIT, EXIT_STATUS_HELP } from './cli/exit-codes.js';
 const COMMANDS: Record<string, { help: string; daemon?: true; run: (argv: string[]) => Promise<number | void> }> = {
   serve: { daemon: true, help: 'run the daemon (--config FILE, or WARMPOOL_CONFIG)', run: async (a) => (await import('./cli/serve.js')).serve(a) },
   demo: { daemon: true, help: 'run the daemon with built-in simulated devices and print what to try', run: async (a) => (await import('./cli/demo.js')).demo(a) },
+  check: { help: 'validate config and inventory files without starting (--config FILE, --inventory FILE)', run: async (a) => (await import('./cli/check.js')).checkCommand(a) },
+  schema: { help: 'print the JSON Schema of the config file (--config) or the inventory file (--inventory)', run: async (a) => (await import('./cli/schema.js')).schemaCommand(a) },
   sim: { daemon: true, help: 'run one simulated device (--platform P --port N)', run: async (a) => (await import('./sim/sim-command.js')).runSimCommand(a) },
   exec: { help: 'run commands on a device: exec DEVICE CMD...', run: async (a) => (await import('./cli/client-commands.js')).execCommand(a) },
   many: { help: 'run commands on many devices: many (--devices a,b | --labels k=v) -- CMD...', run: async (a) => (await import('./cli/client-commands.js')).manyCommand(a) },

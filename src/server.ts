@@ -7,6 +7,7 @@ import { loadInventoryFile } from './config/load.js';
 import { validateDevice } from './config/inventory.js';
 import { describeError } from './core/errors.js';
 import { DeviceRegistry, type InventoryChange } from './inventory/registry.js';
+import { InventoryFileWatch } from './inventory/file-watch.js';
 import type { Logger } from './core/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { systemClock, systemRandom, type Clock, type Random } from './core/clock.js';
@@ -66,6 +67,7 @@ export class Daemon {
   readonly #auth: AuthLayer;
   #ready = false;
   #stopping: Promise<void> | undefined;
+  #inventoryWatch: InventoryFileWatch | undefined;
   grpcAddress = '';
   metricsAddress = '';
 
@@ -177,6 +179,13 @@ export class Daemon {
     if (socketPath !== undefined) await prepareUnixSocket(socketPath);
     this.grpcAddress = socketPath === undefined ? await bind() : await bindUnixSocket(socketPath, parseFileMode(this.config.grpc.socketMode) ?? 0o660, bind);
     this.metricsAddress = await listenHttp(this.#httpServer, this.config.metrics.listen);
+    if (this.config.inventory.file && this.config.inventory.watch) {
+      this.#inventoryWatch = new InventoryFileWatch({
+        file: this.config.inventory.file, debounceMs: this.config.inventory.watchDebounceMs, logger: this.logger,
+        onChange: () => this.#reloadInventoryFile('file change'),
+      });
+      this.#inventoryWatch.start();
+    }
     this.#ready = true;
     for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'SERVING');
     this.logger.info({ grpc: this.grpcAddress, metrics: this.metricsAddress, devices: this.devices.size }, 'warmpool serving');
@@ -186,18 +195,26 @@ export class Daemon {
     return [...this.pools.stats(ids), ...this.http.stats(ids), ...this.netconf.stats(ids)];
   }
 
-  /** SIGHUP: re-read the inventory file; API-added devices stay. Invalid files change nothing. */
+  /** SIGHUP: re-read the inventory file (and the auth files); API-added devices stay. Invalid files change nothing. */
   reloadInventory(): void {
     this.#auth.reload();
     if (!this.config.inventory.file) {
       this.logger.info('SIGHUP: no inventory file configured; nothing to reload');
       return;
     }
+    this.#reloadInventoryFile('SIGHUP');
+    this.#inventoryWatch?.noteLoaded();
+  }
+
+  /** Apply the inventory file again; a bad file keeps the current devices, is logged and counted (warmpool_inventory_*). */
+  #reloadInventoryFile(trigger: 'SIGHUP' | 'file change'): void {
     try {
       const r = this.devices.replaceFileDevices(this.#readInventory());
-      this.logger.info({ ...r, file: this.config.inventory.file }, 'inventory reloaded');
+      this.metrics.inventoryReloaded(true);
+      this.logger.info({ ...r, file: this.config.inventory.file, trigger }, 'inventory reloaded');
     } catch (err) {
-      this.logger.error({ err: describeError(err) }, 'inventory reload failed; keeping the current inventory');
+      this.metrics.inventoryReloaded(false);
+      this.logger.error({ err: describeError(err), file: this.config.inventory.file, trigger }, 'inventory reload failed; keeping the current inventory');
     }
   }
 
@@ -213,6 +230,7 @@ export class Daemon {
   async #shutdown(reason: string): Promise<void> {
     this.logger.info({ reason, inFlight: this.tracker.active, graceMs: this.config.shutdown.graceMs }, 'draining');
     this.#ready = false;
+    this.#inventoryWatch?.close();
     for (const s of HEALTH_SERVICES) this.health.setStatus(s, 'NOT_SERVING');
     this.tracker.startDraining();
     const grace = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), this.config.shutdown.graceMs).unref());
@@ -231,6 +249,7 @@ export class Daemon {
 
   /** Stop at once (second signal, tests). */
   forceStop(): void {
+    this.#inventoryWatch?.close();
     this.#grpc.forceShutdown();
     this.#httpServer.closeAllConnections();
     this.#httpServer.close();

@@ -235,7 +235,7 @@ t.test('a rule test that expects the wrong thing fails, so the tests above can f
 t.test('every alert has summary, description and a runbook anchor in this repository\'s docs/operations.md', async (t) => {
   const alerts = alertRules();
   t.same(alerts.map((a) => a.alert).sort(), [
-    'WarmpoolAcquireWaitHigh', 'WarmpoolBastionDown', 'WarmpoolCircuitOpen', 'WarmpoolDeadlineExceeded', 'WarmpoolNotReady',
+    'WarmpoolAcquireWaitHigh', 'WarmpoolBastionDown', 'WarmpoolCircuitOpen', 'WarmpoolDeadlineExceeded', 'WarmpoolInventoryReloadFailing', 'WarmpoolNotReady',
     'WarmpoolPoolSaturated', 'WarmpoolResourceExhausted', 'WarmpoolRpcErrorRate', 'WarmpoolSessionOpenFailures',
   ]);
   // The project's repository, as the chart declares it: one place to change.
@@ -342,7 +342,7 @@ t.test('Dockerfile: multi-stage, non-root, exec-form entrypoint of the built dae
   const from = lines.filter((l) => /^FROM\s/i.test(l));
   t.ok(from.length >= 2, `${from.length} stages`);
   for (const f of from) t.match(f, /^FROM \$\{NODE_IMAGE\} AS [a-z-]+$/);
-  t.match(lines.find((l) => l.startsWith('ARG NODE_IMAGE=')), /node:(22|24)-bookworm-slim$/);
+  t.match(lines.find((l) => l.startsWith('ARG NODE_IMAGE=')), /node:\d+-bookworm-slim@sha256:[0-9a-f]{64}$/, 'pinned by digest (Node major: test/dockerfile-node.test.ts)');
   const lastFrom = lines.lastIndexOf(from.at(-1)!);
   const runtime = lines.slice(lastFrom);
   const user = runtime.filter((l) => l.startsWith('USER ')).at(-1);

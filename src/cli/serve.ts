@@ -10,7 +10,8 @@ Runs the daemon. Every configuration key can be given as a flag (--grpc.listen 1
 as an environment variable (WARMPOOL_GRPC_LISTEN) or in the config file; flag > env > file > default.
 See docs/configuration.md for every key.
 
-Signals: SIGTERM/SIGINT drain and exit 0 (a second one exits at once); SIGHUP reloads the inventory file.
+Signals: SIGTERM/SIGINT drain and exit 0 (a second one exits at once); SIGHUP reloads the inventory file
+(also re-read when it changes, inventory.watch). Check files first with: warmpool check --config FILE.
 Exit status: 0 clean stop, 2 invalid configuration or usage, 1 any other failure.`;
 
 /** `warmpool serve`: run until signalled. Resolves with the exit code. */

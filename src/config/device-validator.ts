@@ -6,6 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { WarmpoolError } from '../core/errors.js';
 import { hasControlChars, isPlainObject, showKind, showValue, suggest } from './checks.js';
 import { allowedKeys, deviceField } from './device-fields.js';
+import { foreignKeyHint } from './foreign-keys.js';
 import { formatInfo } from './schema.js';
 import { Secret } from './secret.js';
 
@@ -74,8 +75,10 @@ export class DeviceValidator {
     for (const key of Object.keys(obj)) {
       const path = prefix === '' ? key : `${prefix}.${key}`;
       if (!allowed.includes(key)) {
+        // Netmiko / Ansible / Nornir / Scrapli names first: edit distance cannot guess device_type → platform.
+        const foreign = prefix === '' ? foreignKeyHint(key) : undefined;
         const hint = suggest(key, allowed);
-        this.fail(path, `unknown field${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`);
+        this.fail(path, `unknown field${foreign !== undefined ? ` (${foreign})` : hint === undefined ? '' : ` (did you mean "${hint}"?)`}`);
       }
       const value = obj[key];
       const field = deviceField(path);

@@ -239,11 +239,15 @@ function validateLabels(v: DeviceValidator, raw: unknown): Record<string, string
  * Relative file paths inside it are resolved against the file's directory.
  */
 export function parseInventory(text: string, fileName: string, defaults: Defaults): DeviceSpec[] {
+  return inventoryFromDocument(parseStructuredText(text, fileName, `inventory ${fileName}`), fileName, defaults);
+}
+
+/** The rules of parseInventory on an already-parsed document (`warmpool check` parses with positions). */
+export function inventoryFromDocument(doc: unknown, fileName: string, defaults: Defaults): DeviceSpec[] {
   const where = `inventory ${fileName}`;
   const fail: (field: string, problem: string) => never = (field, problem) => {
     throw new WarmpoolError('CONFIG_INVALID', `${where}: ${field}: ${problem}`, { field });
   };
-  const doc = parseStructuredText(text, fileName, where);
   // An empty document is refused rather than read as "no devices": a truncated or
   // half-mounted file on SIGHUP would otherwise drop the whole inventory.
   if (doc === undefined || doc === null) fail('devices', 'the file is empty; write `devices: []` for an inventory with no devices');

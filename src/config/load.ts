@@ -20,6 +20,8 @@ export interface LoadConfigOptions {
   env: NodeJS.ProcessEnv;
   /** Explicit config file; wins over `--config` and WARMPOOL_CONFIG. */
   configFile?: string;
+  /** The config file's content, already parsed (`warmpool check` parses it with positions); configFile still names it. */
+  fileObject?: Record<string, unknown>;
 }
 
 type Origin = { kind: 'file'; file: string } | { kind: 'env'; name: string } | { kind: 'flag'; name: string } | { kind: 'default' };
@@ -176,7 +178,7 @@ export function loadConfig(opts: LoadConfigOptions): AppConfig {
   const byPath = new Map(CONFIG_KEYS.map((k) => [k.path, k]));
   const args = lastFlagWins(ownArgs(opts.argv), (name) => byPath.has(name));
   const file = configFilePath(opts);
-  const fileObj = file === undefined ? {} : readConfigFile(file.path, file.via);
+  const fileObj = file === undefined ? {} : opts.fileObject ?? readConfigFile(file.path, file.via);
   if (file !== undefined) checkFileShape(fileObj, '', file.path, byPath);
 
   // A dotted flag under one of our sections that names no setting is a typo, not another tool's flag.

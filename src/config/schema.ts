@@ -213,6 +213,8 @@ const rawSchema: SchemaTree<ConfigShape> = {
   inventory: {
     file: leaf('path', '', 'Inventory file (YAML or JSON with a top-level `devices:` list), re-read on SIGHUP. A relative path is relative to the config file. Empty: devices come only over the gRPC Inventory API.'),
     readOnly: leaf('strict-boolean', false, 'Refuse Inventory.PutDevice and DeleteDevice with FAILED_PRECONDITION, so the inventory file (e.g. a ConfigMap) is the only source of devices. Set it on replicas behind a load balancer: an API change would reach one replica only.'),
+    watch: leaf('strict-boolean', true, 'Re-read inventory.file when it changes (its directory is watched, so a Kubernetes ConfigMap update is seen), as SIGHUP does. A bad new file keeps the current inventory and sets warmpool_inventory_last_reload_success to 0.'),
+    watchDebounceMs: leaf('positive-duration-ms', 500, 'Wait this long after the last change in the inventory directory before re-reading, so an editor\'s several writes or a ConfigMap swap cause one reload.'),
   },
 };
 

@@ -172,7 +172,7 @@ export interface AppConfig {
   };
   breaker: { failureThreshold: number; openMs: number; maxOpenMs: number };
   cache: { maxEntries: number; maxBytes: number };
-  inventory: { file: string; readOnly: boolean };
+  inventory: { file: string; readOnly: boolean; watch: boolean; watchDebounceMs: number };
   /** The file the config was read from ('' when none), for messages and SIGHUP. */
   configFile: string;
 }

@@ -79,6 +79,8 @@ export interface Metrics extends Required<PoolObserver> {
   command(protocol: Protocol, result: CommandResultLabel, seconds: number, device?: string): void;
   /** One lookup in the result cache (`coalesced`: joined an identical request already in flight). */
   cache(result: CacheResultLabel): void;
+  /** One (re)load of the inventory file (start, SIGHUP or file watch): whether it was applied. */
+  inventoryReloaded(ok: boolean): void;
   readonly registry: Registry;
   /** Content-Type header value for the /metrics response. */
   readonly contentType: string;
@@ -430,6 +432,22 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     for (const result of ['ok', 'failed', 'error'] as const) commandDuration.zero({ protocol, result });
   }
 
+  // ---- inventory file reloads (issue 18 item 4: SIGHUP and the file watch; src/inventory/file-watch.ts) ----
+  const inventoryReloadFailures = new Counter({
+    name: 'warmpool_inventory_reload_failures_total',
+    help: 'Inventory file reloads (SIGHUP or file change) refused because the new file is invalid or unreadable; '
+      + 'the previous inventory stays in force. The log says what is wrong; `warmpool check --inventory FILE` lists every problem.',
+    registers,
+  });
+  const inventoryLastReloadOk = new Gauge({
+    name: 'warmpool_inventory_last_reload_success',
+    help: '1 when the last load of the inventory file was applied, 0 when it was refused (the devices from the last good file are still served).',
+    registers,
+  });
+  inventoryReloadFailures.inc(0);
+  inventoryLastReloadOk.set(1);
+  // ---- end inventory file reloads ----
+
   // The type already says CloseReason; this guards the label against a caller that casts.
   const knownReasons = new Set<string>(CLOSE_REASONS);
   const reasonLabel = (reason: string): string => (knownReasons.has(reason) ? reason : 'other');
@@ -492,6 +510,10 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     },
     cache(result: CacheResultLabel): void {
       cacheRequests.inc({ result });
+    },
+    inventoryReloaded(ok: boolean): void {
+      inventoryLastReloadOk.set(ok ? 1 : 0);
+      if (!ok) inventoryReloadFailures.inc();
     },
 
     async scrape(): Promise<string> {
