@@ -28,10 +28,12 @@ const CALLERS = Number(process.argv[4] ?? 32);
 const DEVICES = 4;
 const SESSIONS = 4;
 const CMD = 'show clock';
+/** Commands per Run on the 'daemon, several commands per Run' side. */
+const MULTI = 10;
 
 const batch = { commands: [CMD], privileged: false, configure: false, stopOnError: false, timeoutMs: () => 10_000 };
 
-type Side = 'raw' | 'daemon' | 'floor';
+type Side = 'raw' | 'daemon' | 'floor' | 'multi';
 
 interface Round {
   side: Side;
@@ -94,9 +96,14 @@ async function main(): Promise<void> {
       const r = await call<{ results: { failed: boolean }[] }>(c.proxy, 'Run', { device: `r${(w % DEVICES) + 1}`, commands: [CMD] }, 10_000);
       if (r.results[0]?.failed !== false) throw new Error('daemon command failed');
     };
+    const multi = Array.from({ length: MULTI }, () => CMD);
+    const runMulti = async (w: number) => {
+      const r = await call<{ results: { failed: boolean }[] }>(c.proxy, 'Run', { device: `r${(w % DEVICES) + 1}`, commands: multi }, 10_000);
+      if (r.results.length !== MULTI || r.results.some((x) => x.failed !== false)) throw new Error('daemon commands failed');
+    };
     floor = await startGrpcFloorProcess();
     const runFloor = floor.echo;
-    const run: Record<Side, [number, (w: number) => Promise<void>]> = { raw: [raw.length, runRaw], daemon: [CALLERS, runDaemon], floor: [CALLERS, runFloor] };
+    const run: Record<Side, [number, (w: number) => Promise<void>]> = { raw: [raw.length, runRaw], daemon: [CALLERS, runDaemon], floor: [CALLERS, runFloor], multi: [CALLERS, runMulti] };
     // Warm-up: JIT on every side, every session used at least once.
     for (const [workers, one] of Object.values(run)) await drive(workers, 1500, one);
 
@@ -104,7 +111,7 @@ async function main(): Promise<void> {
     const rounds: Round[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       // Alternate which side goes first, so neither always follows the other.
-      const order: Side[] = r % 2 === 0 ? ['raw', 'daemon', 'floor'] : ['floor', 'daemon', 'raw'];
+      const order: Side[] = r % 2 === 0 ? ['raw', 'daemon', 'floor', 'multi'] : ['multi', 'floor', 'daemon', 'raw'];
       for (const side of order) {
         (globalThis as { gc?: () => void }).gc?.();
         const stop = cpuWindow(pids);
@@ -126,6 +133,9 @@ async function main(): Promise<void> {
     const rawS = sideSummary('raw');
     const dS = sideSummary('daemon');
     const fS = sideSummary('floor');
+    const mS = sideSummary('multi');
+    // One core of the daemon: Runs (and commands) per second if the daemon process had a whole core to itself.
+    const runsPerCore = (side: typeof mS) => 1_000_000 / Math.max(1, side.cpuMsPer1000Calls.daemon ?? 0);
     const ratio = dS.callsPerSecond / rawS.callsPerSecond;
     // ms per 1000 calls = µs per call.
     const floorUs = (fS.cpuMsPer1000Calls.bench ?? 0) + (fS.cpuMsPer1000Calls.floor ?? 0);
@@ -147,6 +157,7 @@ async function main(): Promise<void> {
       '|---|---:|---:|---|---:|---:|---:|---:|',
       `| raw held ssh2 shells | ${rawS.calls} | ${rawS.callsPerSecond.toFixed(0)} | ${rawS.perRound.map((x) => x.toFixed(0)).join(', ')} | ${lat(rawS.latency)} | ${rawS.errors} |`,
       `| daemon Run (gRPC) | ${dS.calls} | ${dS.callsPerSecond.toFixed(0)} | ${dS.perRound.map((x) => x.toFixed(0)).join(', ')} | ${lat(dS.latency)} | ${dS.errors} |`,
+      `| daemon Run, ${MULTI} commands per Run | ${mS.calls} | ${mS.callsPerSecond.toFixed(0)} (${(mS.callsPerSecond * MULTI).toFixed(0)} commands/s) | ${mS.perRound.map((x) => x.toFixed(0)).join(', ')} | ${lat(mS.latency)} | ${mS.errors} |`,
       `| reference: empty gRPC call (no device, no daemon) | ${fS.calls} | ${fS.callsPerSecond.toFixed(0)} | ${fS.perRound.map((x) => x.toFixed(0)).join(', ')} | ${lat(fS.latency)} | ${fS.errors} |`,
       '',
       `**Daemon / raw calls per second: ${(ratio * 100).toFixed(1)} %** (target ≥ 80 %: ${ratio >= 0.8 ? 'met' : 'missed'}).`,
@@ -159,17 +170,21 @@ async function main(): Promise<void> {
       '|---|---:|---:|---:|---:|',
       `| raw | ${cpu(rawS, 'bench')} | ${cpu(rawS, 'daemon')} | ${cpu(rawS, 'sim')} | ${cpu(rawS, 'floor')} |`,
       `| daemon | ${cpu(dS, 'bench')} | ${cpu(dS, 'daemon')} | ${cpu(dS, 'sim')} | ${cpu(dS, 'floor')} |`,
+      `| daemon, ${MULTI} commands per Run | ${cpu(mS, 'bench')} | ${cpu(mS, 'daemon')} | ${cpu(mS, 'sim')} | ${cpu(mS, 'floor')} |`,
       `| empty gRPC call | ${cpu(fS, 'bench')} | ${cpu(fS, 'daemon')} | ${cpu(fS, 'sim')} | ${cpu(fS, 'floor')} |`,
       '',
       `Daemon CPU per call beyond the SSH work (raw benchmark-process CPU per call) and an empty gRPC server's CPU per call: ${ownUs.toFixed(0)} µs,`,
       'spent in the daemon\'s own layers (protobuf, validation, pool, metrics, output cleaning). The caller pays',
       `${(dS.cpuMsPer1000Calls.bench ?? 0).toFixed(0)} µs of client CPU per Run against ${(rawS.cpuMsPer1000Calls.bench ?? 0).toFixed(0)} µs per raw command; an empty gRPC call alone costs`,
       `${floorUs.toFixed(0)} µs of CPU across both ends, ${(floorUs / rawUs).toFixed(1)}× the ${rawUs.toFixed(0)} µs a whole raw command costs (benchmark + simulator), so one command per unary call cannot reach 80 % of raw on this machine.`,
+      '',
+      `One core of the daemon (its CPU per Run, measured above): ${runsPerCore(dS).toFixed(0)} Runs/s with one command per Run; with ${MULTI} commands per Run`,
+      `${runsPerCore(mS).toFixed(0)} Runs/s = ${(runsPerCore(mS) * MULTI).toFixed(0)} commands/s (the per-call gRPC cost is paid once per Run).`,
     ].join('\n');
     process.stdout.write(`${md}\n`);
     writeResult('throughput', md, {
       date: new Date().toISOString(), node: process.version, devices: DEVICES, sessionsPerDevice: SESSIONS, callers: CALLERS, seconds: SECONDS, rounds: ROUNDS,
-      command: CMD, daemonInChildProcess: true, raw: rawS, daemon: dS, grpcFloor: fS, ratio, daemonOwnCpuUsPerCall: ownUs,
+      command: CMD, daemonInChildProcess: true, raw: rawS, daemon: dS, grpcFloor: fS, multi: { commandsPerRun: MULTI, ...mS, runsPerCoreSecond: runsPerCore(mS), commandsPerCoreSecond: runsPerCore(mS) * MULTI }, runsPerCoreSecond: runsPerCore(dS), ratioToGrpcCeiling: dS.callsPerSecond / fS.callsPerSecond, ratio, daemonOwnCpuUsPerCall: ownUs,
       perRound: rounds.map(({ latencies: _l, ...r }) => r),
     });
   } finally {

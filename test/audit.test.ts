@@ -3,9 +3,9 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Metadata, status } from '@grpc/grpc-js';
 import { MASK, redactCommand, redactQuoted, redactSecrets } from '../src/core/redact.js';
-import { redactAuditEvent } from '../src/app/audit.js';
+import { createAudit, redactAuditEvent } from '../src/app/audit.js';
 import { auditedGuard, type AuthorizeRequest } from '../src/app/guard.js';
-import { redactLogFields } from '../src/core/logger.js';
+import { REDACT_PATHS, redactLogFields } from '../src/core/logger.js';
 import { Policy } from '../src/auth/policy.js';
 import { startSimDevice } from '../src/sim/ssh-device.js';
 import { startSimHttpDevice } from '../src/sim/http-device.js';
@@ -117,6 +117,26 @@ t.test('the audit event is redacted whoever built it, and log lines carrying com
   logger.warn({ command: 'username u password Sx10', err }, 'x');
   t.notMatch(lines.join('\n'), /Sx9|Sx10/);
   t.match(lines.join('\n'), /COMMAND_TIMEOUT/, 'the error is still serialised');
+});
+
+t.test('audit lines to the main log: values masked, no key a secret name, the line as key-path redaction would write it', async (t) => {
+  const { logger, lines } = captureLogger('info');
+  const audit = createAudit({ enabled: true, file: '', includeOutput: true, fallback: logger });
+  const event = {
+    caller: 'c', via: 'token', device: 'd', rpc: 'Run', outcome: 'error' as const, command: 'username bob password Sx1', sessionId: 's',
+    durationMs: 1, exitStatus: 1, rule: 2, error: 'no prompt after "enable secret Sx2"', output: 'snmp-server community Sx3 RO\n',
+    method: 'GET', path: '/x?token=Sx4', configure: true, privileged: true,
+  };
+  audit.record(event);
+  t.equal(lines.length, 1);
+  t.notMatch(lines[0], /Sx\d/, 'every value masked');
+  const written = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  // Key-path redaction (REDACT_PATHS) is skipped for audit lines: it must have had nothing to do.
+  const secretNames = new Set(REDACT_PATHS.map((p) => p.split('.').at(-1)));
+  t.same(Object.keys(event).filter((k) => secretNames.has(k)), [], 'no AuditEvent field is named like a secret');
+  t.ok(Object.values(written).every((v) => v === null || typeof v !== 'object'), 'the line is flat');
+  t.equal(written.audit, true);
+  t.equal(written.caller, 'c');
 });
 
 t.test('auditedGuard records every denial with caller and rule, and allowed calls that reach a device', async (t) => {

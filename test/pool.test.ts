@@ -678,6 +678,37 @@ t.test('keepalive runs only on idle sessions, never while leased', async (t) => 
   await pool.close();
 });
 
+t.test('no application keepalive for a session used within the interval; each session keeps its own phase', async (t) => {
+  const { pool, clock } = makeTestPool({ min: 2, max: 2, idleTimeoutMs: 0 }, { keepaliveIntervalMs: 1000 });
+  const a = settle(pool.acquire());
+  const b = settle(pool.acquire());
+  await clock.tick(0);
+  const la = a.value as Lease<FakeSession>;
+  const lb = b.value as Lease<FakeSession>;
+  la.release();
+  await clock.tick(500);
+  lb.release(); // b last used half an interval after a
+  // a is used again at 900: its keepalive due at 1000 is skipped.
+  await clock.tick(400);
+  const again = settle(pool.acquire());
+  await clock.tick(0);
+  const sa = la.session;
+  const sb = lb.session;
+  t.equal((again.value as Lease<FakeSession>).session, sb, 'the hottest idle session is b');
+  (again.value as Lease<FakeSession>).release();
+  await clock.tick(0);
+  t.equal(sa.keepaliveCalls + sb.keepaliveCalls, 0, 'nothing due yet');
+  await clock.tick(150); // t = 1050: a idle since 0 → nudged; b used at 900 → not
+  t.equal(sa.keepaliveCalls, 1, 'a, idle a whole interval, is nudged');
+  t.equal(sb.keepaliveCalls, 0, 'b carried traffic within the interval: skipped');
+  await clock.tick(900); // t = 1950: b due at 1900
+  t.equal(sb.keepaliveCalls, 1, 'b nudged one interval after its last use');
+  t.equal(sa.keepaliveCalls, 1, 'a not again before its own interval');
+  await clock.tick(100); // t = 2050
+  t.equal(sa.keepaliveCalls, 2, 'a keeps its own phase');
+  await pool.close();
+});
+
 t.test('drain or close during a borrow probe fails that caller and closes the session', async (t) => {
   for (const how of ['drain', 'close'] as const) {
     const { pool, clock } = makeTestPool({ max: 1 });

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { ConnectConfig } from 'ssh2';
-import type { DeviceSpec, SshSettings } from '../config/types.js';
+import type { DeviceSpec } from '../config/types.js';
 import { sshAlgorithms } from './algorithms.js';
 
 /**
@@ -11,11 +11,11 @@ import { sshAlgorithms } from './algorithms.js';
 /**
  * SSH-level keepalive (ssh2's is off by default, and a silent peer would then hang an exec
  * forever): a global request every `keepaliveIntervalMs`, the connection ends with
- * CONNECTION_LOST after `keepaliveCountMax` unanswered ones.
+ * CONNECTION_LOST after `keepaliveCountMax` unanswered ones. ssh2's own keepalive (a timer per
+ * connection, re-created on every reply) stays OFF here: connectSsh puts each connection on the
+ * process's one keepalive timer instead (keepalive-wheel.ts), with the same rule.
  */
-export function keepaliveSettings(ssh: SshSettings): Pick<ConnectConfig, 'keepaliveInterval' | 'keepaliveCountMax'> {
-  return { keepaliveInterval: ssh.keepaliveIntervalMs, keepaliveCountMax: ssh.keepaliveCountMax };
-}
+const SSH2_KEEPALIVE_OFF: Pick<ConnectConfig, 'keepaliveInterval'> = { keepaliveInterval: 0 };
 
 export interface ClientHooks {
   hostVerifier: (key: Buffer) => boolean;
@@ -28,7 +28,7 @@ export function clientConfig(device: DeviceSpec, sock: Duplex, hooks: ClientHook
     sock,
     username: device.username,
     readyTimeout: 0, // our own timer covers connector + handshake + auth
-    ...keepaliveSettings(device.ssh),
+    ...SSH2_KEEPALIVE_OFF,
     algorithms: sshAlgorithms(device.ssh.legacyAlgorithms),
     tryKeyboard: true,
     hostVerifier: hooks.hostVerifier,

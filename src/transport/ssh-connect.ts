@@ -7,6 +7,7 @@ import { clientConfig } from './client-config.js';
 import { ConnectErrors, type ConnectPhase } from './connect-errors.js';
 import { tcpConnector, type Connector } from './connector.js';
 import { fingerprintSha256, makeHostVerifier, type HostKeyRejection } from './hostkey.js';
+import { sshKeepalives, watchSshConnection, type KeepaliveWheel } from './keepalive-wheel.js';
 import { loadAuth, makeAuthHandler, type AuthMaterial, type AuthTrail } from './ssh-auth.js';
 import { LiveSshConnection, type SshConnection } from './ssh-connection.js';
 
@@ -24,6 +25,8 @@ export interface ConnectOptions {
    * and error codes. `ssh.connectTimeoutMs` covers the connector too.
    */
   connector?: Connector;
+  /** Runs the connection's SSH keepalives (default: the process's wheel, keepalive-wheel.ts). */
+  keepalives?: KeepaliveWheel;
 }
 
 /**
@@ -57,6 +60,7 @@ class ConnectAttempt {
   readonly #logger: Logger;
   readonly #signal: AbortSignal | undefined;
   readonly #connector: Connector;
+  readonly #keepalives: KeepaliveWheel;
   /** Tells the connector to give up (timeout, cancel, failure). */
   readonly #stop = new AbortController();
   readonly #trail: AuthTrail = { tried: [], offered: [] };
@@ -80,6 +84,7 @@ class ConnectAttempt {
     this.#logger = logger;
     this.#signal = opts.signal;
     this.#connector = opts.connector ?? tcpConnector;
+    this.#keepalives = opts.keepalives ?? sshKeepalives;
   }
 
   run(): Promise<SshConnection> {
@@ -173,6 +178,10 @@ class ConnectAttempt {
       this.#cleanup();
       const connectMs = performance.now() - this.#started;
       conn = new LiveSshConnection(c, sock, this.#errors, connectMs, this.#presentedFp);
+      // SSH keepalives on the process's one timer (ssh2's own are off: client-config.ts).
+      if (!watchSshConnection(this.#keepalives, c, sock, d.ssh.keepaliveIntervalMs, d.ssh.keepaliveCountMax) && d.ssh.keepaliveIntervalMs > 0) {
+        this.#logger.warn({ device: d.id }, 'ssh2 internals for keepalive pings not found: this connection has no SSH keepalive');
+      }
       this.#logger.debug({ device: d.id, connectMs: Math.round(connectMs), hostKey: this.#presentedFp }, 'ssh connected');
       this.#resolve(conn);
     });
