@@ -14,47 +14,16 @@
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Protocol } from '../config/types.js';
-import { CIRCUIT_STATES, CLOSE_REASONS, type CircuitState, type CloseReason, type CommandResult, type PoolObserver, type PoolStats } from '../core/pool-stats.js';
+import { CLOSE_REASONS, type CircuitState, type CloseReason, type CommandResult, type PoolObserver, type PoolStats } from '../core/pool-stats.js';
 import { EVENT_LOOP_DELAY_METRICS, registerEventLoopDelay } from './event-loop.js';
+import { registerPoolGauges } from './pool-gauges.js';
+import {
+  ACQUIRE_WAIT_BUCKETS, ALL_DEVICES, COMMAND_BUCKETS, DEVICE_ACQUIRE_WAIT_BUCKETS, DEVICE_COMMAND_BUCKETS,
+  EVENT_LOOP_RESOLUTION_MS, GRPC_CODE_NAMES, GRPC_HANDLING_BUCKETS, GRPC_PACKAGE, SESSION_OPEN_BUCKETS, UNREAD_EVENT_LOOP_PRECISION_MS,
+  type CacheResultLabel, type CommandResultLabel,
+} from './metric-catalog.js';
 
-/** The `device` label value used for every series when per-device labels are off. */
-export const ALL_DEVICES = '_all';
-
-export type CommandResultLabel = CommandResult;
-export type CacheResultLabel = 'hit' | 'miss' | 'coalesced';
-
-/** gRPC status names, as used in the `code` label (grpc-go / grpc-js spelling). */
-export const GRPC_CODE_NAMES = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
-  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE',
-  'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
-] as const;
-
-/** Fast loopback opens (a few ms) up to slow TACACS/RADIUS logins (tens of seconds). */
-export const SESSION_OPEN_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30];
-/** An idle session is handed out in well under a millisecond; a saturated pool makes callers wait up to acquireTimeoutMs. */
-export const ACQUIRE_WAIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-/** Warm commands take ~0.2–1 ms on loopback; `show tech` on a big box can take a minute. */
-export const COMMAND_BUCKETS = [
-  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
-];
-/**
- * Per-device histograms multiply by the inventory size, so they get coarser buckets than the
- * aggregate ones: enough to tell a 1 ms box from a 100 ms one and to see seconds-long tails.
- * 10 + 8 buckets (with +Inf): the cardinality budget in docs/operations.md depends on these counts.
- */
-export const DEVICE_COMMAND_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.25, 1, 2.5, 10, 60];
-export const DEVICE_ACQUIRE_WAIT_BUCKETS = [0.001, 0.01, 0.1, 0.5, 1, 5, 30];
-/** A warm unary Run takes about a millisecond end to end; RunMany streams over many devices take minutes. */
-export const GRPC_HANDLING_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
-/** gRPC package of the services whose short method names ("DeviceProxy/Run") the handlers report. */
-const GRPC_PACKAGE = 'warmpool.v1';
-/** close reasons: the pool's fixed set, plus 'other' for anything outside it (a bug; stays at 0). */
-export const CLOSE_REASON_LABELS: readonly string[] = [...CLOSE_REASONS, 'other'];
-/** prom-client's own event-loop-delay histogram is unread (event-loop.ts replaces its gauges): sample it rarely. */
-const UNREAD_EVENT_LOOP_PRECISION_MS = 60_000;
-/** Our event-loop-delay sampling period: 100 ms instead of prom-client's 10 ms (see below). */
-const EVENT_LOOP_RESOLUTION_MS = 100;
+export * from './metric-catalog.js';
 
 export interface MetricsOptions {
   /** false: every `device` label is "_all" and values are summed (for very large inventories). */
@@ -92,7 +61,6 @@ export interface Metrics extends Required<PoolObserver> {
 const MAX_RPC_METHODS = 64;
 const METHOD_RE = /^[A-Za-z0-9_.]{1,64}\/[A-Za-z0-9_]{1,64}$|^[A-Za-z0-9_.]{1,64}$/;
 const GRPC_CODES = new Set<string>(GRPC_CODE_NAMES);
-const STATES = ['idle', 'busy', 'connecting'] as const;
 const LINT_FAILING_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 function packageVersion(): string {
@@ -116,16 +84,6 @@ function grpcNames(method: string): { grpc_service: string; grpc_method: string 
   return { grpc_service: service.includes('.') ? service : `${GRPC_PACKAGE}.${service}`, grpc_method: method.slice(slash + 1) };
 }
 
-interface DeviceAgg {
-  device: string;
-  protocol: Protocol;
-  idle: number;
-  busy: number;
-  connecting: number;
-  waiting: number;
-  max: number;
-}
-
 export function createMetrics(opts: MetricsOptions): Metrics {
   const registry = opts.registry ?? new Registry();
   const registers = [registry];
@@ -143,118 +101,7 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     return snapshot;
   };
 
-  /** Pools keyed by (device label, protocol), summed when per-device labels are off. */
-  const aggregate = (): DeviceAgg[] => {
-    const byKey = new Map<string, DeviceAgg>();
-    for (const s of stats()) {
-      const device = deviceLabel(s.device);
-      const key = `${device}\u0000${s.protocol}`;
-      let a = byKey.get(key);
-      if (!a) {
-        a = { device, protocol: s.protocol, idle: 0, busy: 0, connecting: 0, waiting: 0, max: 0 };
-        byKey.set(key, a);
-      }
-      a.idle += s.idle;
-      a.busy += s.busy;
-      a.connecting += s.connecting;
-      a.waiting += s.waiting;
-      a.max += s.max;
-    }
-    return [...byKey.values()];
-  };
-
-  // ---- state gauges (computed at scrape time) ----
-
-  new Gauge({
-    name: 'warmpool_sessions',
-    help: 'Sessions per pool by state (idle, busy, connecting), read from the pool at scrape time. '
-      + 'busy / warmpool_pool_max_sessions is pool utilisation; idle near 0 with waiting > 0 means raise pool.max (within the device vty limit).',
-    labelNames: ['device', 'protocol', 'state'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const a of aggregate()) {
-        for (const state of STATES) this.set({ device: a.device, protocol: a.protocol, state }, a[state]);
-      }
-    },
-  });
-
-  new Gauge({
-    name: 'warmpool_pool_waiting',
-    help: 'Requests queued for a session of this pool right now. Sustained > 0 means the pool is too small '
-      + 'for the load (raise pool.max) or sessions are held too long (slow commands).',
-    labelNames: ['device', 'protocol'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const a of aggregate()) this.set({ device: a.device, protocol: a.protocol }, a.waiting);
-    },
-  });
-
-  new Gauge({
-    name: 'warmpool_pool_max_sessions',
-    help: 'Configured pool.max for this pool (summed when per-device labels are off). Denominator of pool utilisation.',
-    labelNames: ['device', 'protocol'] as const,
-    registers,
-    collect() {
-      this.reset();
-      for (const a of aggregate()) this.set({ device: a.device, protocol: a.protocol }, a.max);
-    },
-  });
-
-  // docs/api.md "Metrics": circuit_open is 1 only while requests fail fast (open); the trial
-  // connect in between (half_open) shows in warmpool_circuit_state, which alerts use so that a
-  // scrape landing on a half-open moment does not restart their `for:` clock.
-  new Gauge({
-    name: 'warmpool_circuit_open',
-    help: 'Circuit breaker open for this device (1: requests fail fast with UNAVAILABLE; 0 when closed or half-open, '
-      + 'see warmpool_circuit_state). With per-device labels off, the number of such devices. Check reachability and credentials of the device.',
-    labelNames: ['device'] as const,
-    registers,
-    collect() {
-      this.reset();
-      const open = new Map<string, boolean>();
-      for (const s of stats()) open.set(s.device, (open.get(s.device) ?? false) || s.circuit === 'open');
-      if (perDevice) {
-        for (const [device, isOpen] of open) this.set({ device }, isOpen ? 1 : 0);
-      } else {
-        let n = 0;
-        for (const isOpen of open.values()) if (isOpen) n++;
-        this.set({ device: ALL_DEVICES }, n);
-      }
-    },
-  });
-
-  new Gauge({
-    name: 'warmpool_circuit_state',
-    help: 'Circuit breaker state of each pool: 1 for the current state (closed, open: failing fast, half_open: the open '
-      + 'period is over and the next connect is the trial), 0 for the others. With per-device labels off, the number of pools in each state.',
-    labelNames: ['device', 'protocol', 'state'] as const,
-    registers,
-    collect() {
-      this.reset();
-      const counts = new Map<string, { device: string; protocol: Protocol; n: Record<CircuitState, number> }>();
-      for (const s of stats()) {
-        const device = deviceLabel(s.device);
-        const key = `${device}\u0000${s.protocol}`;
-        let c = counts.get(key);
-        if (!c) counts.set(key, (c = { device, protocol: s.protocol, n: { closed: 0, open: 0, half_open: 0 } }));
-        c.n[s.circuit]++;
-      }
-      for (const c of counts.values()) {
-        for (const state of CIRCUIT_STATES) this.set({ device: c.device, protocol: c.protocol, state }, c.n[state]);
-      }
-    },
-  });
-
-  new Gauge({
-    name: 'warmpool_devices',
-    help: 'Devices that currently have a session pool. A sudden drop means the inventory was reloaded or devices were deleted.',
-    registers,
-    collect() {
-      this.set(new Set(stats().map((s) => s.device)).size);
-    },
-  });
+  registerPoolGauges({ registers, stats, perDevice, deviceLabel });
 
   const buildInfo = new Gauge({
     name: 'warmpool_build_info',
