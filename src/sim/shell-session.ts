@@ -5,7 +5,8 @@
  * What a command prints comes from platforms.ts (interpret) or hostile.ts.
  */
 import type { Connection, ServerChannel } from 'ssh2';
-import { initialMode, interpret, pagerStyle, renderPrompt, type Reply, type SimContext } from './platforms.js';
+import { initialMode, interpret, renderPrompt, type Reply, type SimContext } from './platforms.js';
+import { isPagingCommand, SimPager } from './pager.js';
 import type { Question } from './confirmations.js';
 import { isHostileCommand, runHostile } from './hostile.js';
 import { crlf, crlfCached } from './crlf.js';
@@ -23,7 +24,7 @@ export class SimShell {
   #passwordTries = -1;
   /** A command asked this and waits for the next line (confirmations.ts). */
   #question: Question | undefined;
-  #pager: { text: string; pos: number } | undefined;
+  #pager: SimPager | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   /** A login screen standing instead of the first prompt (SimOptions.loginScreen / passwordExpired). */
   #screen: SimLoginScreen | undefined;
@@ -283,7 +284,7 @@ export class SimShell {
     const promptLen = this.#prompt().length;
     const reply = interpret(this.#ctx, line, promptLen);
     const f = this.#dev.faults;
-    if (f.hang && trimmed.length > 0 && reply.kind === 'output' && !this.#isPagingCommand(trimmed)) {
+    if (f.hang && trimmed.length > 0 && reply.kind === 'output' && !isPagingCommand(trimmed, this.#ctx.pagingCommand)) {
       this.#busy = true;
       return '';
     }
@@ -365,10 +366,6 @@ export class SimShell {
     return '';
   }
 
-  #isPagingCommand(trimmed: string): boolean {
-    return /^(term(inal)? len(gth)? 0|set cli screen-length 0)$/.test(trimmed) || trimmed === this.#ctx.pagingCommand;
-  }
-
   /** Output of a finished command (paged when paging is on), then the prompt. */
   #emit(reply: Reply): string {
     const text = reply.kind === 'output' ? crlfCached(reply.text) : reply.kind === 'sleep' ? reply.text : '';
@@ -382,8 +379,8 @@ export class SimShell {
     }
     const pageable = reply.kind === 'output' && reply.pageable !== false;
     if (this.#ctx.paging && pageable && text.length > 0) {
-      this.#pager = { text, pos: 0 };
-      return this.#nextPage(this.#rows - 1);
+      this.#pager = new SimPager(text, this.#ctx.platform, this.#rows);
+      return this.#paged(this.#pager.first());
     }
     if (text.length > 1 << 16) {
       this.#writeLarge(text + this.#prompt());
@@ -415,34 +412,14 @@ export class SimShell {
     step();
   }
 
-  #nextPage(lines: number): string {
-    const p = this.#pager as { text: string; pos: number };
-    let end = p.pos;
-    for (let n = 0; n < lines; n++) {
-      const nl = p.text.indexOf('\n', end);
-      if (nl < 0) {
-        end = p.text.length;
-        break;
-      }
-      end = nl + 1;
-    }
-    const chunk = p.text.slice(p.pos, end);
-    p.pos = end;
-    if (p.pos >= p.text.length) {
-      this.#pager = undefined;
-      return chunk + this.#prompt();
-    }
-    return chunk + pagerStyle(this.#ctx.platform).prompt;
+  #paged(r: { text: string; done: boolean }): string {
+    if (!r.done) return r.text;
+    this.#pager = undefined;
+    return r.text + this.#prompt();
   }
 
   #pagerKey(key: string): string {
-    const style = pagerStyle(this.#ctx.platform);
-    if (key === 'q' || key === 'Q' || key === '\x03') {
-      this.#pager = undefined;
-      return style.erase + this.#prompt();
-    }
-    if (key === ' ') return style.erase + this.#nextPage(this.#rows - 1);
-    if (key === '\r' || key === '\n') return style.erase + this.#nextPage(1);
-    return ''; // other keys are ignored at a pager, as on IOS
+    const r = this.#pager?.key(key);
+    return r ? this.#paged(r) : '';
   }
 }
