@@ -2,8 +2,10 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import type { AppConfig, DeviceSpec } from './config/types.js';
-import { loadInventoryFile } from './config/load.js';
+import type { AppConfig, BastionSpec, DeviceSpec } from './config/types.js';
+import { loadInventory } from './config/load.js';
+import type { Inventory } from './config/inventory.js';
+import { BastionRegistry } from './app/bastions.js';
 import { validateDevice } from './config/inventory.js';
 import { describeError } from './core/errors.js';
 import { DeviceRegistry, type InventoryChange } from './inventory/registry.js';
@@ -47,6 +49,8 @@ export class Daemon {
   readonly logger: Logger;
   readonly devices = new DeviceRegistry();
   readonly pools: PoolRegistry;
+  /** Jump hosts of the inventory file (docs/operations.md, "Bastions"). */
+  readonly bastions: BastionRegistry;
   readonly http: HttpClients;
   readonly metrics: Metrics;
   readonly runner: Runner;
@@ -66,9 +70,12 @@ export class Daemon {
     const clock = opts.clock ?? systemClock;
     const random = opts.random ?? systemRandom;
     this.metrics = createMetrics({ perDeviceLabels: config.metrics.perDeviceLabels, statsSource: () => this.stats() });
+    this.bastions = new BastionRegistry({ breaker: config.breaker, clock, random, observer: this.metrics, logger: this.logger });
     this.pools = new PoolRegistry({
       config, clock, random, observer: this.metrics, logger: this.logger,
-      sshFactory: (d) => createSshSessionFactory(d, { logger: this.logger }),
+      sshFactory: (d) => createSshSessionFactory(d, {
+        logger: this.logger, ...(d.via !== undefined ? { connector: this.bastions.connector(d.via) } : {}),
+      }),
     });
     this.http = new HttpClients({ clock, random, config, observer: this.metrics, logger: this.logger });
     const audit = createAudit({ ...config.log.audit, fallback: this.logger });
@@ -108,10 +115,11 @@ export class Daemon {
       http: new HttpRunner({ devices: this.devices, http: this.#httpBackend(), guard, clock }), limits: config.limits,
     }));
     this.#grpc.addService(v1.Inventory.service, inventoryHandlers({
-      ...deps, devices: this.devices, defaults: config.defaults, validateDevice,
+      ...deps, devices: this.devices, defaults: config.defaults, validateDevice, bastionExists: (id) => this.bastions.has(id),
     }));
     this.#grpc.addService(v1.Admin.service, adminHandlers({
       ...deps, devices: this.devices, stats: (ids) => this.stats(ids), drainDevice: (id) => this.pools.drainDevice(id),
+      bastionExists: (id) => this.bastions.has(id),
     }));
     this.health.addToServer(this.#grpc);
     createReflection().addToServer(this.#grpc);
@@ -142,8 +150,11 @@ export class Daemon {
   }
 
   /** Load the inventory, bind both listeners, prewarm pools, report SERVING. */
-  async start(extraDevices: DeviceSpec[] = []): Promise<void> {
-    for (const d of this.#readInventory()) this.devices.put(d);
+  async start(extraDevices: DeviceSpec[] = [], extraBastions: BastionSpec[] = []): Promise<void> {
+    const inventory = this.#readInventory();
+    // Bastions first: a device's pool may prewarm through its bastion as soon as it is added.
+    this.bastions.replace([...inventory.bastions, ...extraBastions]);
+    for (const d of inventory.devices) this.devices.put(d);
     for (const d of extraDevices) this.devices.put(d);
     this.grpcAddress = await new Promise<string>((resolve, reject) => {
       this.#grpc.bindAsync(this.config.grpc.listen, this.#auth.credentials, (err, port) => {
@@ -158,7 +169,7 @@ export class Daemon {
   }
 
   stats(ids?: string[]): PoolStats[] {
-    return [...this.pools.stats(ids), ...this.http.stats(ids)];
+    return [...this.pools.stats(ids), ...this.http.stats(ids), ...this.bastions.stats(ids)];
   }
 
   /** SIGHUP: re-read the inventory file; API-added devices stay. Invalid files change nothing. */
@@ -169,8 +180,15 @@ export class Daemon {
       return;
     }
     try {
-      const r = this.devices.replaceFileDevices(this.#readInventory());
-      this.logger.info({ ...r, file: this.config.inventory.file }, 'inventory reloaded');
+      const inventory = this.#readInventory();
+      const changedBastions = this.bastions.replace(inventory.bastions);
+      const r = this.devices.replaceFileDevices(inventory.devices);
+      // Devices behind a changed bastion keep their own spec, but their sessions ride on the old
+      // bastion connection: retire them so they reconnect through the new one.
+      const retired = changedBastions.size === 0 ? 0 : this.pools.retireDevices((d) => d.via !== undefined && changedBastions.has(d.via));
+      const orphans = this.devices.list().filter((d) => d.via !== undefined && !this.bastions.has(d.via)).map((d) => d.id);
+      if (orphans.length > 0) this.logger.warn({ devices: orphans.slice(0, 20), count: orphans.length }, 'devices name a bastion the inventory file no longer has; their connects fail until it is back');
+      this.logger.info({ ...r, file: this.config.inventory.file, bastions: this.bastions.ids.length, changedBastions: changedBastions.size, retiredBehindBastions: retired }, 'inventory reloaded');
     } catch (err) {
       this.logger.error({ err: describeError(err) }, 'inventory reload failed; keeping the current inventory');
     }
@@ -199,6 +217,7 @@ export class Daemon {
     await new Promise<void>((resolve) => this.#grpc.tryShutdown(() => resolve()));
     this.#auth.close();
     await Promise.allSettled([this.pools.closeAll(), this.http.closeAll()]);
+    this.bastions.closeAll();
     this.#httpServer.closeAllConnections();
     await new Promise<void>((resolve) => this.#httpServer.close(() => resolve()));
     this.logger.info('stopped');
@@ -211,8 +230,8 @@ export class Daemon {
     this.#httpServer.close();
   }
 
-  #readInventory(): DeviceSpec[] {
-    return this.config.inventory.file ? loadInventoryFile(this.config.inventory.file, this.config) : [];
+  #readInventory(): Inventory {
+    return this.config.inventory.file ? loadInventory(this.config.inventory.file, this.config) : { devices: [], bastions: [] };
   }
 
   #onInventoryChange(c: InventoryChange): void {

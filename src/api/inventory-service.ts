@@ -22,6 +22,8 @@ export interface InventoryDeps extends HandlerDeps {
   /** The inventory file's validator (config/inventory.ts), shared so API and file accept the same devices. */
   validateDevice: (raw: unknown, defaults: AppConfig['defaults'], source: 'file' | 'api', where?: string) => DeviceSpec;
   /** Called after a device was removed or replaced (drain pools, drop cached results). */
+  /** Whether the inventory file defines this bastion: a device's `via` must name one. */
+  bastionExists?: (id: string) => boolean;
 }
 
 export function inventoryHandlers(deps: InventoryDeps): InventoryHandlers {
@@ -65,7 +67,7 @@ function invalidField(field: string, problem: string, device: string): WarmpoolE
  * could stat or read them; the inline forms take their place: host_key.known_hosts (text) becomes
  * pinned fingerprints, http.tls.ca_pem is the CA bundle itself.
  */
-function apiDeviceSpec(m: Device__Output, deps: Pick<InventoryDeps, 'validateDevice' | 'defaults'>): DeviceSpec {
+function apiDeviceSpec(m: Device__Output, deps: Pick<InventoryDeps, 'validateDevice' | 'defaults' | 'bastionExists'>): DeviceSpec {
   refuseFileReferences(m);
   const raw = deviceToRaw(m);
   const knownHosts = m.host_key?.known_hosts ?? '';
@@ -78,6 +80,10 @@ function apiDeviceSpec(m: Device__Output, deps: Pick<InventoryDeps, 'validateDev
     raw.hostKey = { ...hk, fingerprints: fingerprintsFromKnownHosts(knownHosts, m.host, m.port ?? 0, 'device.host_key.known_hosts', m.id) };
   }
   const spec = deps.validateDevice(raw, deps.defaults, 'api', 'request');
+  // Bastions come from the inventory file only (docs/api.md, "Bastions"): an API device may use one, not define one.
+  if (spec.via !== undefined && !(deps.bastionExists?.(spec.via) ?? false)) {
+    throw invalidField('device.via', `unknown bastion "${spec.via}": bastions are defined in the inventory file's bastions: list`, m.id);
+  }
   const caPem = m.http?.tls?.ca_pem ?? '';
   if (caPem !== '') {
     const field = 'device.http.tls.ca_pem';

@@ -7,7 +7,7 @@ import type { DeviceSpec } from '../config/types.js';
 import type { SessionFactory } from '../pool/types.js';
 import type { Logger } from '../core/logger.js';
 import type { DeviceSession } from './ssh-types.js';
-import { connectSsh } from '../transport/ssh-connect.js';
+import { connectSsh, type Connector } from '../transport/ssh-connect.js';
 import { ExecSession, type ExecSessionOptions } from './exec-driver.js';
 import { ShellSession, type ShellSessionOptions } from './shell-driver.js';
 
@@ -17,13 +17,15 @@ export interface SshSessionFactoryDeps {
   shell?: Omit<ShellSessionOptions, 'logger' | 'signal'>;
   /** Exec driver tuning (tests); defaults suit real devices. */
   exec?: Omit<ExecSessionOptions, 'logger'>;
+  /** How the device's byte stream is opened (default: direct TCP); a bastion's channel for `via` devices. */
+  connector?: Connector;
 }
 
 export function createSshSessionFactory(device: DeviceSpec, deps: SshSessionFactoryDeps): SessionFactory<DeviceSession> {
   const logger = deps.logger.child({ device: device.id });
   return {
     async open(signal: AbortSignal): Promise<DeviceSession> {
-      const conn = await connectSsh(device, { signal, logger });
+      const conn = await connectSsh(device, { signal, logger, ...(deps.connector ? { connector: deps.connector } : {}) });
       try {
         if (device.mode === 'exec') return new ExecSession(device, conn, { ...deps.exec, logger });
         return await ShellSession.open(device, conn, { ...deps.shell, logger, signal });

@@ -118,6 +118,11 @@ export interface Device {
    * Inventory file only: a file holding the enable secret.
    */
   'enable_secret_file'?: (string);
+  /**
+   * Id of the bastion (jump host) the device is reached through; "" for a direct connection.
+   * Bastions are defined in the inventory file only; PutDevice may name one of them.
+   */
+  'via'?: (string);
   '_paging_command'?: "paging_command";
 }
 
@@ -231,5 +236,10 @@ export interface Device__Output {
    * Inventory file only: a file holding the enable secret.
    */
   'enable_secret_file': (string);
+  /**
+   * Id of the bastion (jump host) the device is reached through; "" for a direct connection.
+   * Bastions are defined in the inventory file only; PutDevice may name one of them.
+   */
+  'via': (string);
   '_paging_command'?: "paging_command";
 }
