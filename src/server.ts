@@ -6,6 +6,7 @@ import type { AppConfig, BastionSpec, DeviceSpec } from './config/types.js';
 import { loadInventory } from './config/load.js';
 import type { Inventory } from './config/inventory.js';
 import { BastionRegistry } from './app/bastions.js';
+import { registerBastionMetrics } from './observability/bastion-metrics.js';
 import { validateDevice } from './config/inventory.js';
 import { describeError } from './core/errors.js';
 import { DeviceRegistry, type InventoryChange } from './inventory/registry.js';
@@ -71,6 +72,7 @@ export class Daemon {
     const random = opts.random ?? systemRandom;
     this.metrics = createMetrics({ perDeviceLabels: config.metrics.perDeviceLabels, statsSource: () => this.stats() });
     this.bastions = new BastionRegistry({ breaker: config.breaker, clock, random, observer: this.metrics, logger: this.logger });
+    registerBastionMetrics(this.metrics.registry, () => this.bastions.stats());
     this.pools = new PoolRegistry({
       config, clock, random, observer: this.metrics, logger: this.logger,
       sshFactory: (d) => createSshSessionFactory(d, {

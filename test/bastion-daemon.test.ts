@@ -12,6 +12,7 @@ import { loginsOf, startBastionSshd } from './kit/bastion.js';
 import { m, startTestDaemon, type TestDaemon } from './kit/daemon.js';
 import { startSim, type SimDevice } from './kit/sim.js';
 import type { Sshd } from './kit/sshd.js';
+import { promtool } from './kit/metrics-fixtures.js';
 import type { RunResponse__Output } from '../src/gen/warmpool/v1/RunResponse.js';
 import type { GetPoolStatsResponse__Output } from '../src/gen/warmpool/v1/GetPoolStatsResponse.js';
 import type { Device__Output } from '../src/gen/warmpool/v1/Device.js';
@@ -88,6 +89,13 @@ t.test('Run through a bastion over gRPC: one bastion login, PoolStats protocol "
   t.match(bastion, { device: 'jump1', protocol: 'bastion', busy: 1, created_total: '1', acquired_total: '6', circuit: 'closed', max: 1 });
   const only = await stats(d, ['jump1']);
   t.same(only.pools.map((p) => [p.device, p.protocol]), [['jump1', 'bastion']], 'a bastion id filters GetPoolStats');
+
+  const text = await d.daemon.metrics.scrape();
+  t.match(text, /warmpool_bastion_channels\{bastion="jump1"\} 6/);
+  t.match(text, /warmpool_sessions\{device="jump1",protocol="bastion",state="busy"\} 1/);
+  t.match(text, /warmpool_session_opens_total\{device="jump1",protocol="bastion",result="success"\} 1/);
+  const lint = promtool(['check', 'metrics'], text);
+  t.equal(lint.status, 0, `promtool check metrics: ${lint.stdout}${lint.stderr}`);
 
   const dev = (await d.call(m(d.inventory, 'GetDevice'), { id: 'edge0' })) as Device__Output;
   t.equal(dev.via, 'jump1');
