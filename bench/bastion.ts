@@ -5,6 +5,8 @@
  *   bastion cold   — bastion login + channel + device login + command (nothing held)
  *   bastion warm   — the bastion connection held: channel + device login + command
  *   fully warm     — a pooled device session through the bastion: the command only
+ *   (all with the default `interactive: true`; one row with `interactive: false`, where OpenSSH's
+ *   Nagle delay shows, and one direct for reference)
  * and how many device sessions one bastion connection carries (200 sessions, one login).
  * Bounded: fixed counts, loopback only. Results: bench/results/bastion.json (+ .md).
  *
@@ -52,15 +54,18 @@ async function main(): Promise<void> {
   const sshd = await startBastionSshd();
   const sim = await startSimDevice({ platform: 'linux', hostname: 'leaf' });
   const device: DeviceSpec = { ...simDeviceSpec(sim, { id: 'leaf' }), via: 'jump1' };
-  const spec = bastionSpec(sshd, { maxChannelsPerConnection: 256 });
+  const spec = bastionSpec(sshd, { maxChannelsPerConnection: 256, interactive: true });
   const once = async (conn: SshConnection) => {
     await exec(conn.client, 'hostname');
     conn.close();
   };
-  const samples = { direct: [] as number[], cold: [] as number[], warm: [] as number[], hot: [] as number[] };
+  const samples = { direct: [] as number[], cold: [] as number[], warm: [] as number[], hot: [] as number[], hotPty: [] as number[], directHot: [] as number[] };
   const held = registry(spec);
   const hot = await connectSsh(device, { connector: held.connector('jump1') });
-  for (let i = 0; i < 3; i++) await exec(hot.client, 'hostname'); // warm-up
+  const heldPty = registry({ ...spec, interactive: false });
+  const hotPty = await connectSsh(device, { connector: heldPty.connector('jump1') });
+  const directHot = await connectSsh({ ...device, via: undefined });
+  for (let i = 0; i < 3; i++) await Promise.all([exec(hot.client, 'hostname'), exec(hotPty.client, 'hostname'), exec(directHot.client, 'hostname')]); // warm-up
   for (let i = 0; i < N; i++) {
     samples.direct.push(await timed(async () => once(await connectSsh({ ...device, via: undefined }))));
     const fresh = registry(spec);
@@ -68,9 +73,14 @@ async function main(): Promise<void> {
     fresh.closeAll();
     samples.warm.push(await timed(async () => once(await connectSsh(device, { connector: held.connector('jump1') }))));
     for (let j = 0; j < 5; j++) samples.hot.push(await timed(() => exec(hot.client, 'hostname')));
+    for (let j = 0; j < 5; j++) samples.hotPty.push(await timed(() => exec(hotPty.client, 'hostname')));
+    for (let j = 0; j < 5; j++) samples.directHot.push(await timed(() => exec(directHot.client, 'hostname')));
   }
   hot.close();
+  hotPty.close();
+  directHot.close();
   held.closeAll();
+  heldPty.closeAll();
 
   // Sessions per bastion connection: 200 device sessions at once through one bastion login.
   const loginsBefore = loginsOf(sshd);
@@ -91,6 +101,8 @@ async function main(): Promise<void> {
     summarize('bastion cold (bastion login + channel + device login + command)', samples.cold),
     summarize('bastion warm (held bastion connection: channel + device login + command)', samples.warm),
     summarize('fully warm (pooled device session through the bastion: command only)', samples.hot),
+    summarize('fully warm, bastion interactive: false (sshd keeps Nagle on)', samples.hotPty),
+    summarize('fully warm, direct (no bastion): command only', samples.directHot),
   ];
   const md = [
     `# Bastion: time to first command (N=${N}, loopback, OpenSSH ${'sshd'} as jump host, simulated Linux device)`,

@@ -19,7 +19,7 @@ t.test('devices behind the simulated bastion share one login; non-loopback targe
   t.teardown(() => r.closeAll());
   r.replace([{
     id: 'simjump', host: jump.host, port: jump.port, username: jump.username, password: Secret.fromValue(jump.password),
-    hostKey: { fingerprints: [jump.hostKeyFingerprint] }, maxConnections: 1, maxChannelsPerConnection: 64, idleTimeoutMs: 60_000,
+    hostKey: { fingerprints: [jump.hostKeyFingerprint] }, maxConnections: 1, maxChannelsPerConnection: 64, idleTimeoutMs: 60_000, interactive: false,
     ssh: { ...testSshSettings },
   }]);
   const sims = await Promise.all([0, 1, 2].map(() => startSim(t, { platform: 'cisco_ios' })));

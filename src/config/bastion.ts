@@ -48,6 +48,7 @@ export const BASTION_FIELDS: readonly BastionField[] = [
   { path: 'via', type: 'bastion id', default: '', doc: `Reach this bastion through another one (a chain, at most ${MAX_CHAIN} deep; cycles are refused).` },
   { path: 'maxConnections', type: 'integer 1..64', default: '`1`', doc: 'SSH connections (logins) to the jump host at most. One carries every device session up to maxChannelsPerConnection.' },
   { path: 'maxChannelsPerConnection', type: 'integer 1..1024', default: `\`${DEFAULT_CHANNELS_PER_CONNECTION}\``, doc: 'Device sessions (direct-tcpip channels) one connection carries before another is opened; past maxConnections × this, new device sessions wait (up to their connect timeout). See docs/operations.md#bastions.' },
+  { path: 'interactive', type: 'true \\| false', default: '`true`', doc: 'Hold a PTY shell on each connection to the jump host, so that an OpenSSH sshd treats the connection as interactive and sets TCP_NODELAY on it. Without it, sshd\'s Nagle delay adds about 40 ms to every round trip of every device session behind it (bench/bastion.ts). Costs one session channel and a shell process on the jump host; where shells are refused the connection works without it (logged). Set false to hold no shell.' },
   { path: 'idleTimeoutMs', type: 'integer ms', default: '`defaults.pool.idleTimeoutMs`', doc: 'A bastion connection carrying no device session is closed after this long.' },
   ...SSH_KEYS.map((k) => ({ path: `ssh.${k}`, type: k === 'legacyAlgorithms' ? 'true \\| false' : 'integer', default: `\`defaults.ssh.${k}\``, doc: 'As for devices; applies to the connection to the jump host.' })),
 ];
@@ -125,6 +126,7 @@ export function validateBastion(input: unknown, defaults: Defaults, where: strin
   const maxConnections = int('maxConnections', 1, 64, 1);
   const maxChannelsPerConnection = int('maxChannelsPerConnection', 1, 1024, DEFAULT_CHANNELS_PER_CONNECTION);
   const idleTimeoutMs = int('idleTimeoutMs', 0, MAX_TIMER_MS, defaults.pool.idleTimeoutMs);
+  const interactive = v.bool(raw, 'interactive') ?? true;
 
   const sshRaw = v.group(raw, 'ssh');
   const ssh: SshSettings = { ...defaults.ssh };
@@ -135,7 +137,7 @@ export function validateBastion(input: unknown, defaults: Defaults, where: strin
     }
   }
 
-  const spec: BastionSpec = { id, host: host as string, port, username, hostKey, maxConnections, maxChannelsPerConnection, idleTimeoutMs, ssh };
+  const spec: BastionSpec = { id, host: host as string, port, username, hostKey, maxConnections, maxChannelsPerConnection, idleTimeoutMs, interactive, ssh };
   if (password !== undefined) spec.password = password;
   if (privateKey !== undefined) spec.privateKey = privateKey;
   if (passphrase !== undefined) spec.passphrase = passphrase;

@@ -134,6 +134,12 @@ export interface BastionSpec {
   maxChannelsPerConnection: number;
   /** A connection carrying no channel is closed after this long (ms). */
   idleTimeoutMs: number;
+  /**
+   * Hold a PTY shell on each bastion connection so OpenSSH's sshd marks it interactive and sets
+   * TCP_NODELAY on it; without, sshd's Nagle adds ~40 ms to every device round trip (measured).
+   * Default true; best effort (a bastion refusing shells works without it).
+   */
+  interactive: boolean;
   /** connectTimeoutMs, keepalive and legacyAlgorithms apply; the rest is unused. */
   ssh: SshSettings;
 }

@@ -235,7 +235,29 @@ export class BastionPool {
     this.#log.info({ connectMs: Math.round(ssh.connectMs), connections: this.#conns.size }, 'bastion connected');
     ssh.onEnd((err) => this.#ended(conn, err));
     this.#armIdle(conn);
+    if (this.spec.interactive) this.#holdPty(ssh);
     return conn;
+  }
+
+  /**
+   * OpenSSH's sshd sets TCP_NODELAY on a connection only once it runs a PTY session; until then
+   * its Nagle delay meets our delayed ACKs and every device round trip waits ~40 ms. A shell with
+   * a PTY, held and drained for the connection's life, makes it interactive. Best effort: a
+   * bastion that refuses shells keeps working, only slower (logged).
+   */
+  #holdPty(ssh: SshConnection): void {
+    try {
+      ssh.client.shell({ term: 'dumb', rows: 24, cols: 80 }, (err, stream) => {
+        if (err) {
+          this.#log.warn({ err: err.message }, 'bastion refused a PTY shell (interactive: true); device round trips may be ~40 ms slower');
+          return;
+        }
+        stream.resume();
+        stream.stderr.resume();
+      });
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message }, 'bastion PTY shell not opened');
+    }
   }
 
   #openFailed(err: unknown, started: number): WarmpoolError {

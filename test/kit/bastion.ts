@@ -28,6 +28,7 @@ export function bastionSpec(sshd: Sshd, over: Partial<BastionSpec> = {}): Bastio
     maxConnections: 1,
     maxChannelsPerConnection: 64,
     idleTimeoutMs: 300_000,
+    interactive: false,
     ssh: { ...testSshSettings, connectTimeoutMs: 5000 },
     ...over,
   };
