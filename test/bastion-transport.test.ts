@@ -213,6 +213,23 @@ t.test('a device port closed behind the bastion is CONNECT_REFUSED naming device
   t.equal(r.stats()[0]!.circuit, 'closed', 'a device refusing is not the bastion\'s failure');
 });
 
+t.test('a bastion connection that carries no device session closes after idleTimeoutMs; the next device opens a new one', async (t) => {
+  const sshd = await withSshd(t);
+  const r = registry(t);
+  r.replace([bastionSpec(sshd, { idleTimeoutMs: 300 })]);
+  const sim = await startSim(t, { platform: 'linux' });
+  const device = simDeviceSpec(sim, { id: 'idle1' });
+  const c1 = await connectVia(r, device, 'jump1');
+  c1.close();
+  await waitUntil(() => r.stats()[0]!.closedTotal === 1);
+  t.match(r.stats()[0], { idle: 0, busy: 0, createdTotal: 1 }, 'closed once idle');
+  const c2 = await connectVia(r, device, 'jump1');
+  t.teardown(() => c2.close());
+  t.match(await exec(c2.client, 'hostname'), /\S/);
+  t.match(r.stats()[0], { createdTotal: 2, busy: 1 });
+  t.equal(loginsOf(sshd), 2);
+});
+
 async function waitUntil(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
