@@ -2,8 +2,11 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import type { AppConfig, DeviceSpec } from './config/types.js';
-import { loadInventoryFile } from './config/load.js';
+import type { AppConfig, BastionSpec, DeviceSpec } from './config/types.js';
+import { loadInventory } from './config/load.js';
+import type { Inventory } from './config/inventory.js';
+import { BastionRegistry } from './app/bastions.js';
+import { registerBastionMetrics } from './observability/bastion-metrics.js';
 import { validateDevice } from './config/inventory.js';
 import { describeError } from './core/errors.js';
 import { DeviceRegistry, type InventoryChange } from './inventory/registry.js';
@@ -56,6 +59,8 @@ export class Daemon {
   readonly pools: PoolRegistry;
   /** `platform: autodetect` results per device (docs/platforms.md "Autodetect"). */
   readonly detections: PlatformDetections;
+  /** Jump hosts of the inventory file (docs/operations.md, "Bastions"). */
+  readonly bastions: BastionRegistry;
   readonly http: HttpClients;
   readonly netconf: NetconfPools;
   readonly metrics: Metrics;
@@ -78,9 +83,14 @@ export class Daemon {
     const random = opts.random ?? systemRandom;
     this.metrics = createMetrics({ perDeviceLabels: config.metrics.perDeviceLabels, statsSource: () => this.stats() });
     this.detections = new PlatformDetections(this.logger);
+    this.bastions = new BastionRegistry({ breaker: config.breaker, clock, random, observer: this.metrics, logger: this.logger });
+    registerBastionMetrics(this.metrics.registry, () => this.bastions.stats());
     this.pools = new PoolRegistry({
       config, clock, random, observer: this.metrics, logger: this.logger,
-      sshFactory: (d) => createSshSessionFactory(d, { logger: this.logger, detections: this.detections }),
+      sshFactory: (d) => createSshSessionFactory(d, {
+        logger: this.logger, detections: this.detections,
+        ...(d.via !== undefined ? { connector: this.bastions.connector(d.via) } : {}),
+      }),
     });
     this.http = new HttpClients({ clock, random, config, observer: this.metrics, logger: this.logger });
     this.netconf = new NetconfPools({
@@ -132,9 +142,11 @@ export class Daemon {
       ...deps, devices: this.devices, defaults: config.defaults, validateDevice, readOnly: config.inventory.readOnly,
       netconfCapabilities: (id) => this.netconf.capabilities(id),
       detectedPlatform: (id) => this.detections.detected(id)?.platform,
+      bastionExists: (id) => this.bastions.has(id),
     }));
     this.#grpc.addService(v1.Admin.service, adminHandlers({
       ...deps, devices: this.devices, stats: (ids) => this.stats(ids), drainDevice: (id) => this.#drainDevice(id),
+      bastionExists: (id) => this.bastions.has(id),
     }));
     this.health.addToServer(this.#grpc);
     createReflection().addToServer(this.#grpc);
@@ -165,8 +177,11 @@ export class Daemon {
   }
 
   /** Load the inventory, bind both listeners, prewarm pools, report SERVING. */
-  async start(extraDevices: DeviceSpec[] = []): Promise<void> {
-    for (const d of this.#readInventory()) this.devices.put(d);
+  async start(extraDevices: DeviceSpec[] = [], extraBastions: BastionSpec[] = []): Promise<void> {
+    const inventory = this.#readInventory();
+    // Bastions first: a device's pool may prewarm through its bastion as soon as it is added.
+    this.bastions.replace([...inventory.bastions, ...extraBastions]);
+    for (const d of inventory.devices) this.devices.put(d);
     for (const d of extraDevices) this.devices.put(d);
     // A Unix domain socket: stale file from a crash removed, file mode from grpc.socketMode (unix-socket.ts).
     const socketPath = parseUnixListen(this.config.grpc.listen);
@@ -192,7 +207,7 @@ export class Daemon {
   }
 
   stats(ids?: string[]): PoolStats[] {
-    return [...this.pools.stats(ids), ...this.http.stats(ids), ...this.netconf.stats(ids)];
+    return [...this.pools.stats(ids), ...this.http.stats(ids), ...this.netconf.stats(ids), ...this.bastions.stats(ids)];
   }
 
   /** SIGHUP: re-read the inventory file (and the auth files); API-added devices stay. Invalid files change nothing. */
@@ -209,9 +224,16 @@ export class Daemon {
   /** Apply the inventory file again; a bad file keeps the current devices, is logged and counted (warmpool_inventory_*). */
   #reloadInventoryFile(trigger: 'SIGHUP' | 'file change'): void {
     try {
-      const r = this.devices.replaceFileDevices(this.#readInventory());
+      const inventory = this.#readInventory();
+      const changedBastions = this.bastions.replace(inventory.bastions);
+      const r = this.devices.replaceFileDevices(inventory.devices);
+      // Devices behind a changed bastion keep their own spec, but their sessions ride on the old
+      // bastion connection: retire them so they reconnect through the new one.
+      const retired = changedBastions.size === 0 ? 0 : this.pools.retireDevices((d) => d.via !== undefined && changedBastions.has(d.via));
+      const orphans = this.devices.list().filter((d) => d.via !== undefined && !this.bastions.has(d.via)).map((d) => d.id);
+      if (orphans.length > 0) this.logger.warn({ devices: orphans.slice(0, 20), count: orphans.length }, 'devices name a bastion the inventory file no longer has; their connects fail until it is back');
       this.metrics.inventoryReloaded(true);
-      this.logger.info({ ...r, file: this.config.inventory.file, trigger }, 'inventory reloaded');
+      this.logger.info({ ...r, file: this.config.inventory.file, bastions: this.bastions.ids.length, changedBastions: changedBastions.size, retiredBehindBastions: retired }, 'inventory reloaded');
     } catch (err) {
       this.metrics.inventoryReloaded(false);
       this.logger.error({ err: describeError(err), file: this.config.inventory.file, trigger }, 'inventory reload failed; keeping the current inventory');
@@ -242,6 +264,7 @@ export class Daemon {
     await new Promise<void>((resolve) => this.#grpc.tryShutdown(() => resolve()));
     this.#auth.close();
     await Promise.allSettled([this.pools.closeAll(), this.http.closeAll(), this.netconf.closeAll()]);
+    this.bastions.closeAll();
     this.#httpServer.closeAllConnections();
     await new Promise<void>((resolve) => this.#httpServer.close(() => resolve()));
     this.logger.info('stopped');
@@ -255,8 +278,8 @@ export class Daemon {
     this.#httpServer.close();
   }
 
-  #readInventory(): DeviceSpec[] {
-    return this.config.inventory.file ? loadInventoryFile(this.config.inventory.file, this.config) : [];
+  #readInventory(): Inventory {
+    return this.config.inventory.file ? loadInventory(this.config.inventory.file, this.config) : { devices: [], bastions: [] };
   }
 
   #onInventoryChange(c: InventoryChange): void {

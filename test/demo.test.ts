@@ -50,6 +50,9 @@ t.test('the demo serves SSH and HTTP devices and the commands it suggests work; 
   const exec = await cli('exec', '--addr', addr, 'demo-ios', 'show version');
   t.equal(exec.code, 0, exec.out);
   t.match(exec.out, /Cisco IOS/, 'a command on the simulated IOS device');
+  const edge = await cli('exec', '--addr', addr, 'demo-edge', 'show version');
+  t.equal(edge.code, 0, edge.out);
+  t.match(edge.out, /Cisco IOS/, 'a command on the device behind the demo jump host');
 
   const eapi = await cli('http', '--addr', addr, 'demo-eos', 'POST', '/command-api', '--body',
     '{"jsonrpc":"2.0","method":"runCmds","params":{"version":1,"cmds":["show hostname"]},"id":1}');

@@ -14,13 +14,15 @@ export interface AdminDeps extends HandlerDeps {
   /** Stats of every pool (ssh and http), optionally for the named devices only. */
   stats: (ids?: string[]) => PoolStats[];
   drainDevice: (id: string) => Promise<{ closedIdle: number; closingBusy: number }>;
+  /** A bastion id is a valid GetPoolStats filter too (its pool has protocol "bastion"). */
+  bastionExists?: (id: string) => boolean;
 }
 
 export function adminHandlers(deps: AdminDeps): AdminHandlers {
   return {
     GetPoolStats: unary<GetPoolStatsRequest__Output, GetPoolStatsResponse>('Admin/GetPoolStats', deps, async (req, ctx) => {
       const ids = (req.devices ?? []).map((d, i) => validateDeviceId(d, `devices[${i}]`));
-      for (const id of ids) deps.devices.get(id);
+      for (const id of ids) if (!deps.bastionExists?.(id)) deps.devices.get(id);
       deps.guard.authorize(ctx.caller, { rpc: ctx.rpc });
       return { pools: deps.stats(ids.length ? ids : undefined).map(poolStatsMsg) };
     }),

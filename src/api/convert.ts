@@ -85,6 +85,7 @@ export function deviceMsg(d: DeviceSpec, netconfCapabilities: readonly string[] 
     has_password: d.password !== undefined,
     has_private_key: d.privateKey !== undefined,
     has_enable_secret: d.enableSecret !== undefined,
+    via: d.via ?? '',
   };
 }
 
@@ -118,6 +119,7 @@ export function deviceToRaw(m: Device__Output): Record<string, unknown> {
   put('passphraseFile', m.passphrase_file);
   put('enableSecret', m.enable_secret);
   put('enableSecretFile', m.enable_secret_file);
+  put('via', m.via);
   if (m.host_key) {
     const hk: Record<string, unknown> = {};
     if (m.host_key.fingerprints?.length) hk.fingerprints = m.host_key.fingerprints;

@@ -21,6 +21,8 @@ export interface InventoryDeps extends HandlerDeps {
   defaults: AppConfig['defaults'];
   /** The inventory file's validator (config/inventory.ts), shared so API and file accept the same devices. */
   validateDevice: (raw: unknown, defaults: AppConfig['defaults'], source: 'file' | 'api', where?: string) => DeviceSpec;
+  /** Whether the inventory file defines this bastion: a device's `via` must name one. */
+  bastionExists?: (id: string) => boolean;
   /** The platform `platform: autodetect` found for the device (undefined until its first connect). */
   detectedPlatform?: (id: string) => string | undefined;
   /** The capabilities of the device's newest NETCONF session (empty until one opened). */
@@ -88,7 +90,7 @@ function invalidField(field: string, problem: string, device: string): WarmpoolE
  * could stat or read them; the inline forms take their place: host_key.known_hosts (text) becomes
  * pinned fingerprints, http.tls.ca_pem is the CA bundle itself.
  */
-function apiDeviceSpec(m: Device__Output, deps: Pick<InventoryDeps, 'validateDevice' | 'defaults'>): DeviceSpec {
+function apiDeviceSpec(m: Device__Output, deps: Pick<InventoryDeps, 'validateDevice' | 'defaults' | 'bastionExists'>): DeviceSpec {
   refuseFileReferences(m);
   const raw = deviceToRaw(m);
   const knownHosts = m.host_key?.known_hosts ?? '';
@@ -101,6 +103,10 @@ function apiDeviceSpec(m: Device__Output, deps: Pick<InventoryDeps, 'validateDev
     raw.hostKey = { ...hk, fingerprints: fingerprintsFromKnownHosts(knownHosts, m.host, m.port ?? 0, 'device.host_key.known_hosts', m.id) };
   }
   const spec = deps.validateDevice(raw, deps.defaults, 'api', 'request');
+  // Bastions come from the inventory file only (docs/api.md, "Bastions"): an API device may use one, not define one.
+  if (spec.via !== undefined && !(deps.bastionExists?.(spec.via) ?? false)) {
+    throw invalidField('device.via', `unknown bastion "${spec.via}": bastions are defined in the inventory file's bastions: list`, m.id);
+  }
   const caPem = m.http?.tls?.ca_pem ?? '';
   if (caPem !== '') {
     const field = 'device.http.tls.ca_pem';

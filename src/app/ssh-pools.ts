@@ -103,6 +103,21 @@ export class PoolRegistry {
     return 'unchanged';
   }
 
+  /**
+   * Retire the sessions of every device `which` picks (a bastion they go through changed or
+   * left): idle sessions close now, busy ones on release, new ones open through the current
+   * settings. Returns how many pools were retired.
+   */
+  retireDevices(which: (d: DeviceSpec) => boolean): number {
+    let n = 0;
+    for (const slot of this.#slots.values()) {
+      if (!which(slot.spec)) continue;
+      slot.pool.retire(this.#opts.sshFactory(slot.spec), slot.spec.pool);
+      n++;
+    }
+    return n;
+  }
+
   /** Delete a device: its pool drains (busy sessions finish) and is closed when empty. */
   remove(deviceId: string): boolean {
     const slot = this.#slots.get(deviceId);
@@ -192,7 +207,7 @@ export function connectionKey(d: DeviceSpec): string {
     d.password, d.privateKey, d.passphrase, d.enableSecret,
     d.hostKey.fingerprints ?? null, d.hostKey.knownHostsFile ?? null, d.hostKey.acceptAny ?? false,
     d.prompt ?? null, d.pagingCommand ?? null, d.enableCommand ?? null,
-    d.ssh,
+    d.ssh, d.via ?? null,
   ]);
 }
 

@@ -1,8 +1,11 @@
 import { loadConfig } from '../config/load.js';
 import { validateDevice } from '../config/inventory.js';
-import type { AppConfig, DeviceSpec } from '../config/types.js';
+import type { AppConfig, BastionSpec, DeviceSpec } from '../config/types.js';
 import { createLogger } from '../core/logger.js';
 import { startSimHttpDevice, type SimHttpDevice } from '../sim/http-device.js';
+import { startSimBastion, type SimBastion } from '../sim/bastion.js';
+import { startSimDevice } from '../sim/ssh-device.js';
+import { validateBastion } from '../config/bastion.js';
 import { startSimFleet, type SimDevice, type SimFleetSpec } from '../sim/ssh-device.js';
 import { Daemon } from '../server.js';
 import { checkDaemonArgv } from './daemon-args.js';
@@ -12,8 +15,8 @@ import { watchTerminal } from './terminal-watch.js';
 
 export const DEMO_HELP = `usage: warmpool demo [--<config.key> VALUE ...]
 
-Starts simulated devices (Cisco IOS, Arista EOS with an eAPI-style HTTP API, Junos, Linux) on
-loopback and the daemon with them registered, then prints what to try. Config flags work as for "serve"
+Starts simulated devices (Cisco IOS, Arista EOS with an eAPI-style HTTP API, Junos, Linux, and
+a Cisco IOS device behind a simulated jump host) on loopback and the daemon with them registered, then prints what to try. Config flags work as for "serve"
 (for example --grpc.listen 127.0.0.1:50052 --metrics.listen 127.0.0.1:9465).
 
 Stops (and frees its ports) on Ctrl-C, SIGTERM, SIGHUP, or when its terminal closes.
@@ -25,6 +28,10 @@ const FLEET: SimFleetSpec[] = [
   { id: 'demo-junos', platform: 'juniper_junos', hostname: 'demo-junos' },
   { id: 'demo-linux', platform: 'linux', hostname: 'demo-linux' },
 ];
+
+/** The demo's jump host and the device behind it (docs/operations.md, "Bastions"). */
+const DEMO_BASTION = 'demo-jump';
+const DEMO_BEHIND = 'demo-edge';
 
 /** The demo's HTTP API credentials (the simulator's; nothing real). */
 const DEMO_API_USER = 'demo-api';
@@ -51,6 +58,20 @@ export function demoDevices(devices: Map<string, SimDevice>, defaults: AppConfig
   );
 }
 
+/** The demo's bastion entry and the device reached through it, as a user would write them. */
+export function demoBastion(jump: SimBastion, edge: SimDevice, defaults: AppConfig['defaults']): { bastion: BastionSpec; device: DeviceSpec } {
+  const bastion = validateBastion({
+    id: DEMO_BASTION, host: jump.host, port: jump.port, username: jump.username, password: jump.password,
+    hostKey: { fingerprints: [jump.hostKeyFingerprint] },
+  }, defaults, 'demo');
+  const device = validateDevice({
+    id: DEMO_BEHIND, host: edge.host, port: edge.port, platform: edge.platform, username: edge.username, password: edge.password,
+    enableSecret: edge.enableSecret, hostKey: { fingerprints: [edge.hostKeyFingerprint] }, via: DEMO_BASTION,
+    labels: { site: 'demo', platform: edge.platform, role: 'network' }, pool: { min: 1, max: 2 },
+  }, defaults, 'api', 'demo');
+  return { bastion, device };
+}
+
 export async function demo(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${DEMO_HELP}\n`);
@@ -67,14 +88,19 @@ export async function demo(argv: string[]): Promise<number> {
   }
   const fleet = await startSimFleet(FLEET);
   const api = await startSimHttpDevice({ auth: 'basic', username: DEMO_API_USER, password: DEMO_API_PASSWORD, hostname: 'demo-eos' });
+  const jump = await startSimBastion();
+  const edge = await startSimDevice({ platform: 'cisco_ios', hostname: DEMO_BEHIND });
   const stopSims = async () => {
     await fleet.close();
     await api.close();
+    await jump.close();
+    await edge.close();
   };
+  const behind = demoBastion(jump, edge, config.defaults);
   const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
   const daemon = new Daemon(config, { logger });
   try {
-    await daemon.start(demoDevices(fleet.devices, config.defaults, api));
+    await daemon.start([...demoDevices(fleet.devices, config.defaults, api), behind.device], [behind.bastion]);
   } catch (err) {
     await stopSims();
     // Taken between the check above and the bind (a race with another demo).
@@ -91,11 +117,13 @@ export async function demo(argv: string[]): Promise<number> {
 warmpool demo is running: gRPC on ${addr}, metrics on http://${daemon.metricsAddress}/metrics
 Simulated devices: ${[...fleet.devices.keys()].join(', ')} (each with 1 warm session, max 2);
 demo-eos also has an HTTP API (eAPI-style) at ${api.url}; demo-junos also speaks NETCONF (DeviceProxy/Netconf)
+${DEMO_BEHIND} is reached through the jump host ${DEMO_BASTION} (ssh ${jump.host}:${jump.port}): its sessions are channels over one pooled bastion login
 
 Try, in another terminal:
   npx warmpool exec${addrFlag} demo-ios "show version"
   npx warmpool exec${addrFlag} demo-ios --privileged "show running-config"
   npx warmpool exec${addrFlag} demo-linux "uname -a"
+  npx warmpool exec${addrFlag} ${DEMO_BEHIND} "show version"          # through the bastion ${DEMO_BASTION}
   npx warmpool many${addrFlag} --labels role=network -- "show version"
   npx warmpool http${addrFlag} demo-eos POST /command-api --body '{"jsonrpc":"2.0","method":"runCmds","params":{"version":1,"cmds":["show version"]},"id":1}'
   npx warmpool http${addrFlag} demo-eos GET /restconf/data/interfaces

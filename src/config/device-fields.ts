@@ -64,6 +64,7 @@ export const DEVICE_FIELDS: readonly DeviceField[] = [
   f('prompt', 'RE2 regular expression (see docs/operations.md#patterns)', 'platform profile', 'Pattern that matches the prompt ending a command\'s output, tested on the last line only. Required for `generic`; must not match an empty string; at most 1000 instructions once compiled.'),
   f('pagingCommand', 'string ("" for none)', 'platform profile', 'Command that disables paging, sent once per shell session; "" sends none. Set it for `generic` devices that page.'),
   f('enableCommand', 'string', 'platform profile', 'Command that enters privileged mode.'),
+  f('via', 'bastion id', '', 'Reach the device through this bastion (jump host) of the inventory file\'s `bastions:` list: its sessions are direct-tcpip channels over the bastion\'s pooled connection. The device\'s own host key is still checked.'),
   f('labels', 'map of string to string', '`{}`', 'Labels for selecting devices (RunMany, `many --labels`). Keys 1..63 of `A-Z a-z 0-9 . _ / -`; values up to 256 characters without control characters or commas.', { map: true }),
   ...fromDefaults('pool'),
   ...fromDefaults('ssh'),

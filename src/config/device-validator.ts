@@ -15,6 +15,8 @@ export interface ValidateOptions {
   baseDir?: string;
   /** Position in the inventory file, used to name a device whose id is unusable. */
   index?: number;
+  /** What the entry is, for messages: `devices[3]` / `device "x"` (default) or `bastions[3]` / `bastion "x"`. */
+  kind?: 'device' | 'bastion';
 }
 
 /**
@@ -52,7 +54,8 @@ export class DeviceValidator {
     this.#source = source;
     this.#where = where;
     this.#opts = opts;
-    this.#name = opts.index === undefined ? 'device' : `devices[${opts.index}]`;
+    const kind = opts.kind ?? 'device';
+    this.#name = opts.index === undefined ? kind : `${kind}s[${opts.index}]`;
   }
 
   fail(field: string, problem: string): never {
@@ -66,7 +69,7 @@ export class DeviceValidator {
 
   named(id: string): void {
     this.#id = id;
-    this.#name = `device "${id}"`;
+    this.#name = `${this.#opts.kind ?? 'device'} "${id}"`;
   }
 
   /** Unknown keys anywhere in the entry, checked against DEVICE_FIELDS. */

@@ -7,6 +7,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { DEVICE_FIELDS } from './device-fields.js';
+import { BASTION_FIELDS } from './bastion.js';
 import { CONFIG_KEYS, formatInfo, type ConfigKey } from './schema.js';
 
 function cell(s: string): string {
@@ -102,6 +103,16 @@ export function renderConfigReference(): string {
     const doc = f.secret ? `${f.doc} Never printed.` : f.secretFile ? `${f.doc} Its contents are never printed.` : f.doc;
     out.push(`| \`${f.path}\` | ${cellKeep(f.type)} | ${cellKeep(f.default)} | ${cell(doc)} |`);
   }
+  out.push(
+    '',
+    '## Inventory bastions',
+    '',
+    'An optional top-level `bastions:` list beside `devices:` defines jump hosts; a device with `via: BASTION_ID` is reached through one (its sessions are direct-tcpip channels over the bastion\'s pooled connection, and its own host key is still checked). Bastions are defined in the inventory file only: the Inventory API can set a device\'s `via` to one of them but cannot define or change one. A `via` naming no bastion, a cycle of bastions and a chain deeper than 8 are refused, naming the entry. On SIGHUP a bastion whose fields changed is retired (its connections close once the device sessions over them have gone) together with the device sessions behind it. See docs/operations.md#bastions for sizing.',
+    '',
+    '| Field | Type | Default | Description |',
+    '|---|---|---|---|',
+  );
+  for (const f of BASTION_FIELDS) out.push(`| \`${f.path}\` | ${cellKeep(f.type)} | ${cellKeep(f.default)} | ${cell(f.doc)} |`);
   out.push('');
   return out.join('\n');
 }

@@ -13,11 +13,13 @@ import { checkHost, checkPort, hasControlChars, isPlainObject, showKind, showVal
 import { DEVICE_FIELDS } from './device-fields.js';
 import { parseStructuredText } from './parse.js';
 import { validateHttpSpec } from './device-http.js';
+import { parseBastions } from './bastion.js';
 import { DeviceValidator, own, present, type ValidateOptions } from './device-validator.js';
 import {
   PLATFORMS,
   SESSION_MODES,
   type AppConfig,
+  type BastionSpec,
   type DeviceSpec,
   type HostKeyPolicy,
   type NetconfSpec,
@@ -126,6 +128,9 @@ export function validateDevice(input: unknown, defaults: Defaults, source: 'file
   const pagingCommand = v.str(raw, 'pagingCommand', { allowEmpty: true });
   const enableCommand = v.str(raw, 'enableCommand', { allowEmpty: true });
 
+  const via = v.str(raw, 'via', { max: 128 });
+  if (via !== undefined && !DEVICE_ID_RE.test(via)) v.fail('via', `must be a bastion id: 1..128 characters of A-Z a-z 0-9 . _ : - (got ${showValue(via)})`);
+
   const labels = validateLabels(v, own(raw, 'labels'));
   const pool = v.merged<PoolSettings>(v.group(raw, 'pool'), 'pool', defaults.pool);
   if (pool.min > pool.max) v.fail('pool.min', `must be <= pool.max (got min ${pool.min}, max ${pool.max})`);
@@ -146,6 +151,7 @@ export function validateDevice(input: unknown, defaults: Defaults, source: 'file
   if (enableCommand !== undefined) spec.enableCommand = enableCommand;
   if (http !== undefined) spec.http = http;
   if (netconf !== undefined) spec.netconf = netconf;
+  if (via !== undefined) spec.via = via;
   return spec;
 }
 
@@ -186,7 +192,7 @@ const HOST_KEY_HELP =
   'set exactly one of hostKey.fingerprints (pinned "SHA256:..." keys, see `ssh-keygen -lf`), ' +
   'hostKey.knownHostsFile (an OpenSSH known_hosts file) or hostKey.acceptAny: true (no checking; labs only)';
 
-function validateHostKey(v: DeviceValidator, hk: Record<string, unknown> | undefined): HostKeyPolicy {
+export function validateHostKey(v: DeviceValidator, hk: Record<string, unknown> | undefined): HostKeyPolicy {
   if (hk === undefined) v.fail('hostKey', `is required: ${HOST_KEY_HELP}`);
   const out: HostKeyPolicy = {};
   const chosen: string[] = [];
@@ -234,16 +240,27 @@ function validateLabels(v: DeviceValidator, raw: unknown): Record<string, string
   return out;
 }
 
+/** A parsed inventory file: its devices and its bastions (jump hosts). */
+export interface Inventory {
+  devices: DeviceSpec[];
+  bastions: BastionSpec[];
+}
+
 /**
- * Parse an inventory document (YAML or JSON) with a top-level `devices:` list.
- * Relative file paths inside it are resolved against the file's directory.
+ * Parse an inventory document (YAML or JSON) with a top-level `devices:` list (and an optional
+ * `bastions:` list). Relative file paths inside it are resolved against the file's directory.
  */
 export function parseInventory(text: string, fileName: string, defaults: Defaults): DeviceSpec[] {
+  return parseInventoryDocument(text, fileName, defaults).devices;
+}
+
+/** parseInventory with the bastions too; every device's `via` names one of them. */
+export function parseInventoryDocument(text: string, fileName: string, defaults: Defaults): Inventory {
   return inventoryFromDocument(parseStructuredText(text, fileName, `inventory ${fileName}`), fileName, defaults);
 }
 
-/** The rules of parseInventory on an already-parsed document (`warmpool check` parses with positions). */
-export function inventoryFromDocument(doc: unknown, fileName: string, defaults: Defaults): DeviceSpec[] {
+/** The rules of parseInventoryDocument on an already-parsed document (`warmpool check` parses with positions). */
+export function inventoryFromDocument(doc: unknown, fileName: string, defaults: Defaults): Inventory {
   const where = `inventory ${fileName}`;
   const fail: (field: string, problem: string) => never = (field, problem) => {
     throw new WarmpoolError('CONFIG_INVALID', `${where}: ${field}: ${problem}`, { field });
@@ -253,13 +270,16 @@ export function inventoryFromDocument(doc: unknown, fileName: string, defaults: 
   if (doc === undefined || doc === null) fail('devices', 'the file is empty; write `devices: []` for an inventory with no devices');
   if (!isPlainObject(doc)) fail('devices', `the file must be a mapping with a top-level devices: list (got ${showValue(doc)})`);
   for (const key of Object.keys(doc)) {
-    if (key !== 'devices') fail(key, `unknown key${suggest(key, ['devices']) ? ' (did you mean "devices"?)' : ''}; the file holds a top-level devices: list`);
+    if (key !== 'devices' && key !== 'bastions') {
+      const hint = suggest(key, ['devices', 'bastions']);
+      fail(key, `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}; the file holds a top-level devices: list (and optionally bastions:)`);
+    }
   }
   const list = own(doc, 'devices');
   if (!Array.isArray(list)) fail('devices', `must be a list of devices (got ${showValue(list)}); write \`devices: []\` for none`);
   const seen = new Map<string, number>();
   const baseDir = dirname(resolve(fileName));
-  return list.map((entry: unknown, index: number) => {
+  const devices = list.map((entry: unknown, index: number) => {
     const spec = validateDevice(entry, defaults, 'file', where, { baseDir, index });
     const first = seen.get(spec.id);
     if (first !== undefined) {
@@ -271,6 +291,8 @@ export function inventoryFromDocument(doc: unknown, fileName: string, defaults: 
     seen.set(spec.id, index);
     return spec;
   });
+  const bastions = parseBastions(own(doc, 'bastions'), devices, defaults, where, baseDir);
+  return { devices, bastions };
 }
 
 export { DEVICE_FIELDS };

@@ -9,7 +9,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import convict from 'convict';
 import { WarmpoolError } from '../core/errors.js';
 import { checkBelowSendLimit, isPlainObject, parseListen, parseUnixListen, showValue, suggest } from './checks.js';
-import { parseInventory } from './inventory.js';
+import { parseInventoryDocument, type Inventory } from './inventory.js';
 import { parseStructuredText } from './parse.js';
 import { buildConvictSchema, CONFIG_GROUPS, CONFIG_KEYS, formatInfo, type ConfigKey, type ConfigShape } from './schema.js';
 import type { AppConfig, DeviceSpec } from './types.js';
@@ -316,6 +316,11 @@ function unreadable(path: string): string | undefined {
  * Throws WarmpoolError('CONFIG_INVALID') naming the file, device and field.
  */
 export function loadInventoryFile(path: string, config: Pick<AppConfig, 'defaults'>): DeviceSpec[] {
+  return loadInventory(path, config).devices;
+}
+
+/** loadInventoryFile with the file's bastions (jump hosts) too. */
+export function loadInventory(path: string, config: Pick<AppConfig, 'defaults'>): Inventory {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -324,5 +329,5 @@ export function loadInventoryFile(path: string, config: Pick<AppConfig, 'default
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : `cannot be read (${code ?? 'error'})`;
     throw invalid(`inventory ${path}: the file ${why}`, 'inventory.file');
   }
-  return parseInventory(text, path, config.defaults);
+  return parseInventoryDocument(text, path, config.defaults);
 }

@@ -6,7 +6,7 @@
 import type { ClientChannel } from 'ssh2';
 import type { DeviceSpec } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
-import { WarmpoolError } from '../core/errors.js';
+import { WarmpoolError, describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Dirt } from '../session/dirty.js';
 import { Exchange } from '../session/exchange.js';
@@ -63,7 +63,9 @@ export class ExecCommand extends Exchange<CommandOutcome> implements LossAware {
   }
 
   connectionLost(err: Error): void {
-    this.fail(new WarmpoolError('CONNECTION_LOST', `device ${this.device}: connection lost while running command ${this.#index}`, { device: this.device, cause: err }));
+    // The cause says why (keepalive timeout, the bastion it went through went down): without repeating the device.
+    const why = err ? `: ${describeError(err).replaceAll(`device ${this.device}: `, '')}` : '';
+    this.fail(new WarmpoolError('CONNECTION_LOST', `device ${this.device}: connection lost while running command ${this.#index}${why}`, { device: this.device, cause: err }));
   }
 
   protected override begin(): void {

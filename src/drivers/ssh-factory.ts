@@ -7,7 +7,7 @@ import type { DeviceSpec } from '../config/types.js';
 import type { SessionFactory } from '../pool/types.js';
 import type { Logger } from '../core/logger.js';
 import type { DeviceSession } from './ssh-types.js';
-import { connectSsh } from '../transport/ssh-connect.js';
+import { connectSsh, type Connector } from '../transport/ssh-connect.js';
 import { WarmpoolError } from '../core/errors.js';
 import { ExecSession, type ExecSessionOptions } from './exec-driver.js';
 import { ShellSession, type ShellSessionOptions } from './shell-driver.js';
@@ -22,6 +22,8 @@ export interface SshSessionFactoryDeps {
   exec?: Omit<ExecSessionOptions, 'logger'>;
   /** `platform: autodetect` results, one store per daemon (without it such a device runs on the probe profile). */
   detections?: PlatformDetections;
+  /** How the device's byte stream is opened (default: direct TCP); a bastion's channel for `via` devices. */
+  connector?: Connector;
 }
 
 export function createSshSessionFactory(device: DeviceSpec, deps: SshSessionFactoryDeps): SessionFactory<DeviceSession> {
@@ -37,7 +39,7 @@ export function createSshSessionFactory(device: DeviceSpec, deps: SshSessionFact
         // NETCONF-only devices get NETCONF sessions from app/netconf-pools.ts, never a CLI session.
         throw new WarmpoolError('INVALID_ARGUMENT', `device "${device.id}": is NETCONF-only (mode netconf); no CLI session is opened`, { device: device.id, field: 'mode' });
       }
-      const conn = await connectSsh(device, { signal, logger });
+      const conn = await connectSsh(device, { signal, logger, ...(deps.connector ? { connector: deps.connector } : {}) });
       try {
         if (device.mode === 'exec') return new ExecSession(device, conn, { ...deps.exec, logger });
         return await ShellSession.open(device, conn, { ...deps.shell, logger, signal });

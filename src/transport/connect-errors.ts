@@ -65,7 +65,8 @@ export class ConnectErrors {
 
   /** The connection ended by itself after login (the SshConnection's onEnd error). */
   lost(lastError: Error | undefined): WarmpoolError {
-    return this.make('CONNECTION_LOST', `connection to ${this.#where} lost${lastError ? `: ${describeError(lastError)}` : ''}`, lastError);
+    const why = lastError ? `: ${describeError(lastError).replaceAll(`device ${this.#device.id}: `, '')}` : '';
+    return this.make('CONNECTION_LOST', `connection to ${this.#where} lost${why}`, lastError);
   }
 
   /** ssh2 refused its configuration synchronously (an unsupported algorithm name, ...). */

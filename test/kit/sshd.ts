@@ -4,7 +4,7 @@
  * ssh2 Server helper in keys.ts). Fails loudly, never skips, when sshd is missing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,12 @@ export interface Sshd {
   encryptedKeyPem: string;
   passphrase: string;
   username: string;
+  /** stderr of the running sshd (`-e`): with `LogLevel VERBOSE` in extraConfig it has one "Accepted publickey" line per login. */
+  log(): string;
+  /** Stop sshd and every connection it serves, as a host going down would; the port is closed until restart(). */
+  halt(): Promise<void>;
+  /** Start it again on the same port with the same keys and config (after halt(), or as a restart). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +64,50 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * The processes below `pid` (sshd's per-connection processes), read from /proc. WHY: they call
+ * setsid(), so killing sshd's process group leaves established connections up — as on a real
+ * host, where `systemctl restart ssh` keeps sessions. A bastion that goes down for real (reboot,
+ * crash) takes them along; halt() does that by ending these by their ids.
+ */
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = parent.get(ppid) ?? [];
+      list.push(Number(entry));
+      parent.set(ppid, list);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0 && out.length < 10_000) {
+    for (const c of parent.get(queue.shift() as number) ?? []) {
+      out.push(c);
+      queue.push(c);
+    }
+  }
+  return out;
+}
+
+/** Stop sshd and every connection it serves (a host going down). */
+async function haltTree(child: ChildProcess): Promise<void> {
+  const below = child.pid === undefined ? [] : descendants(child.pid);
+  await stopProcess(child);
+  for (const pid of below) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -79,6 +129,10 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
+/**
+ * `extraConfig` lines come first in sshd_config, so they override the defaults below (sshd keeps
+ * the first value of a keyword), e.g. `LogLevel VERBOSE` or `AllowTcpForwarding yes`.
+ */
 export async function startSshd(extraConfig: string[] = []): Promise<Sshd> {
   if (!existsSync(SSHD_PATH)) {
     throw new Error(`OpenSSH sshd not found at ${SSHD_PATH}: these tests need a real sshd (apt-get install openssh-server)`);
@@ -102,6 +156,7 @@ export async function startSshd(extraConfig: string[] = []): Promise<Sshd> {
     writeFileSync(
       config,
       [
+        ...extraConfig,
         `Port ${port}`,
         'ListenAddress 127.0.0.1',
         `HostKey ${hostKey.path}`,
@@ -119,35 +174,37 @@ export async function startSshd(extraConfig: string[] = []): Promise<Sshd> {
         'UseDNS no',
         'PrintMotd no',
         'PrintLastLog no',
-        ...extraConfig,
         '',
       ].join('\n'),
     );
-    const child = spawn(SSHD_PATH, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.length > 20000) stderr = stderr.slice(-10000);
-    });
-    let exited = false;
-    child.once('exit', () => {
-      exited = true;
-    });
-    child.once('error', (err) => {
-      stderr += String(err);
-      exited = true;
-    });
-
-    const deadline = Date.now() + 5000;
-    let up = false;
-    while (!exited && Date.now() < deadline) {
-      if (await canConnect(port)) {
-        up = true;
-        break;
+    const launch = async (): Promise<{ child: ChildProcess; up: boolean; exited: () => boolean }> => {
+      const child = spawn(SSHD_PATH, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.length > 200000) stderr = stderr.slice(-100000);
+      });
+      let exited = false;
+      child.once('exit', () => {
+        exited = true;
+      });
+      child.once('error', (err) => {
+        stderr += String(err);
+        exited = true;
+      });
+      const deadline = Date.now() + 5000;
+      let up = false;
+      while (!exited && Date.now() < deadline) {
+        if (await canConnect(port)) {
+          up = true;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 25));
       }
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    if (up && !exited) {
+      return { child, up: up && !exited, exited: () => exited };
+    };
+    let { child, up } = await launch();
+    if (up) {
       const pub = readFileSync(`${hostKey.path}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
       return {
         host: '127.0.0.1',
@@ -162,14 +219,27 @@ export async function startSshd(extraConfig: string[] = []): Promise<Sshd> {
         encryptedKeyPem: encrypted.privatePem,
         passphrase,
         username,
+        log: () => stderr,
+        halt: () => haltTree(child),
+        async restart() {
+          await haltTree(child);
+          // The old listener's port can linger a moment after the process died: bounded retries.
+          for (let i = 0; i < 20; i++) {
+            ({ child, up } = await launch());
+            if (up) return;
+            await stopProcess(child);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          throw new Error(`could not restart sshd on port ${port}: ${stderr.slice(-500)}`);
+        },
         async stop() {
-          await stopProcess(child);
+          await haltTree(child);
           rmSync(dir, { recursive: true, force: true });
         },
       };
     }
     await stopProcess(child);
-    lastErr = stderr.trim() || (exited ? `sshd exited with ${child.exitCode}` : 'sshd did not accept connections within 5 s');
+    lastErr = stderr.trim() || (child.exitCode !== null ? `sshd exited with ${child.exitCode}` : 'sshd did not accept connections within 5 s');
     if (!/address already in use|bind/i.test(lastErr)) break; // only a port race is worth retrying
   }
   rmSync(dir, { recursive: true, force: true });

@@ -120,6 +120,11 @@ export interface Device {
    */
   'enable_secret_file'?: (string);
   /**
+   * Id of the bastion (jump host) the device is reached through; "" for a direct connection.
+   * Bastions are defined in the inventory file only; PutDevice may name one of them.
+   */
+  'via'?: (string);
+  /**
    * NETCONF over SSH (optional): its presence, or mode NETCONF, makes the daemon keep a NETCONF pool for the device.
    */
   'netconf'?: (_warmpool_v1_NetconfSettings | null);
@@ -241,6 +246,11 @@ export interface Device__Output {
    * Inventory file only: a file holding the enable secret.
    */
   'enable_secret_file': (string);
+  /**
+   * Id of the bastion (jump host) the device is reached through; "" for a direct connection.
+   * Bastions are defined in the inventory file only; PutDevice may name one of them.
+   */
+  'via': (string);
   /**
    * NETCONF over SSH (optional): its presence, or mode NETCONF, makes the daemon keep a NETCONF pool for the device.
    */

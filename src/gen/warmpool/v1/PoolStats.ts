@@ -13,7 +13,7 @@ export interface PoolStats {
    */
   'device'?: (string);
   /**
-   * "ssh", "http" or "netconf".
+   * "ssh", "http", "netconf" or "bastion" (a jump host's own connections; device is then the bastion id).
    */
   'protocol'?: (string);
   /**
@@ -79,7 +79,7 @@ export interface PoolStats__Output {
    */
   'device': (string);
   /**
-   * "ssh", "http" or "netconf".
+   * "ssh", "http", "netconf" or "bastion" (a jump host's own connections; device is then the bastion id).
    */
   'protocol': (string);
   /**
