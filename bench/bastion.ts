@@ -12,7 +12,7 @@
  *
  *   npm run build && node dist/bench/bastion.js [N]
  */
-import type ssh2 from 'ssh2';
+import { rawExec } from '../test/kit/raw-exec.js';
 import { BastionRegistry } from '../src/app/bastions.js';
 import { systemClock, systemRandom } from '../src/core/clock.js';
 import { silentLogger } from '../src/core/logger.js';
@@ -26,17 +26,7 @@ import { summarize, table, writeResult } from './lib/stats.js';
 const N = Number(process.argv[2] ?? 30);
 const BREAKER = { failureThreshold: 5, openMs: 1000, maxOpenMs: 5000 };
 
-function exec(client: ssh2.Client, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    client.exec(command, (err, ch) => {
-      if (err) return reject(err);
-      let out = '';
-      ch.on('data', (d: Buffer) => (out += d.toString('utf8')));
-      ch.stderr.resume();
-      ch.on('close', () => resolve(out));
-    });
-  });
-}
+const exec = rawExec;
 
 function registry(spec: BastionSpec): BastionRegistry {
   const r = new BastionRegistry({ breaker: BREAKER, clock: systemClock, random: systemRandom, logger: silentLogger });

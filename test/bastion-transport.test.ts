@@ -3,7 +3,7 @@
  * devices are simulated (src/sim) on loopback behind it, and each device session is a
  * direct-tcpip channel over the bastion's pooled connection (src/transport/bastion-pool.ts).
  */
-import type ssh2 from 'ssh2';
+import { rawExec } from './kit/raw-exec.js';
 import t, { type Test } from 'tap';
 import { BastionRegistry } from '../src/app/bastions.js';
 import { systemClock, systemRandom } from '../src/core/clock.js';
@@ -30,17 +30,7 @@ async function withSshd(t: Test, extra: string[] = []): Promise<Sshd> {
   return sshd;
 }
 
-function exec(client: ssh2.Client, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    client.exec(command, (err, ch) => {
-      if (err) return reject(err);
-      let out = '';
-      ch.on('data', (d: Buffer) => (out += d.toString('utf8')));
-      ch.stderr.resume();
-      ch.on('close', () => resolve(out));
-    });
-  });
-}
+const exec = rawExec;
 
 async function rejection(p: Promise<unknown>): Promise<WarmpoolError> {
   try {

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import t, { type Test } from 'tap';
-import type ssh2 from 'ssh2';
+import { rawExec } from './kit/raw-exec.js';
 import { WarmpoolError } from '../src/core/errors.js';
 import { buildTcpConnector, connectSsh, type ConnectTarget, type Connector } from '../src/transport/ssh-connect.js';
 import { startFaultProxy } from './kit/fault-proxy.js';
@@ -25,18 +25,7 @@ async function expectCode(t: Test, p: Promise<unknown>, code: string): Promise<W
   throw new Error('unreachable');
 }
 
-/** Runs one exec command on a logged-in client and returns its stdout. */
-function exec(client: ssh2.Client, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    client.exec(command, (err, ch) => {
-      if (err) return reject(err);
-      let out = '';
-      ch.on('data', (d: Buffer) => (out += d.toString('utf8')));
-      ch.stderr.resume();
-      ch.on('close', () => resolve(out));
-    });
-  });
-}
+const exec = rawExec;
 
 /**
  * A stream that is not a net.Socket (as a bastion's direct-tcpip channel is not): bytes are

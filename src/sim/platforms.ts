@@ -371,18 +371,7 @@ function cisco(ctx: SimContext, line: string, words: string[], promptLen: number
 // -- Junos
 
 function junosError(line: string, wordIdx: number, promptLen: number, msg: string): Reply {
-  let col = promptLen;
-  const re = /\S+/g;
-  let m: RegExpExecArray | null;
-  let idx = 0;
-  while ((m = re.exec(line)) !== null) {
-    if (idx === wordIdx) {
-      col += m.index;
-      break;
-    }
-    idx++;
-  }
-  return out(`${' '.repeat(col)}^\n${msg}\n`);
+  return out(`${caret(line, wordIdx, promptLen)}\n${msg}\n`);
 }
 
 /** The FreeBSD shell (csh) a Junos root login lands in: `cli` starts the CLI. */
