@@ -35,7 +35,7 @@ import { inventoryHandlers } from './api/inventory-service.js';
 import { adminHandlers } from './api/admin-service.js';
 import { createAuth, type AuthLayer } from './auth/index.js';
 import { parseFileMode, parseUnixListen } from './config/checks.js';
-import { bindUnixSocket, prepareUnixSocket } from './unix-socket.js';
+import { bindUnixSocket, prepareUnixSocket } from './api/unix-socket.js';
 
 /** Services reported by grpc.health.v1 ('' is the whole server). */
 const HEALTH_SERVICES = ['', 'warmpool.v1.DeviceProxy', 'warmpool.v1.Inventory', 'warmpool.v1.Admin'];

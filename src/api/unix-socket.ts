@@ -6,7 +6,7 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
-import { WarmpoolError } from './core/errors.js';
+import { WarmpoolError } from '../core/errors.js';
 
 function configError(message: string): WarmpoolError {
   return new WarmpoolError('CONFIG_INVALID', message, { field: 'grpc.listen' });
