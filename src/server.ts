@@ -233,7 +233,7 @@ export class Daemon {
       const orphans = this.devices.list().filter((d) => d.via !== undefined && !this.bastions.has(d.via)).map((d) => d.id);
       if (orphans.length > 0) this.logger.warn({ devices: orphans.slice(0, 20), count: orphans.length }, 'devices name a bastion the inventory file no longer has; their connects fail until it is back');
       this.metrics.inventoryReloaded(true);
-      this.logger.info({ ...r, file: this.config.inventory.file, bastions: this.bastions.ids.length, changedBastions: changedBastions.size, retiredBehindBastions: retired }, 'inventory reloaded');
+      this.logger.info({ ...r, file: this.config.inventory.file, trigger, bastions: this.bastions.ids.length, changedBastions: changedBastions.size, retiredBehindBastions: retired }, 'inventory reloaded');
     } catch (err) {
       this.metrics.inventoryReloaded(false);
       this.logger.error({ err: describeError(err), file: this.config.inventory.file, trigger }, 'inventory reload failed; keeping the current inventory');

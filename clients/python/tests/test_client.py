@@ -148,7 +148,7 @@ class AgainstTheDemoDaemon(unittest.TestCase):
     def test_run_many_answers_once_for_every_device_matching_the_labels(self) -> None:
         with client() as c:
             results = list(c.run_many(["show version"], labels={"role": "network"}, concurrency=2))
-        self.assertEqual(sorted(r.device for r in results), ["demo-eos", "demo-ios", "demo-junos"])
+        self.assertEqual(sorted(r.device for r in results), ["demo-edge", "demo-eos", "demo-ios", "demo-junos"])
         for r in results:
             self.assertEqual(r.WhichOneof("outcome"), "response", r)
             self.assertIsNone(errors.as_error(r))
@@ -173,7 +173,8 @@ class AgainstTheDemoDaemon(unittest.TestCase):
     def test_devices_get_device_and_pool_stats(self) -> None:
         with client() as c:
             self.assertEqual([d.id for d in c.devices(labels={"role": "server"})], ["demo-linux"])
-            self.assertEqual(len(c.devices()), 4)
+            self.assertEqual(sorted(d.id for d in c.devices()), ["demo-edge", "demo-eos", "demo-ios", "demo-junos", "demo-linux"])
+            self.assertEqual(c.get_device("demo-edge").via, "demo-jump", "demo-edge is reached through the demo bastion")
             eos = c.get_device("demo-eos")
             self.assertEqual(eos.platform, "arista_eos")
             self.assertTrue(eos.http.base_url.startswith("http"))
