@@ -2,6 +2,7 @@
  * Shared by test/metrics*.test.ts and test/deploy*.test.ts: fake pool stats, a metrics instance
  * driven through every observer method, and a small Prometheus text-format parser.
  */
+import { registerBastionMetrics } from '../../src/observability/bastion-metrics.js';
 import { spawnSync } from 'node:child_process';
 import type { PoolStats } from '../../src/pool/types.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
@@ -56,6 +57,8 @@ export function driveAll(m: Metrics): void {
 
 export async function fullScrape(perDeviceLabels = true): Promise<string> {
   const m = createMetrics({ perDeviceLabels, statsSource: twoDeviceStats, version: '0.0.0-test' });
+  // The daemon registers the bastion gauges beside the pool metrics (server.ts): one bastion here.
+  registerBastionMetrics(m.registry, () => [{ device: 'jump1', channels: 2, circuit: 'closed' }]);
   driveAll(m);
   return m.scrape();
 }
