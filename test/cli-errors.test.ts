@@ -4,6 +4,7 @@ import { startTestDaemon, simSpec } from './kit/daemon.js';
 import { startSim } from './kit/sim.js';
 import { freePort } from './kit/sshd.js';
 import { cli } from './kit/cli.js';
+import { startCutReplyServer } from './kit/cut-reply.js';
 
 /**
  * The warmpool command as a person or a script meets it when something is wrong: the real CLI
@@ -81,6 +82,16 @@ t.test('an unreachable daemon is named as such, with a hint and no empty "Resolu
   t.equal(s.code, 4, 'unavailable class');
   t.match(s.stderr, `warmpool: cannot reach warmpool at ${silentAddr}: Deadline exceeded`);
   t.notMatch(s.stderr, /is the daemon running/, 'something listens there: no such hint');
+});
+
+t.test('a reply a proxy cut after its headers reads as UNAVAILABLE on the device, not as an unreachable daemon', async (t) => {
+  const cut = await startCutReplyServer();
+  t.teardown(() => cut.close());
+  const r = await cli(['exec', '--addr', `127.0.0.1:${cut.port}`, 'r1', 'show version']);
+  t.equal(r.code, 4, `unavailable class\n${r.out}`);
+  t.match(r.stderr, /^warmpool: r1: UNAVAILABLE: the call ended without a gRPC status: .*the commands may have run on the device/m);
+  t.notMatch(r.stderr, /cannot reach warmpool|is the daemon running|INTERNAL/, 'the daemon was reached: not blamed on the address');
+  t.equal(cut.calls(), 1, 'sent once');
 });
 
 t.test('device failures carry the device, its status and the exit status of their class', async (t) => {

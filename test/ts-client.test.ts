@@ -10,6 +10,7 @@ import { startSimHttpDevice } from '../src/sim/http-device.js';
 import { startTestDaemon, simSpec } from './kit/daemon.js';
 import { freePort } from './kit/sshd.js';
 import { ROOT } from './kit/proc.js';
+import { startCutReplyServer } from './kit/cut-reply.js';
 
 const TOKEN = 'ts-client-token-0123456789';
 
@@ -233,6 +234,20 @@ t.test('only failures that reached no device are retried', async (t) => {
   })());
   t.same([e.errorCode, seen, calls.length], ['CIRCUIT_OPEN', ['session'], 1], 'a stream that delivered a message is not retried');
   t.same(waits, [100, 100, 100], 'each of the three retried calls waited the base back-off once');
+});
+
+t.test('a reply a proxy cut after its headers is UNAVAILABLE, says the commands may have run, and is not repeated', async (t) => {
+  const cut = await startCutReplyServer();
+  t.teardown(() => cut.close());
+  const client = new WarmpoolClient(`127.0.0.1:${cut.port}`, { timeoutMs: 5000, random: () => 1, sleep: async () => {} });
+  t.teardown(() => client.close());
+  const e = await rejection(client.run('core-sw1', ['show version']));
+  t.equal(e.codeName, 'UNAVAILABLE', 'grpc-js says INTERNAL; the client reports the broken connection as gRPC does');
+  t.match(e.details, /broke while the reply was on the way .*the commands may have run on the device/);
+  t.match(e.details, /Received RST_STREAM with code 0/, 'grpc-js\'s own words are kept');
+  t.equal(e.errorCode, undefined, 'the daemon did not answer');
+  t.equal(e.device, 'core-sw1');
+  t.equal(cut.calls(), 1, 'sent once: the commands may have run');
 });
 
 t.test('package.json exports warmpool/client and keeps the main entry', async (t) => {

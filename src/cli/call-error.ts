@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { statusName } from '../api/status.js';
+import { callerStatus } from '../client/errors.js';
 import { EXIT, exitCodeForStatus } from './exit-codes.js';
 
 /**
@@ -41,7 +42,14 @@ export function isDaemonUnreachable(err: unknown): boolean {
  */
 export function describeCallError(err: unknown, addr: string, device?: string): CallFailure {
   if (!isServiceError(err)) return { message: String((err as Error | null)?.message ?? err), exitCode: EXIT.FAILURE };
-  const details = tidy(err.details ?? '');
+  const errorCode = err.metadata?.get('warmpool-error-code')[0];
+  // A reply a proxy cut after its headers: the daemon was reached, the commands may have run.
+  const seen = callerStatus(err.code, tidy(err.details ?? ''), errorCode === undefined ? undefined : String(errorCode));
+  if (seen.code !== err.code) {
+    const text = `${statusName(seen.code)}: ${seen.details}`;
+    return { message: device ? `${device}: ${text}` : text, exitCode: exitCodeForStatus(seen.code) };
+  }
+  const details = seen.details;
   if (isDaemonUnreachable(err)) {
     const hint = REFUSED.test(details)
       ? '\n  is the daemon running? start it with "warmpool serve --config FILE" or try "npm run demo"' : '';

@@ -47,20 +47,46 @@ export function deviceFromMessage(details: string): string | undefined {
   return undefined;
 }
 
+/**
+ * grpc-js's words for a stream that ended without a gRPC status. The daemon always ends a call
+ * with one, so this is a proxy in the path (HAProxy, Envoy) closing the stream after it had
+ * forwarded the reply's headers, because its connection to the daemon broke: HAProxy 2.6 resets
+ * the stream with NO_ERROR when a replica dies while its reply is on the way.
+ */
+const ENDED_WITHOUT_STATUS = /^Received RST_STREAM with code 0 \(Call ended without gRPC status\)$/;
+
+export const CUT_REPLY_MESSAGE =
+  'the call ended without a gRPC status: the connection between a proxy and the warmpool daemon broke while the reply was on the way ' +
+  '(a replica died or restarted); the commands may have run on the device';
+
+/**
+ * The gRPC status a caller should see. A broken connection mid-call is UNAVAILABLE (gRPC's
+ * status code table); behind a proxy it reaches grpc-js as a clean reset, which grpc-js reports
+ * as INTERNAL. Reported as UNAVAILABLE, with a message saying the commands may have run: it is
+ * never repeated by the client (retry.ts), as for the proxy's own 502/503.
+ */
+export function callerStatus(code: Status, details: string, errorCode: string | undefined): { code: Status; details: string } {
+  if (code === Status.INTERNAL && errorCode === undefined && ENDED_WITHOUT_STATUS.test(details)) {
+    return { code: Status.UNAVAILABLE, details: `${CUT_REPLY_MESSAGE} (grpc-js: ${details})` };
+  }
+  return { code, details };
+}
+
 /** The typed error for a grpc-js call failure; `device` is the request's device, if any. */
 export function fromServiceError(err: unknown, device?: string): WarmpoolClientError {
   const e = err as Partial<ServiceError>;
   if (typeof e.code !== 'number') {
     return new WarmpoolClientError(Status.UNKNOWN, err instanceof Error ? err.message : String(err), { device });
   }
-  const details = e.details ?? e.message ?? '';
   const meta = (key: string): string | undefined => {
     const v = e.metadata?.get(key)[0];
     return v === undefined ? undefined : String(v);
   };
-  return new WarmpoolClientError(e.code, details, {
+  const errorCode = meta('warmpool-error-code');
+  const { code, details } = callerStatus(e.code, e.details ?? e.message ?? '', errorCode);
+  return new WarmpoolClientError(code, details, {
     device: device || deviceFromMessage(details),
-    errorCode: meta('warmpool-error-code'),
+    errorCode,
     field: meta('warmpool-field'),
   });
 }

@@ -264,7 +264,8 @@ t.test('three replicas behind HAProxy keep each device on one replica through a 
     t.same(holders(c2, id), [owner.get(id)], `${id}: still only on w${owner.get(id)}`);
   }
   t.same(stayed.flatMap((id) => failures.get(id)!), [], 'devices of the surviving replicas saw no failed call');
-  // Calls cut by the kill, or sent to the dead replica before HAProxy marked it down: UNAVAILABLE.
+  // Calls cut by the kill, or sent to the dead replica before HAProxy marked it down: UNAVAILABLE
+  // (HAProxy's 502/503, or a reply cut after its headers, which the clients report as UNAVAILABLE).
   t.same(moved.flatMap((id) => failures.get(id)!).filter((f) => !f.startsWith(`${grpc.status.UNAVAILABLE}: `)), [], 'the moved devices\' failed calls are all UNAVAILABLE');
   const interim = new Map<string, number>();
   for (const id of moved) {

@@ -6,6 +6,7 @@ Run: /usr/bin/python3 -m unittest discover -s clients/python/tests -v
 """
 from __future__ import annotations
 
+import contextlib
 import filecmp
 import json
 import os
@@ -16,7 +17,7 @@ import tempfile
 import threading
 import unittest
 from concurrent import futures
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import grpc
 
@@ -31,7 +32,7 @@ from warmpool_client._gen.warmpool.v1 import (  # noqa: E402
     inventory_pb2,
     inventory_pb2_grpc,
 )
-from demo_daemon import DemoDaemon  # noqa: E402
+from demo_daemon import ROOT, TS_LOADER, DemoDaemon  # noqa: E402
 from pki import issue, make_ca  # noqa: E402
 
 TESTER_TOKEN = "tester-token-0123456789abcdef"
@@ -290,6 +291,22 @@ class WithoutADaemon(unittest.TestCase):
             with self.assertRaises(errors.PermissionDenied):
                 c.netconf("demo-junos", "<get-config><source><running/></source></get-config>")
 
+    def test_a_reply_a_proxy_cut_after_its_headers_is_unavailable_and_not_repeated(self) -> None:
+        # test/kit/cut-reply.ts does what HAProxy 2.6 does when a replica dies mid-reply: reply
+        # headers, then RST_STREAM(NO_ERROR) with no gRPC status. grpc core says UNKNOWN.
+        with cut_reply_server() as address:
+            sleeps: List[float] = []
+            with Client(address, timeout=10, _sleep=sleeps.append) as c:
+                with self.assertRaises(errors.Unavailable) as cm:
+                    c.run("core-sw1", ["show version"])
+        e = cm.exception
+        self.assertEqual(e.code, grpc.StatusCode.UNAVAILABLE)
+        self.assertRegex(e.details, r"broke while the reply was on the way .*the commands may have run on the device")
+        self.assertIn("Stream removed", e.details, "grpc core's own words are kept")
+        self.assertIsNone(e.error_code, "the daemon did not answer")
+        self.assertEqual(e.device, "core-sw1")
+        self.assertEqual(sleeps, [], "not repeated: the commands may have run")
+
     def test_client_arguments_are_checked(self) -> None:
         with self.assertRaisesRegex(ValueError, "both private_key and certificate_chain"):
             Client("127.0.0.1:1", root_certificates=b"x", private_key=b"k")
@@ -309,6 +326,31 @@ class WithoutADaemon(unittest.TestCase):
             stale = compare_trees(committed, out)
             protoc = subprocess.run(["protoc", "--version"], capture_output=True, text=True).stdout.strip()
         self.assertEqual(stale, [], f"stubs differ from proto/ ({protoc}): run clients/python/generate.sh and commit")
+
+
+@contextlib.contextmanager
+def cut_reply_server() -> Iterator[str]:
+    """The address of test/kit/cut-reply.ts: the one test/python-client.test.ts started
+    (WARMPOOL_CUT_REPLY_PORT), else one started here through tap's TS loader."""
+    port = os.environ.get("WARMPOOL_CUT_REPLY_PORT")
+    if port:
+        yield f"127.0.0.1:{port}"
+        return
+    node = os.environ.get("WARMPOOL_NODE") or "node"
+    proc = subprocess.Popen(
+        [node, f"--import={TS_LOADER}", os.path.join(ROOT, "test", "kit", "cut-reply.ts")],
+        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if not line.startswith("PORT "):
+            raise RuntimeError(f"test/kit/cut-reply.ts did not start: {line!r}")
+        yield f"127.0.0.1:{line.split()[1]}"
+    finally:
+        proc.kill()
+        proc.wait(10)
+        if proc.stdout:
+            proc.stdout.close()
 
 
 def compare_trees(a: str, b: str) -> List[str]:

@@ -186,6 +186,30 @@ def _trailing(err: grpc.RpcError, key: str) -> Optional[str]:
     return None
 
 
+# grpc core's words for a stream that ended without a gRPC status. The daemon always ends a call
+# with one, so this is a proxy in the path (HAProxy, Envoy) closing the stream after it forwarded
+# the reply's headers, because its connection to the daemon broke (HAProxy 2.6 resets the stream
+# with NO_ERROR when a replica dies while its reply is on the way).
+_ENDED_WITHOUT_STATUS = re.compile(r"^Stream removed$")
+
+CUT_REPLY_MESSAGE = (
+    "the call ended without a gRPC status: the connection between a proxy and the warmpool daemon "
+    "broke while the reply was on the way (a replica died or restarted); the commands may have run "
+    "on the device"
+)
+
+
+def _caller_status(code: grpc.StatusCode, details: str, error_code: Optional[str]):
+    """A broken connection mid-call is UNAVAILABLE in gRPC's status table; behind a proxy it
+    reaches grpc core as a clean reset, reported as UNKNOWN "Stream removed". Reported as
+    UNAVAILABLE, saying the commands may have run: never repeated (_retry.py), like the proxy's
+    own 502/503. Same rule as the TypeScript client (src/client/errors.ts)."""
+    if (code in (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL) and error_code is None
+            and _ENDED_WITHOUT_STATUS.match(details)):
+        return grpc.StatusCode.UNAVAILABLE, f"{CUT_REPLY_MESSAGE} (grpc: {details})"
+    return code, details
+
+
 def from_rpc_error(err: grpc.RpcError, device: Optional[str] = None) -> WarmpoolError:
     """The typed error for a failed grpc call; ``device`` is the request's device, if any."""
     try:
@@ -193,12 +217,14 @@ def from_rpc_error(err: grpc.RpcError, device: Optional[str] = None) -> Warmpool
         details = err.details() or ""
     except Exception:
         code, details = grpc.StatusCode.UNKNOWN, str(err)
+    error_code = _trailing(err, "warmpool-error-code")
+    code, details = _caller_status(code, details, error_code)
     cls = _BY_CODE.get(code, WarmpoolError)
     return cls(
         details,
         code=code,
         device=device or device_from_message(details),
-        error_code=_trailing(err, "warmpool-error-code"),
+        error_code=error_code,
         field=_trailing(err, "warmpool-field"),
     )
 
