@@ -148,6 +148,11 @@ export async function startSshd(extraConfig: string[] = []): Promise<Sshd> {
   const authorized = join(dir, 'authorized_keys');
   writeFileSync(authorized, `${client.publicLine}\n${encrypted.publicLine}\n`, { mode: 0o600 });
   const username = userInfo().username;
+  // The shell sshd starts for each command reads ~/.bashrc (bash does when run by sshd). On this
+  // kind of machine root's runs `pyenv init`, which costs tens of ms per command and, with a stale
+  // pyenv lock left behind, waits 60 s: an empty HOME makes every command independent of rc files.
+  const home = join(dir, 'home');
+  mkdirSync(home, { mode: 0o700 });
 
   let lastErr = '';
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -174,6 +179,7 @@ export async function startSshd(extraConfig: string[] = []): Promise<Sshd> {
         'UseDNS no',
         'PrintMotd no',
         'PrintLastLog no',
+        `SetEnv HOME=${home}`,
         '',
       ].join('\n'),
     );
