@@ -31,6 +31,38 @@ function hasPath(root: Obj, path: string): boolean {
   return true;
 }
 
+const text = (f: string): string => {
+  const hit = templates.find((x) => x.f === f);
+  if (!hit) throw new Error(`templates/${f} is missing`);
+  return hit.text;
+};
+
+/** The body of a `define` in _helpers.tpl, up to its own `end` (nested blocks counted). */
+function defineBody(name: string): string {
+  const helpers = text('_helpers.tpl');
+  const start = helpers.indexOf(`{{- define "${name}" -}}`);
+  if (start < 0) throw new Error(`no define "${name}"`);
+  let depth = 0;
+  for (const m of helpers.slice(start).matchAll(/\{\{-?\s*(if|with|range|define|end)\b[^}]*\}\}/g)) {
+    depth += m[1] === 'end' ? -1 : 1;
+    if (depth === 0) return helpers.slice(start, start + m.index! + m[0].length);
+  }
+  throw new Error(`define "${name}" has no end`);
+}
+
+/**
+ * The YAML a template can produce, every branch at once: lines that hold only an action
+ * (if/else/end/include ... nindent) are dropped, other actions become the scalar TPL. A key absent
+ * from this skeleton is never rendered, whatever the values (a sound "not rendered" check); a key
+ * present may still sit in a branch Helm does not take, and nothing here runs Helm's functions.
+ */
+function skeleton(tpl: string): Obj {
+  const lines = tpl.replace(/\{\{-?\s*\/\*[\s\S]*?\*\/\s*-?\}\}/g, '').split('\n')
+    .filter((l) => !/^\s*(\{\{[^}]*\}\}\s*)+$/.test(l))
+    .map((l) => l.replace(/\{\{[^}]*\}\}/g, 'TPL'));
+  return parseYaml(lines.join('\n'), { uniqueKeys: false }) as Obj;
+}
+
 t.test('yamllint passes on Chart.yaml, values.yaml and the examples', async (t) => {
   const files = ['Chart.yaml', 'values.yaml', ...readdirSync(join(CHART, 'examples')).map((f) => join('examples', f))];
   const r = spawnSync('yamllint', ['-f', 'parsable', '-c', '.yamllint', ...files], { cwd: CHART, encoding: 'utf8', timeout: 30_000 });
@@ -76,18 +108,17 @@ t.test('template actions balance and includes name defined templates', async (t)
     t.equal([...text.matchAll(/\{\{/g)].length, [...text.matchAll(/\}\}/g)].length, `${f}: delimiters pair up`);
     for (const m of text.matchAll(/include\s+"([^"]+)"/g)) t.ok(defined.has(m[1]!), `${f}: include "${m[1]}" is defined`);
   }
-  for (const name of ['deployment.yaml', 'service.yaml', 'configmap.yaml', 'pdb.yaml', 'servicemonitor.yaml', 'podmonitor.yaml', 'serviceaccount.yaml', '_helpers.tpl', 'NOTES.txt']) {
+  for (const name of ['deployment.yaml', 'statefulset.yaml', 'service.yaml', 'configmap.yaml', 'pdb.yaml', 'servicemonitor.yaml', 'podmonitor.yaml', 'serviceaccount.yaml', '_helpers.tpl', 'NOTES.txt']) {
     t.ok(templates.some((x) => x.f === name), `templates/${name} exists`);
   }
 });
 
 t.test('sidecar shape: native sidecar with a startup probe, pod-local gRPC', async (t) => {
   const helpers = templates.find((x) => x.f === '_helpers.tpl')!.text;
-  const deployment = templates.find((x) => x.f === 'deployment.yaml')!.text;
   t.match(helpers, /\{\{- if eq \.Values\.mode "sidecar" \}\}\n\s+restartPolicy: Always/);
   t.match(helpers, /startupProbe:/);
   t.match(helpers, /ternary "127\.0\.0\.1" "0\.0\.0\.0" \$sidecar/);
-  t.match(deployment, /initContainers:\n\s+\{\{- include "warmpool\.container" \. \| nindent 8 \}\}/);
+  t.match(defineBody('warmpool.podTemplate'), /initContainers:\n\s+\{\{- include "warmpool\.container" \. \| nindent 4 \}\}/);
   t.match(helpers, /fail "gateway mode listens on 0\.0\.0\.0/, 'gateway without auth refuses to render');
 });
 
@@ -115,4 +146,123 @@ t.test('examples/sidecar-values.yaml only sets keys the chart knows', async (t) 
     }
   };
   check(ex, '');
+});
+
+t.test('workload.kind: values, schema and templates agree on the two kinds, Deployment by default', async (t) => {
+  t.equal(values.workload.kind, 'Deployment', 'existing installs keep their Deployment');
+  const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as Obj;
+  const kinds = schema.properties.workload.properties.kind.enum as string[];
+  t.same(kinds, ['Deployment', 'StatefulSet']);
+  const kindHelper = defineBody('warmpool.workloadKind');
+  t.match(kindHelper, /has \$kind \(list "Deployment" "StatefulSet"\)/, 'the helper accepts exactly the schema\'s kinds');
+  t.match(kindHelper, /fail \(printf "workload\.kind must be Deployment or StatefulSet/);
+  t.match(kindHelper, /if and \(eq \$kind "StatefulSet"\) \(eq \.Values\.mode "sidecar"\) \}\}\n\{\{- fail "workload\.kind: StatefulSet is for mode: gateway/,
+    'a sidecar StatefulSet refuses to render (sidecar users keep their Deployment)');
+  // Each workload template is one block guarded by the checked kind, so exactly one renders.
+  for (const [f, kind] of [['deployment.yaml', 'Deployment'], ['statefulset.yaml', 'StatefulSet']] as const) {
+    const body = text(f);
+    t.ok(body.startsWith(`{{- if eq (include "warmpool.workloadKind" .) "${kind}" }}\n`), `${f}: rendered only for ${kind}`);
+    t.ok(body.trimEnd().endsWith('{{- end }}'), `${f}: the guard closes at the end of the file`);
+    const opens = [...body.matchAll(/\{\{-?\s*(if|with|range)\b/g)].map((m) => m.index!);
+    const ends = [...body.matchAll(/\{\{-?\s*end\s*-?\}\}/g)].map((m) => m.index!);
+    // The guard's `end` is the last one; every other block closes before it.
+    t.equal(ends.at(-1), body.trimEnd().length - '{{- end }}'.length, `${f}: the outer guard spans the file`);
+    t.equal(opens.length, ends.length);
+    t.equal(skeleton(body).kind, kind, `${f}: kind ${kind}`);
+    t.match(body, /\n {2}template:\n {4}\{\{- include "warmpool\.podTemplate" \. \| nindent 4 \}\}\n/, `${f}: the shared pod template`);
+  }
+});
+
+t.test('StatefulSet: serviceName is the headless Service, which always renders with that kind', async (t) => {
+  const sts = text('statefulset.yaml');
+  const svc = text('service.yaml');
+  t.match(sts, /\n {2}serviceName: \{\{ include "warmpool\.headlessName" \. \}\}\n/);
+  const docs = svc.split(/^---$/m);
+  t.equal(docs.length, 2, 'service.yaml: the main and the headless Service');
+  const headless = docs[1]!;
+  t.match(svc, /\{\{- if and \(eq \.Values\.mode "gateway"\) \(or \.Values\.service\.headless \(eq \.Values\.workload\.kind "StatefulSet"\)\) \}\}\n---/,
+    'rendered for every gateway StatefulSet, even with service.headless: false');
+  t.match(headless, /\n {2}name: \{\{ include "warmpool\.headlessName" \. \}\}\n/, 'named by the same template as serviceName');
+  t.match(defineBody('warmpool.headlessName'), /printf "%s-headless" \(include "warmpool\.fullname" \. \| trunc 54 \| trimSuffix "-"\)/,
+    '<fullname>-headless, kept within the 63 characters of a Service name');
+  const h = skeleton(headless);
+  t.equal(h.kind, 'Service');
+  t.equal(h.spec.clusterIP, 'None');
+  t.equal(h.spec.publishNotReadyAddresses, false, 'only ready pods get DNS records');
+  t.same((h.spec.ports as Obj[]).map((p) => [p.name, p.targetPort]), [['grpc', 'grpc'], ['metrics', 'metrics']]);
+  t.match(headless, /selector:\n\s+\{\{- include "warmpool\.selectorLabels" \. \| nindent 4 \}\}/, 'selects the workload\'s pods');
+  t.match(sts, /selector:\n\s+matchLabels:\n\s+\{\{- include "warmpool\.selectorLabels" \. \| nindent 6 \}\}/);
+  t.match(defineBody('warmpool.podTemplate'), / -\}\}\nmetadata:\n {2}labels:\n {4}\{\{- include "warmpool\.selectorLabels" \. \| nindent 4 \}\}/,
+    'the pods carry the selector labels');
+  // Pod names <fullname>-N: the StatefulSet is named by fullname, and the name is bounded for its revision label.
+  t.match(sts, /\nmetadata:\n {2}name: \{\{ include "warmpool\.fullname" \. \}\}\n/);
+  t.match(sts, /if gt \(len \(include "warmpool\.fullname" \.\)\) 52 \}\}\n\{\{- fail /);
+});
+
+t.test('Deployment-only keys are never rendered for a StatefulSet, nor StatefulSet keys for a Deployment', async (t) => {
+  const sts = skeleton(text('statefulset.yaml'));
+  const dep = skeleton(text('deployment.yaml'));
+  t.notOk('strategy' in sts.spec, 'statefulset.yaml has no strategy in any branch');
+  t.equal(sts.spec.podManagementPolicy, 'Parallel');
+  t.same(sts.spec.updateStrategy, { type: 'RollingUpdate' });
+  t.same(Object.keys(sts.spec).sort(), ['podManagementPolicy', 'replicas', 'selector', 'serviceName', 'template', 'updateStrategy']);
+  for (const k of ['serviceName', 'podManagementPolicy', 'updateStrategy']) t.notOk(k in dep.spec, `deployment.yaml has no ${k}`);
+  t.same(Object.keys(dep.spec).sort(), ['replicas', 'selector', 'strategy', 'template']);
+  t.same(dep.spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+  // The pod spec lives in the helper only, so probes, volumes and spread cannot differ between kinds.
+  for (const f of ['deployment.yaml', 'statefulset.yaml']) {
+    t.notMatch(text(f), /containers:|volumes:|Probe:|topologySpreadConstraints:/, `${f} has no pod spec of its own`);
+  }
+  const pod = skeleton(defineBody('warmpool.podTemplate').replace(/^.*define.*$/m, '').replace(/\{\{- end \}\}\s*$/, ''));
+  for (const k of ['containers', 'initContainers', 'volumes', 'topologySpreadConstraints', 'securityContext', 'serviceAccountName']) {
+    t.ok(k in pod.spec, `pod template: spec.${k}`);
+  }
+  t.match(defineBody('warmpool.container'), /startupProbe:[\s\S]*readinessProbe:[\s\S]*livenessProbe:/, 'the shared container has the three probes');
+});
+
+t.test('PDB, NetworkPolicy, topology spread and monitors select pods by the shared selector labels, whatever the kind', async (t) => {
+  for (const f of ['pdb.yaml', 'networkpolicy.yaml', 'servicemonitor.yaml', 'podmonitor.yaml']) {
+    t.match(text(f), /matchLabels:\n\s+\{\{- include "warmpool\.selectorLabels" \. \| nindent 6 \}\}/, `${f}: selects by warmpool.selectorLabels`);
+    t.notMatch(text(f), /workload\.kind|Deployment|StatefulSet/, `${f}: does not depend on the kind`);
+  }
+  t.match(defineBody('warmpool.podTemplate'), /labelSelector:\n\s+matchLabels:\n\s+\{\{- include "warmpool\.selectorLabels" \. \| nindent 10 \}\}/);
+  // The ServiceMonitor skips the headless Service (same pods, same metrics port) so no pod is scraped twice.
+  const label = /\n {4}(warmpool\/service): (headless)\n/.exec(text('service.yaml').split(/^---$/m)[1]!);
+  t.ok(label, 'the headless Service carries warmpool/service: headless');
+  t.notMatch(text('service.yaml').split(/^---$/m)[0]!, /warmpool\/service/, 'the main Service does not');
+  const sm = skeleton(text('servicemonitor.yaml'));
+  t.same(sm.spec.selector.matchExpressions, [{ key: label?.[1], operator: 'NotIn', values: [label?.[2]] }]);
+});
+
+t.test('NOTES print the StatefulSet replicas as haproxy.cfg addresses', async (t) => {
+  const notes = text('NOTES.txt');
+  t.match(notes, /\{\{- range \$i, \$_ := until \(int \.Values\.replicaCount\) \}\}\n {2}WARMPOOL_REPLICA_\{\{ \$i \}\}=\{\{ include "warmpool\.fullname" \$ \}\}-\{\{ \$i \}\}\.\{\{ include "warmpool\.headlessName" \$ \}\}\.\{\{ \$\.Release\.Namespace \}\}\.svc:\{\{ \$\.Values\.grpc\.port \}\}\n/);
+  const cfg = readFileSync(join(CHART, '..', '..', 'deploy', 'haproxy', 'haproxy.cfg'), 'utf8');
+  t.match(cfg, /presetenv WARMPOOL_REPLICA_0 /, 'the variable the NOTES name is haproxy.cfg\'s');
+  t.match(cfg, /presetenv WARMPOOL_HEALTH_PORT /);
+  t.match(notes, /port-forward \{\{ lower \.Values\.workload\.kind \}\}\//, 'port-forward names the kind that runs');
+});
+
+t.test('examples/haproxy-values.yaml: a StatefulSet named as haproxy.cfg expects, reachable by the balancer', async (t) => {
+  const ex = parseYaml(readFileSync(join(CHART, 'examples', 'haproxy-values.yaml'), 'utf8')) as Obj;
+  t.equal(ex.mode, 'gateway');
+  t.equal(ex.workload.kind, 'StatefulSet');
+  const cfg = readFileSync(join(CHART, '..', '..', 'deploy', 'haproxy', 'haproxy.cfg'), 'utf8');
+  const servers = [...cfg.matchAll(/^\s*server\s+\S+\s+"\$\{(WARMPOOL_REPLICA_\d+)\}"/gm)].map((m) => m[1]!);
+  t.equal(ex.replicaCount, servers.length, 'one replica per server line');
+  // fullnameOverride fixes <fullname>; the headless name template appends -headless.
+  for (const [i, env] of servers.entries()) {
+    const dflt = new RegExp(`presetenv ${env}\\s+(\\S+)`).exec(cfg)?.[1];
+    t.equal(dflt, `${ex.fullnameOverride}-${i}.${ex.fullnameOverride}-headless:${values.grpc.port}`, `${env} default is pod ${i}`);
+  }
+  t.notMatch(cfg, /^\s*server .* ssl\b/m, 'haproxy.cfg speaks h2c to the replicas ...');
+  t.equal(ex.auth.tls.enabled, false, '... so the example has no TLS on the replicas');
+  t.equal(ex.auth.tokens.enabled, true, 'and callers still authenticate (tokens pass through HAProxy)');
+  t.equal(ex.config.inventory.readOnly, true, 'the inventory file is the one source of devices');
+  t.equal(ex.config.defaults.pool.min, 0, 'no replicas x min logins per device');
+  t.ok(ex.networkPolicy.enabled && Object.keys(ex.networkPolicy.balancerPodLabels).length > 0, 'the balancer is let through the policy');
+  const np = text('networkpolicy.yaml');
+  t.match(np, /\{\{- with \.Values\.networkPolicy\.balancerPodLabels \}\}[\s\S]*- port: \{\{ \$\.Values\.grpc\.port \}\}[\s\S]*- port: \{\{ \$\.Values\.metrics\.port \}\}[\s\S]*?\{\{- end \}\}/,
+    'balancer pods reach gRPC and the metrics port (/readyz)');
+  t.same(values.networkPolicy.balancerPodLabels, {}, 'no balancer rule unless asked');
 });
