@@ -4,7 +4,7 @@
  * /etc/warmpool paths are rewritten into a temp dir where the referenced files exist (placeholders).
  */
 import t, { type Test } from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml, stringify } from 'yaml';
@@ -79,16 +79,50 @@ t.test('helm values: every key under config is a warmpool config key', async (t)
   }
 });
 
-t.test('helm sidecar example inventory loads with the daemon loader', async (t) => {
-  const ex = parseYaml(readFileSync(join(ROOT, 'helm/warmpool/examples/sidecar-values.yaml'), 'utf8')) as Obj;
-  const values = parseYaml(readFileSync(join(ROOT, 'helm/warmpool/values.yaml'), 'utf8')) as Obj;
-  const cfgText = stringify({ ...values.config, grpc: { listen: '127.0.0.1:50051' }, inventory: { file: '/etc/warmpool/inventory/devices.yaml' } });
-  const dir = materialise(t, {
-    'warmpool.yaml': cfgText,
-    'inventory/devices.yaml': stringify({ devices: ex.inventory.devices }),
-    'inventory/known_hosts': ex.inventory.knownHosts,
+/** Deep merge as Helm's mergeOverwrite: b's keys over a's, maps merged, everything else replaced. */
+function mergeOverwrite(a: Obj, b: Obj): Obj {
+  const out: Obj = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const both = v !== null && typeof v === 'object' && !Array.isArray(v) && a[k] !== null && typeof a[k] === 'object' && !Array.isArray(a[k]);
+    out[k] = both ? mergeOverwrite(a[k], v) : v;
+  }
+  return out;
+}
+
+/**
+ * The config file templates/_helpers.tpl (warmpool.config) writes for these values, transcribed
+ * (Helm is not installed here): the chart's keys (listen addresses, TLS and token files, inventory
+ * path) merged over .Values.config.
+ */
+function chartConfig(v: Obj): Obj {
+  const sidecar = v.mode === 'sidecar';
+  const grpc: Obj = { listen: `${sidecar ? '127.0.0.1' : '0.0.0.0'}:${v.grpc.port}` };
+  if (!sidecar && v.auth.tls.enabled) {
+    grpc.tls = { certFile: '/etc/warmpool/tls/tls.crt', keyFile: '/etc/warmpool/tls/tls.key', ...(v.auth.tls.requireClientCert ? { clientCaFile: '/etc/warmpool/tls/ca.crt' } : {}) };
+  }
+  if (!sidecar && v.auth.tokens.enabled) grpc.auth = { tokensFile: '/etc/warmpool/tokens/tokens.yaml' };
+  return mergeOverwrite(structuredClone(v.config), { grpc, metrics: { listen: `0.0.0.0:${v.metrics.port}` }, inventory: { file: '/etc/warmpool/inventory/devices.yaml' } });
+}
+
+for (const example of readdirSync(join(ROOT, 'helm/warmpool/examples'))) {
+  t.test(`helm examples/${example}: the config the chart writes and the inventory load with the daemon loader`, async (t) => {
+    const ex = parseYaml(readFileSync(join(ROOT, 'helm/warmpool/examples', example), 'utf8')) as Obj;
+    const values = mergeOverwrite(parseYaml(readFileSync(join(ROOT, 'helm/warmpool/values.yaml'), 'utf8')) as Obj, ex);
+    const dir = materialise(t, {
+      'warmpool.yaml': stringify(chartConfig(values)),
+      'inventory/devices.yaml': stringify({ devices: values.inventory.devices }),
+      'inventory/known_hosts': values.inventory.knownHosts,
+    });
+    const cfg = loadConfig({ argv: [], env: {}, configFile: join(dir, 'warmpool.yaml') });
+    const devices = loadInventoryFile(cfg.inventory.file, cfg);
+    t.equal(devices[0]?.id, 'core-sw1');
+    if (values.workload?.kind === 'StatefulSet') {
+      // Replicas behind a balancer: the file is the only source of devices, no warm minimum per replica.
+      t.equal(cfg.inventory.readOnly, true, 'inventory.readOnly');
+      t.equal(cfg.defaults.pool.min, 0, 'defaults.pool.min');
+      t.ok(devices.every((d) => d.pool.min === 0), 'no device keeps sessions warm on every replica');
+      t.equal(cfg.grpc.auth.tokensFile, join(dir, 'tokens/tokens.yaml'), 'callers authenticate with tokens through HAProxy');
+      t.equal(cfg.grpc.tls.certFile, '', 'no TLS on the replicas (haproxy.cfg speaks h2c to them)');
+    }
   });
-  const cfg = loadConfig({ argv: [], env: {}, configFile: join(dir, 'warmpool.yaml') });
-  const devices = loadInventoryFile(cfg.inventory.file, cfg);
-  t.equal(devices[0]?.id, 'core-sw1');
-});
+}

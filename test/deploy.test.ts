@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { join, relative } from 'node:path';
 import { parseAllDocuments, parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -25,6 +26,7 @@ type Obj = Record<string, any>;
 
 const MODELS: Record<string, new (data: any) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
+  'apps/v1/StatefulSet': StatefulSet,
   'v1/ConfigMap': ConfigMap,
   'v1/Secret': Secret,
   'v1/Service': Service,
@@ -90,7 +92,11 @@ t.test('every Kubernetes manifest parses and validates against the Kubernetes sc
     const rel = relative(ROOT, file);
     for (const obj of loadDocs(file)) {
       if (obj.kind === 'Kustomization') {
-        for (const r of obj.resources as string[]) t.ok(files.includes(join(file, '..', r)), `${rel}: lists existing ${r}`);
+        // A resource is a manifest file here or a directory holding a kustomization (an overlay's base).
+        for (const r of obj.resources as string[]) {
+          const p = join(file, '..', r);
+          t.ok(files.includes(p) || files.includes(join(p, 'kustomization.yaml')), `${rel}: lists existing ${r}`);
+        }
         continue;
       }
       const key = `${obj.apiVersion}/${obj.kind}`;
@@ -176,10 +182,109 @@ t.test('gateway: auth on, probes, Service ports, PDB and credentials mounted as 
   const svc = objs.filter((o) => o.obj.kind === 'Service').map((o) => o.obj);
   const main = svc.find((s) => s.metadata.name === 'warmpool')!;
   t.same((main.spec.ports as Obj[]).map((p) => [p.name, p.port]), [['grpc', 50051], ['metrics', 9464]]);
-  t.equal(svc.find((s) => s.metadata.name === 'warmpool-headless')?.spec.clusterIP, 'None');
+  const headless = svc.find((s) => s.metadata.name === 'warmpool-headless')!;
+  t.equal(headless.spec.clusterIP, 'None');
+  t.equal(headless.spec.publishNotReadyAddresses, false, 'only ready pods get DNS records');
+  t.same((headless.spec.ports as Obj[]).map((p) => [p.name, p.port]), [['grpc', 50051], ['metrics', 9464]]);
+  t.same(headless.spec.selector, d.spec.template.metadata.labels, 'headless Service selects the Deployment pods');
   const pdb = findKind(objs, 'PodDisruptionBudget');
   t.same(pdb.spec.selector.matchLabels, d.spec.selector.matchLabels, 'PDB selects the Deployment pods');
   t.same(main.spec.selector, d.spec.template.metadata.labels, 'Service selects the Deployment pods');
+});
+
+/**
+ * What `kubectl apply -k DIR` would apply, read without kubectl (not installed in CI): the resources,
+ * bases included, minus what a `$patch: delete` removes. Any other kustomize feature makes this
+ * throw, so the reading cannot silently differ from kustomize's (checked by hand with
+ * `kubectl kustomize`, which printed the same kinds and names).
+ */
+function kustomizeObjects(dir: string): Obj[] {
+  const k = parseYaml(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as Obj;
+  const unknown = Object.keys(k).filter((key) => !['apiVersion', 'kind', 'resources', 'patches'].includes(key));
+  if (unknown.length > 0) throw new Error(`${dir}: kustomization keys this reading does not model: ${unknown.join(', ')}`);
+  let objs: Obj[] = [];
+  for (const r of k.resources as string[]) {
+    const p = join(dir, r);
+    objs.push(...(r.endsWith('.yaml') ? loadDocs(p) : kustomizeObjects(p)));
+  }
+  for (const patch of (k.patches ?? []) as Obj[]) {
+    const body = parseYaml(patch.patch as string) as Obj;
+    if (body.$patch !== 'delete' || body.kind !== patch.target.kind || body.metadata?.name !== patch.target.name) {
+      throw new Error(`${dir}: only "$patch: delete" of the patch's own target is modelled`);
+    }
+    const before = objs.length;
+    objs = objs.filter((o) => !(o.kind === patch.target.kind && o.metadata?.name === patch.target.name));
+    if (objs.length !== before - 1) throw new Error(`${dir}: the delete patch matched ${before - objs.length} objects, not 1`);
+  }
+  return objs;
+}
+
+/** Labels a selector's matchLabels pick out of a pod's labels. */
+function selects(selector: Obj, labels: Obj): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+t.test('gateway-statefulset overlay: the gateway with a StatefulSet whose pod names are haproxy.cfg\'s replicas', async (t) => {
+  const objs = kustomizeObjects(join(DEPLOY, 'kubernetes', 'gateway-statefulset'));
+  const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+  t.same(kinds, [
+    'ConfigMap/warmpool', 'NetworkPolicy/warmpool', 'NetworkPolicy/warmpool-balancer', 'PodDisruptionBudget/warmpool',
+    'Secret/warmpool-device-credentials', 'Secret/warmpool-tls', 'Service/warmpool', 'Service/warmpool-headless',
+    'ServiceAccount/warmpool', 'StatefulSet/warmpool',
+  ], 'the base\'s objects, the Deployment replaced by the StatefulSet, plus the balancer policy');
+  for (const o of objs) t.doesNotThrow(() => new MODELS[`${o.apiVersion}/${o.kind}`]!(o).validate(), `${o.kind}/${o.metadata.name} is valid`);
+
+  const sts = objs.find((o) => o.kind === 'StatefulSet')!;
+  const headless = objs.find((o) => o.kind === 'Service' && o.metadata.name === sts.spec.serviceName);
+  t.ok(headless, `serviceName ${sts.spec.serviceName} is a Service of the overlay`);
+  t.equal(headless?.spec.clusterIP, 'None', 'serviceName is the headless Service (pods get <pod>.<service> names)');
+  t.equal(headless?.spec.publishNotReadyAddresses, false);
+  t.equal(sts.spec.podManagementPolicy, 'Parallel');
+  t.same(sts.spec.updateStrategy, { type: 'RollingUpdate' });
+  t.notOk('strategy' in sts.spec, 'no Deployment-only strategy');
+  const podLabels = sts.spec.template.metadata.labels as Obj;
+  t.ok(selects(sts.spec.selector.matchLabels, podLabels), 'the StatefulSet selects its own pods');
+  for (const o of objs) {
+    const sel = o.kind === 'Service' ? o.spec.selector : o.kind === 'PodDisruptionBudget' ? o.spec.selector.matchLabels : o.kind === 'NetworkPolicy' ? o.spec.podSelector.matchLabels : undefined;
+    if (sel) t.ok(selects(sel, podLabels), `${o.kind}/${o.metadata.name} selects the StatefulSet's pods`);
+  }
+  const spread = sts.spec.template.spec.topologySpreadConstraints[0];
+  t.ok(selects(spread.labelSelector.matchLabels, podLabels), 'topology spread counts the StatefulSet\'s pods');
+
+  // Same pods as the Deployment it replaces: probes, mounts, security, spread (no drift between the two files).
+  const deployment = findKind(k8sObjects('gateway'), 'Deployment');
+  t.same(sts.spec.template, deployment.spec.template, 'pod template identical to ../gateway/deployment.yaml');
+  t.same(sts.spec.selector, deployment.spec.selector);
+
+  // haproxy.cfg's default replica addresses are exactly this StatefulSet's pods on the headless Service.
+  const cfg = readFileSync(join(DEPLOY, 'haproxy', 'haproxy.cfg'), 'utf8');
+  const defaults = new Map([...cfg.matchAll(/^\s*presetenv\s+(WARMPOOL_\w+)\s+(\S+)/gm)].map((m) => [m[1]!, m[2]!]));
+  const servers = [...cfg.matchAll(/^\s*server\s+\S+\s+"\$\{(WARMPOOL_REPLICA_\d+)\}"/gm)].map((m) => m[1]!);
+  t.equal(sts.spec.replicas, servers.length, `one replica per server line (${servers.length})`);
+  const c = (sts.spec.template.spec.containers as Obj[]).find((x) => x.name === 'warmpool')!;
+  const port = (name: string) => (c.ports as Obj[]).find((p) => p.name === name)!.containerPort as number;
+  servers.forEach((env, i) => {
+    t.equal(defaults.get(env), `${sts.metadata.name}-${i}.${sts.spec.serviceName}:${port('grpc')}`, `${env} is pod ${i}'s gRPC address`);
+  });
+  t.equal(Number(defaults.get('WARMPOOL_HEALTH_PORT')), port('metrics'), 'HAProxy health-checks the metrics port');
+  t.equal(c.readinessProbe.httpGet.path, '/readyz');
+
+  // The balancer may reach gRPC and the metrics port (its /readyz checks), which the base policy keeps for monitoring.
+  const np = objs.find((o) => o.metadata.name === 'warmpool-balancer')!;
+  t.same(np.spec.ingress[0].from, [{ podSelector: { matchLabels: { 'warmpool-balancer': 'true' } } }]);
+  t.same((np.spec.ingress[0].ports as Obj[]).map((p) => p.port).sort(), [port('grpc'), port('metrics')].sort());
+});
+
+t.test('the overlay reading above refuses what it does not model, so it cannot pass by ignoring it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'warmpool-kustomize-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'a.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n');
+  writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [a.yaml]\nnamePrefix: x-\n');
+  t.throws(() => kustomizeObjects(dir), /namePrefix/);
+  writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [a.yaml]\npatches:\n  - target: { kind: ConfigMap, name: b }\n    patch: "$patch: delete\\nkind: ConfigMap\\nmetadata: { name: b }"\n');
+  t.throws(() => kustomizeObjects(dir), /matched 0 objects/);
+  writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [a.yaml]\npatches:\n  - target: { kind: ConfigMap, name: a }\n    patch: "kind: ConfigMap\\nmetadata: { name: a }\\ndata: { k: v }"\n');
+  t.throws(() => kustomizeObjects(dir), /only "\$patch: delete"/);
 });
 
 const RULES = join(DEPLOY, 'prometheus', 'warmpool-rules.yaml');

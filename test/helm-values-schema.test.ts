@@ -63,11 +63,30 @@ t.test('mistakes in values are refused with the path named', async (t) => {
     [{ probes: { type: 'exec' } }, '/probes/type'],
     [{ inventory: { devices: [{ host: '192.0.2.1' }] } }, '/inventory/devices/0'],
     [{ replicas: 3 }, ''],
+    [{ workload: { kind: 'DaemonSet' } }, '/workload/kind'],
+    [{ workload: { kind: 'statefulset' } }, '/workload/kind'],
+    [{ workload: { kind: ['StatefulSet'] } }, '/workload/kind'],
+    [{ workload: { knd: 'StatefulSet' } }, '/workload'],
+    [{ workload: 'StatefulSet' }, '/workload'],
+    [{ networkPolicy: { balancerPodLabels: { 'warmpool-balancer': true } } }, '/networkPolicy/balancerPodLabels/warmpool-balancer'],
   ];
   for (const [over, path] of cases) {
     t.notOk(validate(merged(over)), JSON.stringify(over));
     t.ok(validate.errors?.some((e) => e.instancePath === path), `${JSON.stringify(over)}: error at "${path}"`);
   }
+});
+
+t.test('the new workload and balancer keys are accepted with every value they may take', async (t) => {
+  for (const over of [
+    { workload: { kind: 'Deployment' } },
+    { workload: { kind: 'StatefulSet' }, replicaCount: 3 },
+    { workload: {} },
+    { networkPolicy: { enabled: true, balancerPodLabels: { 'warmpool-balancer': 'true', 'app.kubernetes.io/name': 'haproxy' } } },
+  ]) {
+    t.ok(validate(merged(over)), `${JSON.stringify(over)}: ${JSON.stringify(validate.errors)}`);
+  }
+  t.same(schema.properties.workload.properties.kind.enum, ['Deployment', 'StatefulSet'], 'exactly the two kinds');
+  t.equal(schema.properties.workload.additionalProperties, false, 'no other key under workload');
 });
 
 t.test('NetworkPolicy template mirrors the kustomize one: gateway only, off by default, clients and scrapers', async (t) => {
@@ -96,12 +115,24 @@ t.test('NetworkPolicy template mirrors the kustomize one: gateway only, off by d
     },
   };
   t.doesNotThrow(() => new NetworkPolicy(rendered).validate());
+  // With balancerPodLabels (examples/haproxy-values.yaml) one more rule: the kustomize overlay's
+  // warmpool-balancer policy, gRPC and the metrics port for HAProxy's /readyz checks.
+  const ex = parseYaml(readFileSync(join(CHART, 'examples', 'haproxy-values.yaml'), 'utf8')) as Obj;
+  const overlay = parseYaml(readFileSync(join(ROOT, 'deploy', 'kubernetes', 'gateway-statefulset', 'networkpolicy-balancer.yaml'), 'utf8')) as Obj;
+  const balancerRule = { from: [{ podSelector: { matchLabels: ex.networkPolicy.balancerPodLabels } }], ports: [{ port: values.grpc.port, protocol: 'TCP' }, { port: values.metrics.port, protocol: 'TCP' }] };
+  t.same(balancerRule, overlay.spec.ingress[0], 'the chart\'s balancer rule is the overlay\'s');
+  rendered.spec.ingress.push(balancerRule);
+  t.doesNotThrow(() => new NetworkPolicy(rendered).validate());
+  t.match(np, /\{\{- with \.Values\.networkPolicy\.balancerPodLabels \}\}\n.*\n {4}- from:\n {8}- podSelector:\n {12}matchLabels:\n {14}\{\{- toYaml \. \| nindent 14 \}\}\n {6}ports:\n {8}- port: \{\{ \$\.Values\.grpc\.port \}\}\n {10}protocol: TCP\n {8}- port: \{\{ \$\.Values\.metrics\.port \}\}\n {10}protocol: TCP\n {4}\{\{- end \}\}/,
+    'the template renders that rule from balancerPodLabels');
 });
 
 t.test('topology spread: on by default like the kustomize gateway, with the pod\'s own selector', async (t) => {
-  const d = template('deployment.yaml');
+  // The pod template both workload kinds include (templates/_helpers.tpl, warmpool.podTemplate).
+  const d = template('_helpers.tpl').slice(template('_helpers.tpl').indexOf('{{- define "warmpool.podTemplate" -}}'));
   t.match(d, /topologySpreadConstraints:\n\s+\{\{- if \.Values\.topologySpread\.enabled \}\}\n\s+- maxSkew: \{\{ \.Values\.topologySpread\.maxSkew \}\}/);
-  t.match(d, /labelSelector:\n\s+matchLabels:\n\s+\{\{- include "warmpool\.selectorLabels" \. \| nindent 14 \}\}/);
+  t.match(d, /labelSelector:\n\s+matchLabels:\n\s+\{\{- include "warmpool\.selectorLabels" \. \| nindent 10 \}\}/);
+  for (const f of ['deployment.yaml', 'statefulset.yaml']) t.match(template(f), /include "warmpool\.podTemplate"/, `${f} uses that pod template`);
   const kustomize = parseYaml(readFileSync(join(ROOT, 'deploy', 'kubernetes', 'gateway', 'deployment.yaml'), 'utf8')) as Obj;
   const c = kustomize.spec.template.spec.topologySpreadConstraints[0];
   t.equal(values.topologySpread.enabled, true);
@@ -110,7 +141,7 @@ t.test('topology spread: on by default like the kustomize gateway, with the pod\
   t.equal(values.topologySpread.whenUnsatisfiable, c.whenUnsatisfiable);
 });
 
-t.test('helm lint accepts the chart and the sidecar example (where Helm is installed)', async (t) => {
+t.test('helm lint accepts the chart and every example (where Helm is installed)', async (t) => {
   const probe = spawnSync('helm', ['version', '--short'], { encoding: 'utf8', timeout: 10_000 });
   if (probe.error) {
     // Helm is not installed here (nor in CI today): the schema checks above stand in for it.
@@ -118,7 +149,7 @@ t.test('helm lint accepts the chart and the sidecar example (where Helm is insta
     t.ok(true, 'values.schema.json checked with ajv above');
     return;
   }
-  for (const args of [[], ['-f', join(CHART, 'examples', 'sidecar-values.yaml')]]) {
+  for (const args of [[], ...readdirSync(join(CHART, 'examples')).map((f) => ['-f', join(CHART, 'examples', f)])]) {
     const r = spawnSync('helm', ['lint', '--strict', CHART, ...args], { encoding: 'utf8', timeout: 60_000 });
     t.equal(r.status, 0, r.stdout + r.stderr);
   }

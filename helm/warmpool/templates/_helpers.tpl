@@ -37,6 +37,26 @@ app.kubernetes.io/component: {{ .Values.mode }}
 {{- end }}
 {{- end }}
 
+{{/*
+The workload kind (workload.kind), checked: Deployment, or StatefulSet for gateway replicas that
+need stable pod names (a balancer hashing devices onto <fullname>-N, docs/operations.md "Scaling out").
+*/}}
+{{- define "warmpool.workloadKind" -}}
+{{- $kind := .Values.workload.kind -}}
+{{- if not (has $kind (list "Deployment" "StatefulSet")) }}
+{{- fail (printf "workload.kind must be Deployment or StatefulSet, not %v" $kind) }}
+{{- end }}
+{{- if and (eq $kind "StatefulSet") (eq .Values.mode "sidecar") }}
+{{- fail "workload.kind: StatefulSet is for mode: gateway (stable replica names behind a balancer); in sidecar mode the pod is your application's: use Deployment" }}
+{{- end }}
+{{- $kind -}}
+{{- end }}
+
+{{/* The headless Service: one DNS record per ready pod; the StatefulSet's serviceName. */}}
+{{- define "warmpool.headlessName" -}}
+{{- printf "%s-headless" (include "warmpool.fullname" . | trunc 54 | trimSuffix "-") }}
+{{- end }}
+
 {{- define "warmpool.inventoryConfigMap" -}}
 {{- default (printf "%s-inventory" (include "warmpool.fullname" .)) .Values.inventory.existingConfigMap }}
 {{- end }}
@@ -145,4 +165,105 @@ httpGet:
     {{- end }}
     - name: tmp
       mountPath: /tmp
+{{- end }}
+
+{{/*
+The pod template, shared by the Deployment and the StatefulSet (workload.kind), so that probes,
+volumes, topology spread and the sidecar shape are the same whichever kind runs the pods.
+Rendered at column 0: the workloads include it with nindent 4 under spec.template.
+*/}}
+{{- define "warmpool.podTemplate" -}}
+metadata:
+  labels:
+    {{- include "warmpool.selectorLabels" . | nindent 4 }}
+    {{- with .Values.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  annotations:
+    # Roll the pods when the config or the chart-managed inventory changes.
+    checksum/config: {{ include "warmpool.config" . | sha256sum }}
+    checksum/inventory: {{ toYaml .Values.inventory | sha256sum }}
+    {{- with .Values.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  serviceAccountName: {{ include "warmpool.serviceAccountName" . }}
+  automountServiceAccountToken: false
+  terminationGracePeriodSeconds: {{ .Values.terminationGracePeriodSeconds }}
+  securityContext:
+    {{- toYaml .Values.podSecurityContext | nindent 4 }}
+  {{- with .Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- if eq .Values.mode "sidecar" }}
+  # Native sidecar: starts first, its startupProbe gates the app containers, stops last.
+  initContainers:
+    {{- include "warmpool.container" . | nindent 4 }}
+  {{- if not .Values.app.containers }}
+  {{- fail "mode: sidecar needs app.containers (your application's containers)" }}
+  {{- end }}
+  containers:
+    {{- toYaml .Values.app.containers | nindent 4 }}
+  {{- else }}
+  containers:
+    {{- include "warmpool.container" . | nindent 4 }}
+  {{- end }}
+  volumes:
+    - name: config
+      configMap:
+        name: {{ include "warmpool.fullname" . }}
+    - name: inventory
+      configMap:
+        name: {{ include "warmpool.inventoryConfigMap" . }}
+    {{- if .Values.secrets.existingSecret }}
+    - name: credentials
+      secret:
+        secretName: {{ .Values.secrets.existingSecret }}
+        defaultMode: 288  # 0440, readable through fsGroup
+    {{- end }}
+    {{- if and (eq .Values.mode "gateway") .Values.auth.tls.enabled }}
+    - name: tls
+      secret:
+        secretName: {{ required "auth.tls.existingSecret is required when auth.tls.enabled" .Values.auth.tls.existingSecret }}
+        defaultMode: 288
+    {{- end }}
+    {{- if and (eq .Values.mode "gateway") .Values.auth.tokens.enabled }}
+    - name: tokens
+      secret:
+        secretName: {{ required "auth.tokens.existingSecret is required when auth.tokens.enabled" .Values.auth.tokens.existingSecret }}
+        defaultMode: 288
+    {{- end }}
+    - name: tmp
+      emptyDir:
+        sizeLimit: {{ .Values.tmpSizeLimit }}
+    {{- with .Values.app.volumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- with .Values.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- if or .Values.topologySpread.enabled .Values.topologySpread.extraConstraints }}
+  topologySpreadConstraints:
+    {{- if .Values.topologySpread.enabled }}
+    - maxSkew: {{ .Values.topologySpread.maxSkew }}
+      topologyKey: {{ .Values.topologySpread.topologyKey }}
+      whenUnsatisfiable: {{ .Values.topologySpread.whenUnsatisfiable }}
+      labelSelector:
+        matchLabels:
+          {{- include "warmpool.selectorLabels" . | nindent 10 }}
+    {{- end }}
+    {{- with .Values.topologySpread.extraConstraints }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- end }}
 {{- end }}
