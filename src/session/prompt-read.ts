@@ -387,10 +387,12 @@ export class PromptRead extends Exchange<ReadResult> {
   }
 }
 
+/** Where the line whose "\n" is at `nl` starts. */
+const lineStart = (lines: string, nl: number): number => (nl > 0 ? lines.lastIndexOf('\n', nl - 1) + 1 : 0);
+
 /** The last line of complete lines (each ending in "\n"), without its line end. */
 function lastLine(lines: string): string {
-  const start = lines.lastIndexOf('\n', lines.length - 2) + 1;
-  return lines.slice(start, lines.length - 1);
+  return lines.slice(lineStart(lines, lines.length - 1), lines.length - 1);
 }
 
 /**
@@ -399,12 +401,12 @@ function lastLine(lines: string): string {
  * lines.length when neither.
  */
 export function contextStart(contextLine: Pattern, lines: string): number {
-  const start = lines.lastIndexOf('\n', lines.length - 2) + 1;
+  const start = lineStart(lines, lines.length - 1);
   const last = lines.slice(start, lines.length - 1);
   if (last.trim() === '') return start;
   if (last.length > 512 || !contextLine.test(last)) return lines.length;
   if (start === 0) return 0;
-  const above = lines.lastIndexOf('\n', start - 2) + 1;
+  const above = lineStart(lines, start - 1);
   return lines.slice(above, start - 1).trim() === '' ? above : start;
 }
 
