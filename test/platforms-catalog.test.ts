@@ -344,3 +344,19 @@ t.test('SR OS MD-CLI: admin reboot asks before it acts, and the question is answ
   t.equal(s.dirty, false);
   await t.rejects(s.runBatch(batch(['admin reboot'], { timeoutMs: () => 300 })), { code: 'COMMAND_TIMEOUT', message: /ended at a question: "Are you sure you want to reboot \(y\/n\)\?"/ });
 });
+
+t.test('SR OS MD-CLI: a session that cannot leave configuration mode cleanly is discarded, never handed back', async (t) => {
+  const sim = await startSim(t, { platform: 'nokia_sros_mdcli' });
+  // The commit fails and quit-config refuses while changes are uncommitted: discard, then quit-config.
+  const s = await openSimShell(t, sim);
+  const rs = await s.runBatch(batch(['configure system location "commit-error quit-refused"'], { configure: true }));
+  t.match(rs.at(-1)?.error, /^commit: MINOR: MGMT_CORE #4001: /);
+  t.equal(sim.stats.commandCounts.get('discard'), 1, 'the candidate was discarded');
+  t.equal(s.promptContext, '[/]', 'and configuration mode left');
+  t.equal(s.dirty, false);
+  // The commit never answers: the session's state is unknown, so it is marked for replacement.
+  const hung = await openSimShell(t, sim);
+  await t.rejects(hung.runBatch(batch(['configure system location "commit-hang"'], { configure: true, timeoutMs: () => 400 })), { code: 'COMMAND_TIMEOUT' });
+  t.equal(hung.dirty, true, 'never handed to the next caller');
+  await t.rejects(hung.runBatch(batch(['show version'])), { code: 'UNEXPECTED_PROMPT', message: /session is not reusable/ });
+});

@@ -7,6 +7,10 @@
  * "^^" under the word and a "MINOR: ..." line, the "Press any key to continue (Q to quit)" pager,
  * and `admin reboot` asking "Are you sure you want to reboot (y/n)?".
  *
+ * Simulator hooks, as "commit-error" on the other simulators: a leaf value naming "commit-error"
+ * fails the commit, "quit-refused" makes `quit-config` refuse while changes are uncommitted,
+ * "commit-hang" makes `commit` never answer.
+ *
  * Simplifications: one exclusive lock per simulated device, released by `quit-config` or
  * `logout` (a connection dropped while holding it keeps it, unlike the real router); the global
  * candidate is per session; `quit-config` discards uncommitted changes in every mode; the
@@ -22,6 +26,10 @@ interface MdState {
   edit: EditMode;
   /** Present working context below the root: ["configure", "port 1/1/1"]. */
   path: string[];
+  /** Simulator hook: `quit-config` refuses while the candidate has changes (a leaf value naming "quit-refused"). */
+  quitRefused: boolean;
+  /** Simulator hook: `commit` never answers (a leaf value naming "commit-hang"). */
+  commitHangs: boolean;
 }
 
 const states = new WeakMap<SimContext, MdState>();
@@ -31,7 +39,7 @@ const exclusive = new WeakMap<object, SimContext>();
 function md(ctx: SimContext): MdState {
   let s = states.get(ctx);
   if (!s) {
-    s = { edit: 'pr', path: [] };
+    s = { edit: 'pr', path: [], quitRefused: false, commitHangs: false };
     states.set(ctx, s);
   }
   return s;
@@ -100,6 +108,7 @@ function discardCandidate(ctx: SimContext): void {
 
 function quitConfig(ctx: SimContext, s: MdState): void {
   discardCandidate(ctx);
+  s.quitRefused = false;
   if (exclusive.get(ctx.device) === ctx) exclusive.delete(ctx.device);
   ctx.mode = 'priv';
   s.path = [];
@@ -147,13 +156,16 @@ function configuration(ctx: SimContext, line: string, words: string[], s: MdStat
   switch (norm) {
     case 'commit':
       if (s.edit === 'ro') return out('MINOR: MGMT_CORE #2301: Commit not allowed - read-only configuration mode\n', false);
+      if (s.commitHangs) return { kind: 'hang' };
       if (ctx.commitFails) return out('MINOR: MGMT_CORE #4001: configure system location - Commit failed - candidate validation failed ("commit-error")\n', false);
       applyCandidate(ctx);
       return out('', false);
     case 'discard':
       discardCandidate(ctx);
+      s.quitRefused = false;
       return out('', false);
     case 'quit-config':
+      if (s.quitRefused && ctx.uncommitted) return out("MINOR: CLI #2069: Operation not allowed - uncommitted changes present, use 'commit' or 'discard'\n", false);
       quitConfig(ctx, s);
       return out('', false);
     case 'exit all':
@@ -189,6 +201,8 @@ function configuration(ctx: SimContext, line: string, words: string[], s: MdStat
       if (w === 'name' && path.at(-1) === 'system') ctx.pendingHostname = value.replace(/"/g, '');
       // Simulator hook, as on the other simulators: a candidate naming "commit-error" fails its commit.
       if (value.includes('commit-error')) ctx.commitFails = true;
+      if (value.includes('quit-refused')) s.quitRefused = true;
+      if (value.includes('commit-hang')) s.commitHangs = true;
       if (s.edit === 'ro') return out('MINOR: MGMT_CORE #2052: Configuration change not allowed - read-only configuration mode\n', false);
       ctx.uncommitted = true;
       return out('', false); // a line ending in a leaf leaves the context where it was
