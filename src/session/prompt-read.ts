@@ -400,7 +400,7 @@ function lastLine(lines: string): string {
  * a context line (and the empty line above it), or a last empty line (a context line may follow);
  * lines.length when neither.
  */
-export function contextStart(contextLine: Pattern, lines: string): number {
+function contextStart(contextLine: Pattern, lines: string): number {
   const start = lineStart(lines, lines.length - 1);
   const last = lines.slice(start, lines.length - 1);
   if (last.trim() === '') return start;
