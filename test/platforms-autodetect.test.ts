@@ -23,7 +23,7 @@ async function probeSession(t: Test, sim: SimDevice): Promise<ShellSession> {
 const CASES: Array<[Platform, Platform]> = [
   ['cisco_ios', 'cisco_ios'], ['cisco_nxos', 'cisco_nxos'], ['arista_eos', 'arista_eos'], ['juniper_junos', 'juniper_junos'], ['linux', 'linux'],
   ['cisco_xr', 'cisco_xr'], ['cisco_asa', 'cisco_asa'], ['huawei', 'huawei'], ['huawei_vrpv8', 'huawei_vrpv8'], ['hp_comware', 'hp_comware'], ['hp_procurve', 'hp_procurve'],
-  ['aruba_os', 'aruba_os'], ['aruba_aoscx', 'aruba_aoscx'], ['nokia_sros', 'nokia_sros'], ['fortinet', 'fortinet'], ['paloalto_panos', 'paloalto_panos'],
+  ['aruba_os', 'aruba_os'], ['aruba_aoscx', 'aruba_aoscx'], ['nokia_sros', 'nokia_sros'], ['nokia_sros_mdcli', 'nokia_sros_mdcli'], ['fortinet', 'fortinet'], ['paloalto_panos', 'paloalto_panos'],
   ['mikrotik_routeros', 'mikrotik_routeros'], ['dell_os10', 'dell_os10'], ['dell_force10', 'dell_force10'], ['dell_os6', 'dell_os6'],
   ['brocade_fastiron', 'brocade_fastiron'], ['brocade_netiron', 'brocade_netiron'], ['extreme_exos', 'extreme_exos'], ['vyos', 'vyos'],
 ];
@@ -55,6 +55,11 @@ t.test('output no signature knows identifies nothing; the generic simulator read
   t.equal(classifyProbe('show version', 'Acme SwitchOS 1.0\n'), undefined);
   t.equal(classifyProbe('display version', 'Cisco IOS Software\n'), undefined, 'a signature counts only for its own command');
   t.equal(classifyProbe('uname -a', 'Linux box 6.1\n')?.platform, 'linux');
+  // SR OS prints the same version from both CLIs: the MD-CLI's prompt names the user (Netmiko's test).
+  const timos = 'TiMOS-B-23.10.R1 both/x86_64 Nokia 7750 SR Copyright (c) 2000-2023 Nokia.\n';
+  t.equal(classifyProbe('show version', timos, 'A:admin@pe1#')?.platform, 'nokia_sros_mdcli');
+  t.equal(classifyProbe('show version', timos, 'A:pe1#')?.platform, 'nokia_sros');
+  t.equal(classifyProbe('show version', timos)?.platform, 'nokia_sros', 'no prompt known: the classic CLI, as before');
   const sim = await startSim(t, { platform: 'generic', genericPrompts: { user: 'acme>', priv: 'acme#', config: 'acme(cfg)#' } });
   const s = await probeSession(t, sim);
   t.equal(s.prompt, 'acme>');

@@ -23,7 +23,9 @@ interface Row {
   bad: string;
   badError: RegExp;
   /** undefined: no configuration mode (configure: true is refused). */
-  config?: { lines: string[]; promptRe: RegExp; committed?: string };
+  config?: { lines: string[]; promptRe: RegExp; committed?: string; contextRe?: RegExp };
+  /** Two-line prompts (SR OS MD-CLI): the context line above the prompt at login and after every batch. */
+  context?: string;
   /** The prompt after a configuration batch, when it differs from `prompt` (unsaved markers). */
   afterConfig?: string;
   /** A line the platform prints before every show output (XR's time stamp), removed before comparing. */
@@ -42,6 +44,7 @@ const ROWS: Row[] = [
   { platform: 'aruba_os', prompt: '(Aruba7210) >', version: 'show version', versionRe: /^Aruba Operating System Software\.\nArubaOS \(MODEL: Aruba7210\)/, privPrompt: '(Aruba7210) #', bad: 'show foo', badError: /^% Invalid input detected at '\^' marker\.$/, config: { lines: ['interface gigabitethernet 0/0/1', 'description uplink', 'exit', 'logging 192.0.2.9'], promptRe: /^\(Aruba7210\) \((config|config-subif)\) ?#$/ }, pager: true },
   { platform: 'aruba_aoscx', prompt: 'switch#', version: 'show version', versionRe: /^-+\nArubaOS-CX\n/, privPrompt: 'switch#', bad: 'show foo', badError: /^Invalid input: foo$/, config: { lines: ['interface 1/1/1', 'description uplink', 'exit', 'logging 192.0.2.9'], promptRe: /^switch\(config(-if)?\)#$/ }, pager: true },
   { platform: 'nokia_sros', prompt: 'A:pe1#', version: 'show version', versionRe: /^TiMOS-C-23\.10\.R1 /, privPrompt: 'A:pe1#', bad: 'show foo', badError: /^Error: Bad command\.$/, config: { lines: ['port 1/1/1', 'description "uplink"', 'exit', 'system', 'location "fra1"'], promptRe: /^\*?A:pe1>config(>port|>system)?#$/ }, afterConfig: '*A:pe1#', pager: true },
+  { platform: 'nokia_sros_mdcli', prompt: 'A:admin@pe1#', context: '[/]', version: 'show version', versionRe: /^TiMOS-B-23\.10\.R1 /, privPrompt: 'A:admin@pe1#', bad: 'show foo', badError: /^MINOR: CLI #2001: Unknown element - 'foo'$/, config: { lines: ['configure port 1/1/1', 'description "uplink"', 'admin-state enable', 'exit all', 'configure system location "fra1"'], promptRe: /^A:admin@pe1#$/, contextRe: /^\*?\(pr\)\[\/(?:configure port 1\/1\/1)?\]$/, committed: 'commit' }, pager: true },
   { platform: 'fortinet', prompt: 'FGT-1 #', version: 'get system status', versionRe: /^Version: FortiGate-VM64 v7\.4\.2/, privPrompt: 'FGT-1 #', bad: 'show foo', badError: /^Command fail\. Return code -61$/, pager: true },
   { platform: 'paloalto_panos', prompt: 'admin@PA-VM>', version: 'show system info', versionRe: /\nmodel: PA-VM\n/, privPrompt: 'admin@PA-VM>', bad: 'frobnicate', badError: /^Unknown command: frobnicate$/, config: { lines: ['set network interface ethernet ethernet1/1 comment uplink', 'set deviceconfig system timezone UTC'], promptRe: /^admin@PA-VM#$/, committed: 'commit' }, pager: true },
   { platform: 'mikrotik_routeros', prompt: '[admin@MikroTik] >', version: '/system resource print', versionRe: /version: 7\.12\.1 \(stable\)/, privPrompt: '[admin@MikroTik] >', bad: 'frobnicate', badError: /^bad command name frobnicate \(line 1 column 1\)$/, pager: true },
@@ -83,6 +86,7 @@ for (const row of ROWS) {
     t.test('logs in past banner and MOTD, learns the prompt, runs a command cleanly', async (t) => {
       const s = await openSimShell(t, sim);
       t.equal(s.prompt, row.prompt);
+      t.equal(s.promptContext, row.context ?? '', 'the context line above the prompt');
       const [r] = await s.runBatch(batch([row.version]));
       t.equal(r?.failed, false, r?.error);
       t.match(r?.output, row.versionRe);
@@ -132,10 +136,13 @@ for (const row of ROWS) {
       t.test('a configuration batch enters config mode, follows sub-modes, commits where needed and returns', async (t) => {
         const s = await openSimShell(t, sim);
         const seen: string[] = [];
-        const rs = await s.runBatch(batch(cfg.lines, { configure: true, privileged: true, onResult: () => seen.push(s.prompt) }));
+        const contexts: string[] = [];
+        const rs = await s.runBatch(batch(cfg.lines, { configure: true, privileged: true, onResult: () => (seen.push(s.prompt), contexts.push(s.promptContext)) }));
         t.equal(rs.length, cfg.lines.length);
         t.ok(rs.every((r) => !r.failed), JSON.stringify(rs.filter((r) => r.failed)));
         for (const p of seen) t.match(p, cfg.promptRe);
+        if (cfg.contextRe) for (const c of contexts) t.match(c, cfg.contextRe);
+        t.equal(s.promptContext, row.context ?? '', 'back at the operational context');
         t.equal(counterless(s.prompt), counterless(row.afterConfig ?? row.prompt), 'normal state restored');
         t.equal(s.dirty, false);
         if (cfg.committed) t.ok((sim.stats.commandCounts.get(cfg.committed) ?? 0) >= 1, `changes committed with "${cfg.committed}"`);

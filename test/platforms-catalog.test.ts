@@ -37,6 +37,7 @@ t.test('Netmiko and Scrapli names are accepted and stored as the profile they me
     ['cisco_xe', 'cisco_ios'], ['juniper', 'juniper_junos'], ['cisco_xr', 'cisco_xr'], ['huawei_vrp', 'huawei'], ['huawei_vrpv8', 'huawei_vrpv8'], ['h3c_comware', 'hp_comware'],
     ['aruba_procurve', 'hp_procurve'], ['aruba_osswitch', 'hp_procurve'], ['ruckus_fastiron', 'brocade_fastiron'], ['extreme_netiron', 'brocade_netiron'],
     ['dell_os9', 'dell_force10'], ['dell_powerconnect', 'dell_os6'], ['alcatel_sros', 'nokia_sros'], ['vyatta_vyos', 'vyos'], ['extreme', 'extreme_exos'],
+    ['nokia_sros', 'nokia_sros'], ['nokia_sros_classic', 'nokia_sros'], ['nokia_sros_mdcli', 'nokia_sros_mdcli'], ['Nokia_SROS_MDCLI', 'nokia_sros_mdcli'],
     ['cisco_iosxr', 'cisco_xr'], ['fortinet_fortios', 'fortinet'], ['cisco_iosxe', 'cisco_ios'], ['Cisco_IOS', 'cisco_ios'], ['cisco_ios_ssh', 'cisco_ios'], ['mikrotik_routeros', 'mikrotik_routeros'],
   ];
   for (const [name, want] of cases) {
@@ -148,6 +149,8 @@ t.test('commit models: a failed commit marks the batch failed, discards the cand
     { platform: 'huawei_vrpv8', lines: ['sysname EDGE-3', 'info-center loghost 192.0.2.9 commit-error'], error: /^commit: Error: Failed to generate committed config\.$/, prompt: '<HUAWEI>', discard: 'clear configuration candidate' },
     { platform: 'vyos', lines: ['set interfaces ethernet eth0 description commit-error'], error: /^commit: Commit failed$/, prompt: 'admin@vyos:~$', discard: 'exit discard' },
     { platform: 'paloalto_panos', lines: ['set rulebase security rules commit-error'], error: /^commit: (?:Commit failed|Validation Error:)/, prompt: 'admin@PA-VM>', discard: 'revert config' },
+    // Leaving private mode discards what was not committed (the MD-CLI's own rule).
+    { platform: 'nokia_sros_mdcli', lines: ['configure system location "commit-error"'], error: /^commit: MINOR: MGMT_CORE #4001: /, prompt: 'A:admin@pe1#', discard: 'quit-config' },
   ];
   for (const c of cases) {
     const sim = await startSim(t, { platform: c.platform });
@@ -229,4 +232,131 @@ t.test('exec channels reach the catalogue CLIs too (one command, privileged, no 
     t.match(r?.output, re, platform);
     t.equal(r?.exitStatus, 0);
   }
+});
+
+t.test('SR OS MD-CLI: the context line above the prompt is part of the prompt and tells the level', async (t) => {
+  const md = resolveProfile(spec('nokia_sros_mdcli'));
+  const classic = resolveProfile(spec('nokia_sros'));
+  t.equal(matchPrompt(md, 'A:admin@pe1# ')?.base, 'A:admin@pe1');
+  t.equal(matchPrompt(md, 'B:netops@core-7.fra#')?.base, 'B:netops@core-7.fra');
+  t.equal(matchPrompt(md, 'A:pe1#'), undefined, 'the classic prompt is not the MD-CLI one');
+  t.ok(matchPrompt(classic, 'A:pe1#'), 'nokia_sros stays the classic CLI');
+  // [context line, level]: explicit workflow "(ex)[...]", implicit "[ex:...]", "!" and "*" indicators, SR OS 20's "[]".
+  const cases: Array<[string, ReturnType<typeof promptLevel>]> = [
+    ['[/]', 'privileged'], ['[]', 'privileged'], ['[/show router]', 'privileged'],
+    ['(ex)[/configure router "Base" bgp]', 'config'], ['*(ex)[/configure]', 'config'], ['!*(pr)[/]', 'config'], ['(gl)[/]', 'config'],
+    ['*[ex:/configure]', 'config'], ['[pr:/configure system]', 'config'], ['(ex:bof)[/]', 'config'], ['(ex)[configure router "Base"]', 'config'],
+    ['(ro)[/]', 'privileged'], ['!*[ro:/configure]', 'privileged'],
+  ];
+  for (const [context, level] of cases) {
+    t.ok(md.contextLine?.test(context), `"${context}" is a context line`);
+    t.equal(promptLevel(md, 'A:admin@pe1#', context), level, `"${context}" is ${level}`);
+  }
+  for (const line of ['    description "uplink"', 'A:admin@pe1#', '===============', 'MINOR: CLI #2001: Unknown element', ' [/]']) t.notOk(md.contextLine?.test(line), `"${line}" is not`);
+  t.equal(promptLevel(md, 'A:admin@pe1#'), 'privileged', 'no context line seen: operational');
+  t.equal(md.endMarker, undefined, 'no end marker with a two-line prompt');
+  t.same(md.config, { enter: ['edit-config private'], exit: ['commit', 'quit-config', 'exit all'], abort: ['discard', 'quit-config', 'exit all'] });
+  for (const e of ['MINOR: CLI #2001: Unknown element - \'foo\'', 'MAJOR: MGMT_CORE #2005: x', 'CRITICAL: CLI #1: y', 'Error: z']) t.ok(md.errorPatterns.some((p) => p.test(e)), e);
+  t.ok(isPagerPrompt(md, 'Press any key to continue (Q to quit)'));
+});
+
+t.test('SR OS MD-CLI: output that only looks like the prompt\'s upper lines is kept, however the device splits its writes', async (t) => {
+  const { Duplex } = await import('node:stream');
+  const { Channel } = await import('../src/session/channel.js');
+  const { Dirt } = await import('../src/session/dirty.js');
+  const { systemClock } = await import('../src/core/clock.js');
+  const { silentLogger } = await import('../src/core/logger.js');
+  const read = async (chunks: string[]): Promise<{ output: string; context: string; streamed: string }> => {
+    const stream = new Duplex({ read() {}, write(_c, _e, cb) { cb(); } });
+    const ch = new Channel(stream, {
+      device: 'pe1', sessionId: 'pe1/shell-t', profile: resolveProfile(spec('nokia_sros_mdcli')), clock: systemClock, dirt: new Dirt(), logger: silentLogger,
+      maxOutputBytes: 1 << 20, settleMs: 60, markerFallbackMs: 1500, closeTransport: () => undefined,
+    });
+    ch.prompt = 'A:admin@pe1#';
+    let streamed = '';
+    const p = ch.command({ command: 'show log', timeoutMs: 2000, onChunk: (_i, text) => void (streamed += text) });
+    for (const c of chunks) {
+      stream.push(c);
+      await new Promise((r) => setImmediate(r));
+    }
+    const r = await p;
+    ch.close();
+    return { output: r.output, context: ch.context, streamed };
+  };
+  const echo = 'show log\r\n';
+  let r = await read([echo + 'line a\r\n[/]\r\n', 'line b\r\n\r\n', '[/]\r\nA:admin@pe1# ']);
+  t.equal(r.streamed, 'line a\n[/]\nline b\n', 'a "[/]" line followed by more output is output');
+  t.equal(r.context, '[/]');
+  r = await read([echo + 'line a\r\n', '\r\n', '*(pr)[/configure]\r\n', 'A:admin@pe1# ']);
+  t.equal(r.streamed, 'line a\n', 'the empty line and the context line, each in its own write, belong to the prompt');
+  t.equal(r.context, '*(pr)[/configure]');
+  r = await read([echo + 'line a\r\n\r\nA:admin@pe1# ']);
+  t.equal(r.streamed, 'line a\n\n', 'no context line: the empty line was output');
+  t.equal(r.context, '');
+});
+
+t.test('SR OS MD-CLI: streamed output never carries the prompt\'s upper lines', async (t) => {
+  const sim = await startSim(t, { platform: 'nokia_sros_mdcli', runConfigLines: 40 });
+  const s = await openSimShell(t, sim);
+  let streamed = '';
+  const [r] = await s.runBatch(batch(['admin show configuration'], { onChunk: (_i: number, text: string) => void (streamed += text) }));
+  t.equal(r?.failed, false, r?.error);
+  t.equal(streamed, LONG_COMMAND.nokia_sros_mdcli.text(sim.hostname, 40), 'streamed whole, without "[/]" or the empty line above it');
+  t.equal(s.promptContext, '[/]');
+  // An error ends in its MINOR line; the carets above it stay, the context line does not.
+  const [bad] = await s.runBatch(batch(['show foo']));
+  t.match(bad?.output, /^ +\^\^\^\nMINOR: CLI #2001: Unknown element - 'foo'\n$/);
+});
+
+t.test('SR OS MD-CLI: a batch that enters a configuration mode itself is committed and left, never handed back inside it', async (t) => {
+  const sim = await startSim(t, { platform: 'nokia_sros_mdcli' });
+  const a = await openSimShell(t, sim);
+  const b = await openSimShell(t, sim);
+  // Exclusive mode, changes left uncommitted by the batch: the driver commits and quits (lock released).
+  const rs = await a.runBatch(batch(['edit-config exclusive', 'configure system location "fra1"']));
+  t.ok(rs.every((r) => !r.failed), JSON.stringify(rs));
+  t.equal(a.promptContext, '[/]', 'back in operational mode');
+  t.equal(sim.stats.commandCounts.get('commit'), 1, 'committed');
+  const [taken] = await b.runBatch(batch(['edit-config exclusive', 'quit-config']));
+  t.equal(taken?.failed, false, 'the exclusive lock was released');
+  // A failed commit in exclusive mode: the last command fails, the candidate is dropped, the lock released.
+  const bad = await a.runBatch(batch(['edit-config exclusive', 'configure system location "commit-error"']));
+  t.match(bad.at(-1)?.error, /^commit: MINOR: MGMT_CORE #4001: /);
+  t.equal(a.promptContext, '[/]');
+  t.equal(a.dirty, false);
+  const [again] = await b.runBatch(batch(['edit-config exclusive', 'quit-config']));
+  t.equal(again?.failed, false, 'released after the failed commit too');
+  // In configuration mode the level comes from the context line (the prompt line never changes).
+  const seen: string[] = [];
+  await a.runBatch(batch(['configure port 1/1/1', 'description "x"'], { configure: true, onResult: () => seen.push(a.promptContext) }));
+  t.same(seen, ['(pr)[/configure port 1/1/1]', '*(pr)[/configure port 1/1/1]']);
+  t.equal(a.prompt, 'A:admin@pe1#');
+});
+
+t.test('SR OS MD-CLI: admin reboot asks before it acts, and the question is answered only when asked to', async (t) => {
+  const { answerPattern } = await import('../src/session/answers.js');
+  const sim = await startSim(t, { platform: 'nokia_sros_mdcli' });
+  const s = await openSimShell(t, sim);
+  const no = { source: '\\(y/n\\)\\?', pattern: answerPattern('\\(y/n\\)\\?', 'answers[0].expect'), reply: 'n', secret: false };
+  const [r] = await s.runBatch(batch(['admin reboot'], { answers: [no] }));
+  t.equal(r?.failed, false);
+  t.match(r?.output, /Are you sure you want to reboot \(y\/n\)\? n/);
+  t.equal(s.dirty, false);
+  await t.rejects(s.runBatch(batch(['admin reboot'], { timeoutMs: () => 300 })), { code: 'COMMAND_TIMEOUT', message: /ended at a question: "Are you sure you want to reboot \(y\/n\)\?"/ });
+});
+
+t.test('SR OS MD-CLI: a session that cannot leave configuration mode cleanly is discarded, never handed back', async (t) => {
+  const sim = await startSim(t, { platform: 'nokia_sros_mdcli' });
+  // The commit fails and quit-config refuses while changes are uncommitted: discard, then quit-config.
+  const s = await openSimShell(t, sim);
+  const rs = await s.runBatch(batch(['configure system location "commit-error quit-refused"'], { configure: true }));
+  t.match(rs.at(-1)?.error, /^commit: MINOR: MGMT_CORE #4001: /);
+  t.equal(sim.stats.commandCounts.get('discard'), 1, 'the candidate was discarded');
+  t.equal(s.promptContext, '[/]', 'and configuration mode left');
+  t.equal(s.dirty, false);
+  // The commit never answers: the session's state is unknown, so it is marked for replacement.
+  const hung = await openSimShell(t, sim);
+  await t.rejects(hung.runBatch(batch(['configure system location "commit-hang"'], { configure: true, timeoutMs: () => 400 })), { code: 'COMMAND_TIMEOUT' });
+  t.equal(hung.dirty, true, 'never handed to the next caller');
+  await t.rejects(hung.runBatch(batch(['show version'])), { code: 'UNEXPECTED_PROMPT', message: /session is not reusable/ });
 });

@@ -79,3 +79,10 @@ t.test('pager prompts of every platform are recognised', async (t) => {
   for (const s of [' --More-- ', '---(more)---', '---(more 45%)---', ' -- More -- ', '<--- More --->']) t.ok(isPagerPrompt(p, s), s);
   t.notOk(isPagerPrompt(p, 'Router#'));
 });
+
+t.test('two-line prompts (a context line) never come with the end marker, which compares single prompt lines', async (t) => {
+  const { PLATFORMS } = await import('../src/config/types.js');
+  const twoLine = PLATFORMS.filter((p) => p !== 'generic' && resolveProfile(spec(p)).contextLine !== undefined);
+  t.same(twoLine, ['nokia_sros_mdcli']);
+  for (const p of twoLine) t.equal(resolveProfile(spec(p)).endMarker, undefined, p);
+});

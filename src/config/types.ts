@@ -7,8 +7,8 @@ import type { Secret } from './secret.js';
 export const PLATFORMS = [
   'linux', 'cisco_ios', 'cisco_nxos', 'arista_eos', 'juniper_junos', 'generic',
   // Added for Netmiko parity (src/platforms/catalog, docs/platforms.md); Netmiko's other names are aliases (src/platforms/aliases.ts).
-  'cisco_xr', 'cisco_asa', 'huawei', 'huawei_vrpv8', 'hp_comware', 'hp_procurve', 'aruba_os', 'aruba_aoscx', 'nokia_sros', 'fortinet',
-  'paloalto_panos', 'mikrotik_routeros', 'dell_os10', 'dell_force10', 'dell_os6', 'brocade_fastiron',
+  'cisco_xr', 'cisco_asa', 'huawei', 'huawei_vrpv8', 'hp_comware', 'hp_procurve', 'aruba_os', 'aruba_aoscx', 'nokia_sros', 'nokia_sros_mdcli',
+  'fortinet', 'paloalto_panos', 'mikrotik_routeros', 'dell_os10', 'dell_force10', 'dell_os6', 'brocade_fastiron',
   'brocade_netiron', 'extreme_exos', 'vyos',
   // Probed once at first connect (src/platforms/autodetect.ts).
   'autodetect',

@@ -76,6 +76,11 @@ export class ShellSession implements DeviceSession {
     return this.#channel?.prompt ?? '';
   }
 
+  /** The context line above a two-line prompt (SR OS MD-CLI "[/]", "*(pr)[/configure]"); '' when none. */
+  get promptContext(): string {
+    return this.#channel?.context ?? '';
+  }
+
   /** Show commands end at "prompt, empty line, prompt" (the device answered typed-ahead input at login). */
   get endMarker(): boolean {
     return this.#channel?.markerOk ?? false;
@@ -161,7 +166,7 @@ export class ShellSession implements DeviceSession {
     this.#busy = true;
     const outcomes: CommandOutcome[] = [];
     try {
-      const start = graph.levelOf(ch.prompt);
+      const start = graph.levelOf(ch.prompt, ch.context);
       const walk: ModeWalk = { channel: ch, graph, device: this.#device, timeoutMs: req.timeoutMs(0), signal: req.signal };
       if (req.configure) await walkTo(walk, 'config');
       else if (req.privileged && start === 'unprivileged') await walkTo(walk, 'privileged');
@@ -177,7 +182,7 @@ export class ShellSession implements DeviceSession {
           signal: req.signal,
           expect: req.expect,
           answers,
-          marker: !req.expect && !answers && ch.markerOk && graph.levelOf(ch.prompt) !== 'config' && asksNoQuestion(profile, command) ? 'command' : undefined,
+          marker: !req.expect && !answers && ch.markerOk && graph.levelOf(ch.prompt, ch.context) !== 'config' && asksNoQuestion(profile, command) ? 'command' : undefined,
           onChunk: req.onChunk,
           index: i,
         });
@@ -199,7 +204,7 @@ export class ShellSession implements DeviceSession {
       // Back to the state the next caller expects: out of config, and unprivileged again
       // when the session was unprivileged before (also when a command changed mode itself).
       const home: Level = start === 'unprivileged' ? 'unprivileged' : 'privileged';
-      const commitError = below(home, graph.levelOf(ch.prompt)) ? await walkTo(walk, home) : '';
+      const commitError = below(home, graph.levelOf(ch.prompt, ch.context)) ? await walkTo(walk, home) : '';
       const last = outcomes.at(-1);
       if (commitError && last) {
         last.failed = true;

@@ -24,7 +24,7 @@ export async function walkTo(w: ModeWalk, target: Level): Promise<string> {
   let error = '';
   const taken: ModeEdge[] = [];
   for (let i = 0; i < 4; i++) {
-    const edge = w.graph.next(w.graph.levelOf(w.channel.prompt), target);
+    const edge = w.graph.next(w.graph.levelOf(w.channel.prompt, w.channel.context), target);
     if (!edge || taken.includes(edge)) break;
     taken.push(edge);
     const e = await step(w, edge);
@@ -54,7 +54,7 @@ function run(w: ModeWalk, command: string, passwordPrompt?: ModeEdge['passwordPr
 }
 
 function level(w: ModeWalk): Level {
-  return w.graph.levelOf(w.channel.prompt);
+  return w.graph.levelOf(w.channel.prompt, w.channel.context);
 }
 
 async function enable(w: ModeWalk, edge: ModeEdge): Promise<void> {
@@ -76,7 +76,7 @@ async function enable(w: ModeWalk, edge: ModeEdge): Promise<void> {
 async function enterConfig(w: ModeWalk, edge: ModeEdge): Promise<void> {
   for (const cmd of edge.commands) await run(w, cmd);
   if (level(w) !== 'config') {
-    throw new WarmpoolError('UNEXPECTED_PROMPT', `device ${w.device.id}: "${edge.commands.join('; ')}" did not reach configuration mode (prompt "${w.channel.prompt}")`, { device: w.device.id });
+    throw new WarmpoolError('UNEXPECTED_PROMPT', `device ${w.device.id}: "${edge.commands.join('; ')}" did not reach configuration mode (prompt "${w.channel.shownPrompt}")`, { device: w.device.id });
   }
 }
 
@@ -92,7 +92,7 @@ async function exitConfig(w: ModeWalk, edge: ModeEdge): Promise<string> {
     if (!error) error = `${edge.commands.join('; ')} did not leave configuration mode`;
   }
   if (level(w) === 'config') {
-    throw new WarmpoolError('UNEXPECTED_PROMPT', `device ${w.device.id}: cannot leave configuration mode (prompt "${w.channel.prompt}")`, { device: w.device.id });
+    throw new WarmpoolError('UNEXPECTED_PROMPT', `device ${w.device.id}: cannot leave configuration mode (prompt "${w.channel.shownPrompt}")`, { device: w.device.id });
   }
   return error;
 }

@@ -32,6 +32,8 @@ export interface Detection {
 interface Signature {
   command: string;
   re: RegExp;
+  /** The learned prompt must match too (SR OS: the same output from both CLIs, told apart by the prompt). */
+  prompt?: RegExp;
   platform: Platform;
 }
 
@@ -52,6 +54,8 @@ export const SIGNATURES: readonly Signature[] = [
   { command: 'show version', re: /ExtremeXOS|\bEXOS\b/, platform: 'extreme_exos' },
   { command: 'show version', re: /NetIron|\bMLX\b/, platform: 'brocade_netiron' },
   { command: 'show version', re: /\bICX\d{4}|FastIron|Ruckus/, platform: 'brocade_fastiron' },
+  // The MD-CLI's prompt line names the user ("A:admin@pe1#"), the classic one does not ("A:pe1#"): Netmiko's test.
+  { command: 'show version', re: /TiMOS|Nokia \d{4}|Alcatel-Lucent/, prompt: /^\*?[ABCD]:[\w.-]+@[\w.-]+#$/, platform: 'nokia_sros_mdcli' },
   { command: 'show version', re: /TiMOS|Nokia \d{4}|Alcatel-Lucent/, platform: 'nokia_sros' },
   { command: 'show version', re: /\bVyOS\b/, platform: 'vyos' },
   { command: 'display version', re: /HPE Comware|HP Comware|H3C Comware/, platform: 'hp_comware' },
@@ -79,10 +83,10 @@ export function probeOrder(prompt: string): string[] {
   return [...new Set([...first, ...PROBE_COMMANDS])];
 }
 
-/** The platform a probe output identifies, or undefined. */
-export function classifyProbe(command: string, output: string): { platform: Platform; evidence: string } | undefined {
+/** The platform a probe output identifies (at the learned `prompt`), or undefined. */
+export function classifyProbe(command: string, output: string, prompt = ''): { platform: Platform; evidence: string } | undefined {
   for (const s of SIGNATURES) {
-    if (s.command !== command) continue;
+    if (s.command !== command || (s.prompt && !s.prompt.test(prompt))) continue;
     const m = s.re.exec(output);
     if (!m) continue;
     const start = output.lastIndexOf('\n', m.index) + 1;
@@ -119,7 +123,7 @@ export async function detectPlatform(device: DeviceSpec, session: ShellSession, 
       timeoutMs: () => timeoutMs,
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    const hit = r ? classifyProbe(command, r.output) : undefined;
+    const hit = r ? classifyProbe(command, r.output, session.prompt) : undefined;
     if (hit) return { ...hit, command, probes };
   }
   throw new WarmpoolError(

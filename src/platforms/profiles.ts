@@ -61,6 +61,14 @@ export interface Profile {
    * FreeBSD shell, "root@r1:RE:0%", and `cli` starts the CLI, as Netmiko does).
    */
   loginSteps?: Array<{ prompt: Pattern; command: string; what: string }>;
+  /**
+   * The prompt is two lines (SR OS MD-CLI): a context line matching this pattern stands right
+   * above the prompt line ("[/]" or "*(pr)[/configure]" over "A:admin@pe1#"), after an optional
+   * empty line. Both belong to the prompt: they are removed from the output, and the level is read
+   * from the context line (configPattern is tested against it, as the prompt line is the same in
+   * every mode). Not together with endMarker (the marker compares single prompt lines).
+   */
+  contextLine?: Pattern;
 }
 
 /**

@@ -51,6 +51,8 @@ export class Channel implements ReadHost, Flow {
   readonly maxOutputBytes: number;
   /** The prompt the device showed last, as displayed (trailing blanks removed). */
   prompt = '';
+  /** The context line shown above that prompt (Profile.contextLine), '' when none. */
+  context = '';
   /** The device answers a typed-ahead empty line with a second prompt (checked at login). */
   markerOk = false;
   knownPrompt: string | undefined;
@@ -135,8 +137,14 @@ export class Channel implements ReadHost, Flow {
     this.#carry = text;
   }
 
-  promptSeen(prompt: string): void {
+  promptSeen(prompt: string, context: string): void {
     this.prompt = prompt;
+    this.context = context;
+  }
+
+  /** The prompt as shown to a person, for error messages: with its context line above it. */
+  get shownPrompt(): string {
+    return this.context ? `${this.context} ${this.prompt}` : this.prompt;
   }
 
   markerChecked(answered: boolean): void {

@@ -75,9 +75,9 @@ export class ModeGraph {
     return this.levels.includes(level);
   }
 
-  /** The level a prompt shows. */
-  levelOf(prompt: string): Level {
-    return promptLevel(this.#profile, prompt);
+  /** The level a prompt shows (`context`: the line above a two-line prompt, see Profile.contextLine). */
+  levelOf(prompt: string, context = ''): Level {
+    return promptLevel(this.#profile, prompt, context);
   }
 
   /** The edges from `from` to `to`, fewest first; [] when already there, undefined when unreachable. */

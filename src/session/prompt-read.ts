@@ -74,8 +74,8 @@ export interface ReadHost {
   detach(read: PromptRead): void;
   /** Raw text received after an `expect` match, for the next read. */
   carry(text: string): void;
-  /** The read ended at `prompt`: the channel's prompt from now on. */
-  promptSeen(prompt: string): void;
+  /** The read ended at `prompt` (with `context` above it, Profile.contextLine): the channel's prompt from now on. */
+  promptSeen(prompt: string, context: string): void;
   /** The login probe learned whether the device answers typed-ahead input. */
   markerChecked(answered: boolean): void;
   /** The device stopped answering the marker: its state is unknown. */
@@ -105,6 +105,12 @@ export class PromptRead extends Exchange<ReadResult> {
    * first of the two end prompts when the second follows at once; otherwise it was output.
    */
   #held: string | undefined;
+  /**
+   * With a two-line prompt (Profile.contextLine): the last complete lines, held back because they
+   * may be the prompt's upper part (an empty line, the context line). They are dropped when the
+   * prompt follows at once, and are output when more output follows.
+   */
+  #heldContext: string | undefined;
 
   constructor(host: ReadHost, opts: ReadOptions) {
     super(host.clock, host.device, host.dirt);
@@ -159,6 +165,7 @@ export class PromptRead extends Exchange<ReadResult> {
     const o = this.opts;
     let lines = this.#cleaner.push(data);
     if (o.marker) lines = this.#holdPromptLine(lines);
+    else if (this.#host.profile.contextLine) lines = this.#holdContextLines(lines);
     if (o.answers && lines.length > 0) o.answers.linesEnded();
     if (lines.length > 0) {
       const end = o.expect ? expectEnd(o.expect, lines) : -1;
@@ -233,6 +240,21 @@ export class PromptRead extends Exchange<ReadResult> {
     if (last !== '' && matchPrompt(this.#host.profile, last)) {
       this.#held = lines.slice(start);
       return lines.slice(0, start);
+    }
+    return lines;
+  }
+
+  /** Two-line prompts: hold back a trailing context line (and the empty line above it), or a trailing empty line. */
+  #holdContextLines(lines: string): string {
+    if (lines === '') return lines;
+    if (this.#heldContext !== undefined) {
+      lines = this.#heldContext + lines;
+      this.#heldContext = undefined;
+    }
+    const cut = contextStart(this.#host.profile.contextLine as Pattern, lines);
+    if (cut < lines.length) {
+      this.#heldContext = lines.slice(cut);
+      return lines.slice(0, cut);
     }
     return lines;
   }
@@ -340,8 +362,16 @@ export class PromptRead extends Exchange<ReadResult> {
       rest = this.#held + rest;
       this.#held = undefined;
     }
+    let context = '';
+    if (this.#heldContext !== undefined) {
+      // Right above the prompt (nothing printed on the prompt's line before it): the prompt's upper part.
+      const ctxLine = ended === 'prompt' && rest === '' ? lastLine(this.#heldContext) : '';
+      if (ctxLine !== '' && (this.#host.profile.contextLine as Pattern).test(ctxLine)) context = ctxLine.trim();
+      else rest = this.#heldContext + rest;
+      this.#heldContext = undefined;
+    }
     if (rest && !this.#keep(rest)) return;
-    if (ended === 'prompt') this.#host.promptSeen(line);
+    if (ended === 'prompt') this.#host.promptSeen(line, context);
     const chunks = this.#chunks;
     let output: string;
     try {
@@ -355,6 +385,29 @@ export class PromptRead extends Exchange<ReadResult> {
     const error = this.opts.answers ? this.opts.answers.maskQuoted(this.#cleaner.error) : this.#cleaner.error;
     this.succeed({ output, ended, line, error });
   }
+}
+
+/** Where the line whose "\n" is at `nl` starts. */
+const lineStart = (lines: string, nl: number): number => (nl > 0 ? lines.lastIndexOf('\n', nl - 1) + 1 : 0);
+
+/** The last line of complete lines (each ending in "\n"), without its line end. */
+function lastLine(lines: string): string {
+  return lines.slice(lineStart(lines, lines.length - 1), lines.length - 1);
+}
+
+/**
+ * Where the possible upper part of a two-line prompt starts in complete lines: a last line that is
+ * a context line (and the empty line above it), or a last empty line (a context line may follow);
+ * lines.length when neither.
+ */
+function contextStart(contextLine: Pattern, lines: string): number {
+  const start = lineStart(lines, lines.length - 1);
+  const last = lines.slice(start, lines.length - 1);
+  if (last.trim() === '') return start;
+  if (last.length > 512 || !contextLine.test(last)) return lines.length;
+  if (start === 0) return 0;
+  const above = lineStart(lines, start - 1);
+  return lines.slice(above, start - 1).trim() === '' ? above : start;
 }
 
 /**

@@ -51,9 +51,13 @@ export function decidePrompt(profile: Profile, line: string, known: string | und
 
 export type PromptLevel = 'config' | 'privileged' | 'unprivileged';
 
-/** Which level a prompt shows, by the profile's patterns (platforms without levels are "privileged"). */
-export function promptLevel(profile: Profile, prompt: string): PromptLevel {
-  if (profile.configPattern && profile.configPattern.test(prompt)) return 'config';
+/**
+ * Which level a prompt shows, by the profile's patterns (platforms without levels are "privileged").
+ * `context`: the context line above a two-line prompt (Profile.contextLine), where such a profile
+ * shows its configuration mode.
+ */
+export function promptLevel(profile: Profile, prompt: string, context = ''): PromptLevel {
+  if (profile.configPattern && profile.configPattern.test(profile.contextLine ? context : prompt)) return 'config';
   if (!profile.privilegedPattern || profile.privilegedPattern.test(prompt)) return 'privileged';
   return 'unprivileged';
 }

@@ -11,7 +11,7 @@ import { DELL_FORCE10, DELL_OS10, DELL_OS6 } from './dell.js';
 import { EXTREME_EXOS } from './extreme.js';
 import { FORTINET } from './fortinet.js';
 import { MIKROTIK_ROUTEROS } from './mikrotik.js';
-import { NOKIA_SROS } from './nokia.js';
+import { NOKIA_SROS, NOKIA_SROS_MDCLI } from './nokia.js';
 import { PALOALTO_PANOS } from './paloalto.js';
 import { AUTODETECT_PROBE } from './probe.js';
 import { HP_COMWARE, HUAWEI, HUAWEI_VRPV8 } from './vrp.js';
@@ -31,6 +31,7 @@ export const CATALOG_PROFILES: Record<CatalogPlatform, Profile> = {
   aruba_os: ARUBA_OS,
   aruba_aoscx: ARUBA_AOSCX,
   nokia_sros: NOKIA_SROS,
+  nokia_sros_mdcli: NOKIA_SROS_MDCLI,
   fortinet: FORTINET,
   paloalto_panos: PALOALTO_PANOS,
   mikrotik_routeros: MIKROTIK_ROUTEROS,

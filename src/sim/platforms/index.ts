@@ -15,6 +15,7 @@ import { iosRunningConfig } from './ios-like.js';
 import type { VendorSpec } from './kit.js';
 import { MIKROTIK_SIM, routerosExport } from './mikrotik.js';
 import { NOKIA_SROS_SIM, srosConfig } from './nokia.js';
+import { mdcliConfig, NOKIA_SROS_MDCLI_SIM } from './nokia-mdcli.js';
 import { panosConfig, PALOALTO_PANOS_SIM } from './paloalto.js';
 import { HP_COMWARE_SIM, HUAWEI_SIM, HUAWEI_VRPV8_SIM, vrpConfig } from './vrp.js';
 import { VYOS_SIM, vyosConfig } from './vyos.js';
@@ -31,6 +32,7 @@ export const VENDOR_SIMS: Record<VendorSimPlatform, VendorSpec> = {
   aruba_os: ARUBA_OS_SIM,
   aruba_aoscx: ARUBA_AOSCX_SIM,
   nokia_sros: NOKIA_SROS_SIM,
+  nokia_sros_mdcli: NOKIA_SROS_MDCLI_SIM,
   fortinet: FORTINET_SIM,
   paloalto_panos: PALOALTO_PANOS_SIM,
   mikrotik_routeros: MIKROTIK_SIM,
@@ -60,6 +62,7 @@ export const LONG_COMMAND: Record<VendorSimPlatform, { command: string; text: (h
   aruba_os: { command: 'show running-config', text: (h, n) => iosRunningConfig(h, n) },
   aruba_aoscx: { command: 'show running-config', text: (h, n) => iosRunningConfig(h, n) },
   nokia_sros: { command: 'admin display-config', text: srosConfig },
+  nokia_sros_mdcli: { command: 'admin show configuration', text: mdcliConfig },
   fortinet: { command: 'show full-configuration', text: fortiConfig },
   paloalto_panos: { command: 'show config running', text: panosConfig },
   mikrotik_routeros: { command: '/export', text: routerosExport },
