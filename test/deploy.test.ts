@@ -7,6 +7,7 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { parseAllDocuments, parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -120,7 +121,7 @@ t.test('the schema validation used above rejects a malformed Deployment', async 
 });
 
 t.test('secrets in the manifests are placeholders only', async (t) => {
-  for (const sub of ['sidecar', 'gateway']) {
+  for (const sub of ['sidecar', 'gateway', 'gateway-statefulset']) {
     for (const { file, obj } of k8sObjects(sub)) {
       if (obj.kind !== 'Secret') continue;
       t.same(obj.stringData ?? {}, {}, `${relative(ROOT, file)}: no stringData values`);
@@ -193,20 +194,67 @@ t.test('gateway: auth on, probes, Service ports, PDB and credentials mounted as 
 });
 
 /**
+ * The name suffix kustomize (v5.5, as in kubectl 1.32) gives a generated ConfigMap: the first 10 hex
+ * digits of the SHA-256 of Go's json.Marshal of {data, kind, name: ""} (keys sorted, <>& escaped),
+ * with 0 1 3 a e replaced by g h k m t. Checked against `kubectl kustomize` output by hand.
+ */
+function kustomizeHash(data: Record<string, string>): string {
+  const json = JSON.stringify({ data, kind: 'ConfigMap', name: '' })
+    .replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const hex = createHash('sha256').update(json).digest('hex').slice(0, 10);
+  return hex.replace(/[013ae]/g, (c) => ({ 0: 'g', 1: 'h', 3: 'k', a: 'm', e: 't' })[c]!);
+}
+
+/** The pod spec of a workload object, if it has one. */
+function podSpecOf(o: Obj): Obj | undefined {
+  return o.spec?.template?.spec;
+}
+
+/**
+ * A configMapGenerator entry as kustomize builds it: data from `files` (plain file names in the
+ * kustomization's directory), labels from `options.labels`, the name with its content hash; and
+ * pod volumes naming the generator renamed to match. Everything else a generator can do throws.
+ */
+function generateConfigMaps(dir: string, generators: Obj[], objs: Obj[]): Obj[] {
+  const out: Obj[] = [];
+  for (const g of generators) {
+    const extra = Object.keys(g).filter((key) => !['name', 'files', 'options'].includes(key));
+    const extraOptions = Object.keys(g.options ?? {}).filter((key) => key !== 'labels');
+    if (extra.length > 0 || extraOptions.length > 0) throw new Error(`${dir}: configMapGenerator keys this reading does not model: ${[...extra, ...extraOptions].join(', ')}`);
+    const data: Record<string, string> = {};
+    for (const f of g.files as string[]) {
+      if (!/^[\w.-]+$/.test(f)) throw new Error(`${dir}: configMapGenerator file ${f}: only plain file names of this directory are modelled`);
+      data[f] = readFileSync(join(dir, f), 'utf8');
+    }
+    const name = `${g.name}-${kustomizeHash(data)}`;
+    out.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...(g.options?.labels ? { labels: g.options.labels } : {}) }, data });
+    for (const o of objs) {
+      const pod = podSpecOf(o);
+      if (!pod) continue;
+      for (const v of (pod.volumes ?? []) as Obj[]) if (v.configMap?.name === g.name) v.configMap.name = name;
+      const refs = JSON.stringify([...(pod.containers ?? []), ...(pod.initContainers ?? []), ...((pod.volumes ?? []) as Obj[]).map((v) => v.projected ?? null)]);
+      if (refs.includes(`"name":"${g.name}"`)) throw new Error(`${dir}: ${o.kind}/${o.metadata.name} refers to ${g.name} other than by a configMap volume, which this reading does not model`);
+    }
+  }
+  return out;
+}
+
+/**
  * What `kubectl apply -k DIR` would apply, read without kubectl (not installed in CI): the resources,
- * bases included, minus what a `$patch: delete` removes. Any other kustomize feature makes this
- * throw, so the reading cannot silently differ from kustomize's (checked by hand with
- * `kubectl kustomize`, which printed the same kinds and names).
+ * bases included, minus what a `$patch: delete` removes, plus generated ConfigMaps. Any other kustomize
+ * feature makes this throw, so the reading cannot silently differ from kustomize's (checked by hand
+ * with `kubectl kustomize`, which printed the same kinds and names).
  */
 function kustomizeObjects(dir: string): Obj[] {
   const k = parseYaml(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as Obj;
-  const unknown = Object.keys(k).filter((key) => !['apiVersion', 'kind', 'resources', 'patches'].includes(key));
+  const unknown = Object.keys(k).filter((key) => !['apiVersion', 'kind', 'resources', 'patches', 'configMapGenerator'].includes(key));
   if (unknown.length > 0) throw new Error(`${dir}: kustomization keys this reading does not model: ${unknown.join(', ')}`);
   let objs: Obj[] = [];
   for (const r of k.resources as string[]) {
     const p = join(dir, r);
     objs.push(...(r.endsWith('.yaml') ? loadDocs(p) : kustomizeObjects(p)));
   }
+  objs.push(...generateConfigMaps(dir, (k.configMapGenerator ?? []) as Obj[], objs));
   for (const patch of (k.patches ?? []) as Obj[]) {
     const body = parseYaml(patch.patch as string) as Obj;
     if (body.$patch !== 'delete' || body.kind !== patch.target.kind || body.metadata?.name !== patch.target.name) {
@@ -225,14 +273,21 @@ function selects(selector: Obj, labels: Obj): boolean {
 }
 
 t.test('gateway-statefulset overlay: the gateway with a StatefulSet whose pod names are haproxy.cfg\'s replicas', async (t) => {
-  const objs = kustomizeObjects(join(DEPLOY, 'kubernetes', 'gateway-statefulset'));
-  const kinds = objs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+  const all = kustomizeObjects(join(DEPLOY, 'kubernetes', 'gateway-statefulset'));
+  const kinds = all.map((o) => `${o.kind}/${o.metadata.name}`).sort();
   t.same(kinds, [
-    'ConfigMap/warmpool', 'NetworkPolicy/warmpool', 'NetworkPolicy/warmpool-balancer', 'PodDisruptionBudget/warmpool',
-    'Secret/warmpool-device-credentials', 'Secret/warmpool-tls', 'Service/warmpool', 'Service/warmpool-headless',
-    'ServiceAccount/warmpool', 'StatefulSet/warmpool',
-  ], 'the base\'s objects, the Deployment replaced by the StatefulSet, plus the balancer policy');
-  for (const o of objs) t.doesNotThrow(() => new MODELS[`${o.apiVersion}/${o.kind}`]!(o).validate(), `${o.kind}/${o.metadata.name} is valid`);
+    'ConfigMap/warmpool', `ConfigMap/warmpool-lb-${kustomizeHash({ 'haproxy.cfg': readFileSync(join(DEPLOY, 'haproxy', 'haproxy.cfg'), 'utf8') })}`,
+    'Deployment/warmpool-lb', 'NetworkPolicy/warmpool', 'NetworkPolicy/warmpool-balancer', 'NetworkPolicy/warmpool-lb',
+    'PodDisruptionBudget/warmpool', 'PodDisruptionBudget/warmpool-lb',
+    'Secret/warmpool-device-credentials', 'Secret/warmpool-lb-client-tls', 'Secret/warmpool-lb-tls', 'Secret/warmpool-tls',
+    'Service/warmpool', 'Service/warmpool-headless', 'Service/warmpool-lb', 'ServiceAccount/warmpool', 'StatefulSet/warmpool',
+  ], 'the base\'s objects, the Deployment replaced by the StatefulSet, plus the balancer policy and the balancer');
+  for (const o of all) {
+    t.doesNotThrow(() => new MODELS[`${o.apiVersion}/${o.kind}`]!(o).validate(), `${o.kind}/${o.metadata.name} is valid`);
+    t.equal(o.metadata.labels?.['app.kubernetes.io/name'], 'warmpool', `${o.kind}/${o.metadata.name} is labelled`);
+  }
+  // The balancer's objects are checked in the next test; these are the gateway's.
+  const objs = all.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] !== 'balancer');
 
   const sts = objs.find((o) => o.kind === 'StatefulSet')!;
   const headless = objs.find((o) => o.kind === 'Service' && o.metadata.name === sts.spec.serviceName);
@@ -275,6 +330,98 @@ t.test('gateway-statefulset overlay: the gateway with a StatefulSet whose pod na
   t.same((np.spec.ingress[0].ports as Obj[]).map((p) => p.port).sort(), [port('grpc'), port('metrics')].sort());
 });
 
+/** `presetenv NAME default` lines of an haproxy.cfg: the settings it takes from the environment. */
+function presetenvNames(cfg: string): string[] {
+  return [...cfg.matchAll(/^\s*presetenv\s+(\w+)\s/gm)].map((m) => m[1]!).sort();
+}
+
+t.test('gateway-statefulset overlay: HAProxy runs the shipped haproxy.cfg in front of the StatefulSet\'s pods, behind the Service warmpool-lb', async (t) => {
+  const objs = kustomizeObjects(join(DEPLOY, 'kubernetes', 'gateway-statefulset'));
+  const shipped = readFileSync(join(DEPLOY, 'haproxy', 'haproxy.cfg'), 'utf8');
+  const copy = readFileSync(join(DEPLOY, 'kubernetes', 'gateway-statefulset', 'haproxy.cfg'), 'utf8');
+  t.ok(copy === shipped, 'gateway-statefulset/haproxy.cfg is byte-identical to deploy/haproxy/haproxy.cfg (cp deploy/haproxy/haproxy.cfg deploy/kubernetes/gateway-statefulset/)');
+
+  const lb = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'warmpool-lb')!;
+  const pod = lb.spec.template.spec;
+  const podLabels = lb.spec.template.metadata.labels as Obj;
+  t.equal(lb.spec.replicas, 2);
+  t.ok(selects(lb.spec.selector.matchLabels, podLabels), 'the Deployment selects its own pods');
+  const c = (pod.containers as Obj[]).find((x) => x.name === 'haproxy')!;
+  t.match(c.image, /^haproxy:2\.\d+\.\d+(-[a-z0-9]+)?(@sha256:[0-9a-f]{64})?$/, 'the official image, pinned to a 2.x.y release');
+  assertHardened(t, pod, c, 'haproxy');
+  t.equal(pod.automountServiceAccountToken, false);
+
+  // The ConfigMap is generated from the copy, and the container reads exactly that file.
+  const cm = objs.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('warmpool-lb-'))!;
+  t.ok(cm.data['haproxy.cfg'] === shipped, 'the generated ConfigMap holds the shipped file');
+  const cfgVolume = (pod.volumes as Obj[]).find((v) => v.configMap);
+  t.equal(cfgVolume?.configMap.name, cm.metadata.name, 'the pod mounts the generated ConfigMap (its hashed name)');
+  const cfgMount = (c.volumeMounts as Obj[]).find((m) => m.name === cfgVolume?.name)!;
+  const f = (c.args as string[]).indexOf('-f');
+  t.equal(c.args[f + 1], `${cfgMount.mountPath}/haproxy.cfg`, 'haproxy -f names the mounted file');
+
+  // The environment sets exactly the names the file declares with presetenv (no typo goes unnoticed),
+  // plus the names those values refer to as $(NAME).
+  const env = c.env as Obj[];
+  const value = (name: string): string => env.find((e) => e.name === name)?.value as string;
+  const names = env.map((e) => e.name as string);
+  t.same(names.filter((n) => n.startsWith('WARMPOOL_')).sort(), presetenvNames(shipped), 'every presetenv setting, and nothing else, is set');
+  const referred = new Set(env.flatMap((e) => [...String(e.value ?? '').matchAll(/\$\((\w+)\)/g)].map((m) => m[1]!)));
+  t.same(names.filter((n) => !n.startsWith('WARMPOOL_')).sort(), [...referred].sort(), 'the other variables are the ones the values refer to');
+  for (const r of referred) t.ok(names.indexOf(r) < names.findIndex((n) => String(value(n) ?? '').includes(`$(${r})`)), `${r} is defined before it is used`);
+  t.same(env.find((e) => e.name === 'POD_NAMESPACE')?.valueFrom, { fieldRef: { fieldPath: 'metadata.namespace' } });
+
+  // Replicas by complete names (HAProxy's resolvers do not use resolv.conf's search list): StatefulSet pod N on its headless Service.
+  const sts = objs.find((o) => o.kind === 'StatefulSet')!;
+  const gw = (sts.spec.template.spec.containers as Obj[]).find((x) => x.name === 'warmpool')!;
+  const gwPort = (name: string) => (gw.ports as Obj[]).find((p) => p.name === name)!.containerPort as number;
+  const servers = [...shipped.matchAll(/^\s*server\s+\S+\s+"\$\{(WARMPOOL_REPLICA_\d+)\}"/gm)].map((m) => m[1]!);
+  t.equal(servers.length, sts.spec.replicas);
+  servers.forEach((name, i) => {
+    t.equal(value(name), `${sts.metadata.name}-${i}.${sts.spec.serviceName}.$(POD_NAMESPACE).svc.$(CLUSTER_DOMAIN):${gwPort('grpc')}`, `${name} is pod ${i}'s complete name`);
+  });
+  t.equal(Number(value('WARMPOOL_HEALTH_PORT')), gwPort('metrics'), 'health checks go to the replicas\' metrics port');
+
+  // TLS both ways: callers must present a certificate; the replicas (mTLS, ../gateway/configmap.yaml) get HAProxy's.
+  t.match(value('WARMPOOL_LB_BIND_OPTIONS'), /^ssl crt \S+ ca-file \S+ verify required alpn h2$/, 'callers: TLS with a required client certificate');
+  t.match(value('WARMPOOL_SERVER_OPTIONS'), /^ssl verify required ca-file \S+ crt \S+ alpn h2$/, 'replicas: TLS with HAProxy\'s client certificate');
+  const mounts = (c.volumeMounts as Obj[]);
+  for (const path of `${value('WARMPOOL_LB_BIND_OPTIONS')} ${value('WARMPOOL_SERVER_OPTIONS')}`.match(/\/\S+/g)!) {
+    const m = mounts.find((x) => path.startsWith(`${x.mountPath}/`));
+    const vol = (pod.volumes as Obj[]).find((v) => v.name === m?.name);
+    const file = path.slice((m?.mountPath.length ?? 0) + 1);
+    t.ok(vol?.secret?.items?.some((i: Obj) => i.path === file), `${path} is a file of a mounted Secret`);
+    t.ok(vol?.secret?.items?.some((i: Obj) => i.path === `${file}.key`) || !file.endsWith('.pem'), `${path}'s key is beside it as ${file}.key`);
+    t.ok(objs.some((o) => o.kind === 'Secret' && o.metadata.name === vol?.secret?.secretName), `Secret ${vol?.secret?.secretName} is in the overlay`);
+  }
+
+  // Ports, probes on the stats frontend's /healthz, which the file answers.
+  const port = (name: string) => (c.ports as Obj[]).find((p) => p.name === name)!.containerPort as number;
+  t.equal(value('WARMPOOL_LB_LISTEN'), `:${port('grpc')}`);
+  t.equal(value('WARMPOOL_LB_STATS_LISTEN'), `:${port('stats')}`, 'stats on all addresses: the kubelet probes the pod IP');
+  t.match(shipped, /frontend stats\n\s+bind "\$\{WARMPOOL_LB_STATS_LISTEN\}"\n\s+http-request return status 200 .* if \{ path \/healthz \}/, 'the stats frontend answers /healthz');
+  for (const p of ['readinessProbe', 'livenessProbe']) t.same([c[p]?.httpGet?.path, c[p]?.httpGet?.port], ['/healthz', 'stats'], `${p} on /healthz`);
+
+  // What callers use, and what keeps one HAProxy up.
+  const svc = objs.find((o) => o.kind === 'Service' && o.metadata.name === 'warmpool-lb')!;
+  t.equal(svc.spec.type, 'ClusterIP');
+  t.same(svc.spec.selector, lb.spec.selector.matchLabels, 'warmpool-lb selects the HAProxy pods');
+  t.same((svc.spec.ports as Obj[]).map((p) => [p.name, p.port, p.targetPort]), [['grpc', 50051, 'grpc']]);
+  const pdb = objs.find((o) => o.kind === 'PodDisruptionBudget' && o.metadata.name === 'warmpool-lb')!;
+  t.same(pdb.spec.selector.matchLabels, lb.spec.selector.matchLabels);
+  t.equal(pdb.spec.minAvailable, 1);
+  t.notOk(selects(lb.spec.selector.matchLabels, sts.spec.template.metadata.labels), 'HAProxy\'s selectors do not pick the replicas');
+
+  // NetworkPolicies: the replicas admit the HAProxy pods; HAProxy admits the gateway's callers.
+  const admits = objs.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'warmpool-balancer')!;
+  t.ok(selects(admits.spec.ingress[0].from[0].podSelector.matchLabels, podLabels), 'the HAProxy pods carry the label networkpolicy-balancer.yaml admits');
+  const own = objs.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'warmpool-lb')!;
+  t.same(own.spec.podSelector.matchLabels, lb.spec.selector.matchLabels);
+  const gwPolicy = objs.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'warmpool')!;
+  t.same(own.spec.ingress[0].from, gwPolicy.spec.ingress[0].from, 'the same callers as the gateway\'s own policy');
+  t.same((own.spec.ingress as Obj[]).map((r) => r.ports[0].port), [port('grpc'), port('stats')]);
+});
+
 t.test('the overlay reading above refuses what it does not model, so it cannot pass by ignoring it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'warmpool-kustomize-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -285,6 +432,15 @@ t.test('the overlay reading above refuses what it does not model, so it cannot p
   t.throws(() => kustomizeObjects(dir), /matched 0 objects/);
   writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [a.yaml]\npatches:\n  - target: { kind: ConfigMap, name: a }\n    patch: "kind: ConfigMap\\nmetadata: { name: a }\\ndata: { k: v }"\n');
   t.throws(() => kustomizeObjects(dir), /only "\$patch: delete"/);
+  writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [a.yaml]\nconfigMapGenerator:\n  - name: g\n    literals: [k=v]\n');
+  t.throws(() => kustomizeObjects(dir), /configMapGenerator keys .*literals/);
+  writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [a.yaml]\nconfigMapGenerator:\n  - name: g\n    files: [k=a.yaml]\n');
+  t.throws(() => kustomizeObjects(dir), /only plain file names/);
+  writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [a.yaml]\nconfigMapGenerator:\n  - name: g\n    files: [a.yaml]\n    options: { disableNameSuffixHash: true }\n');
+  t.throws(() => kustomizeObjects(dir), /disableNameSuffixHash/);
+  writeFileSync(join(dir, 'p.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: { name: p }\nspec:\n  template:\n    spec:\n      containers: [{ name: c, envFrom: [{ configMapRef: { name: g } }] }]\n');
+  writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [p.yaml]\nconfigMapGenerator:\n  - name: g\n    files: [a.yaml]\n');
+  t.throws(() => kustomizeObjects(dir), /refers to g other than by a configMap volume/);
 });
 
 const RULES = join(DEPLOY, 'prometheus', 'warmpool-rules.yaml');
