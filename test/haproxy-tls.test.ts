@@ -1,7 +1,8 @@
 import t from 'tap';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { parseAllDocuments } from 'yaml';
 import { WarmpoolClient, WarmpoolClientError } from '../src/client/index.js';
 import { haproxyVersion, startHaproxy } from './kit/haproxy.js';
 import { startTestDaemon, simSpec } from './kit/daemon.js';
@@ -59,4 +60,70 @@ t.test('WARMPOOL_SERVER_OPTIONS carries HAProxy to an mTLS replica; without it t
   const err = await plain.run('r1', ['show version']).then(() => undefined, (e: unknown) => e);
   t.ok(err instanceof WarmpoolClientError, 'without the options the call fails');
   t.equal((err as WarmpoolClientError).code, grpc.status.UNAVAILABLE, 'as UNAVAILABLE: HAProxy could not speak h2c to a TLS replica');
+});
+
+/**
+ * What deploy/kubernetes/gateway-statefulset runs: its copy of haproxy.cfg with the environment of
+ * balancer.yaml's HAProxy container, its TLS paths pointed at test certificates laid out as its
+ * Secret volumes lay them out (cert.pem, cert.pem.key, ca.crt). Only addresses and the check
+ * interval are replaced (loopback, a fast check).
+ */
+t.test('the balancer manifest\'s environment on its copy of haproxy.cfg: callers need a client certificate, the mTLS replica gets HAProxy\'s', async (t) => {
+  if (!haproxyVersion()) throw new Error('haproxy is not installed: run scripts/install-test-deps.sh (Debian package haproxy)');
+  const overlay = join(import.meta.dirname, '..', 'deploy', 'kubernetes', 'gateway-statefulset');
+  const deployment = parseAllDocuments(readFileSync(join(overlay, 'balancer.yaml'), 'utf8')).map((d) => d.toJS()).find((o) => o?.kind === 'Deployment');
+  const container = deployment.spec.template.spec.containers.find((c: { name: string }) => c.name === 'haproxy');
+  const pki = makeTestPki(t.testdir());
+  // The Secret volumes' files: the balancer's server certificate for callers, its client certificate for the replicas.
+  const tlsDir = join(pki.dir, 'etc-haproxy-tls');
+  for (const [sub, pair] of [['callers', pki.server], ['replicas', pki.client]] as const) {
+    mkdirSync(join(tlsDir, sub), { recursive: true });
+    writeFileSync(join(tlsDir, sub, 'cert.pem'), pair.cert);
+    writeFileSync(join(tlsDir, sub, 'cert.pem.key'), pair.key);
+    writeFileSync(join(tlsDir, sub, 'ca.crt'), pki.ca);
+  }
+  const manifestEnv: Record<string, string> = {};
+  for (const e of container.env as Array<{ name: string; value?: string }>) {
+    if (e.value !== undefined) manifestEnv[e.name] = e.value.replaceAll('/etc/haproxy/tls/', `${tlsDir}/`);
+  }
+  t.match(manifestEnv.WARMPOOL_LB_BIND_OPTIONS, /verify required/, 'the manifest requires callers\' certificates');
+
+  const sim = await startSim(t, { platform: 'cisco_ios' });
+  const td = await startTestDaemon({
+    argv: ['--grpc.tls.certFile', pki.server.certFile, '--grpc.tls.keyFile', pki.server.keyFile, '--grpc.tls.clientCaFile', pki.caFile],
+    devices: [simSpec(sim, 'r1')],
+  });
+  t.teardown(() => td.stop());
+  const replaced = {
+    WARMPOOL_LB_LISTEN: `127.0.0.1:${await freePort()}`,
+    WARMPOOL_LB_STATS_LISTEN: `127.0.0.1:${await freePort()}`,
+    WARMPOOL_HEALTH_PORT: td.daemon.metricsAddress.split(':').pop()!,
+    WARMPOOL_CHECK_INTER: '200ms',
+    WARMPOOL_REPLICA_0: td.daemon.grpcAddress,
+    WARMPOOL_REPLICA_1: `127.0.0.2:${await freePort()}`,
+    WARMPOOL_REPLICA_2: `127.0.0.3:${await freePort()}`,
+  };
+  for (const name of Object.keys(replaced)) t.ok(name in manifestEnv, `the manifest sets ${name}, replaced here`);
+  const h = await startHaproxy({ ...manifestEnv, ...replaced }, join(overlay, 'haproxy.cfg'));
+  t.teardown(() => h.stop());
+  await waitFor(async () => (await h.servers()).find((s) => s.name === 'w0')?.status === 'UP', 'HAProxy to see w0 UP', 10_000)
+    .catch((e: Error) => { throw new Error(`${e.message}\n${h.out()}`); });
+
+  const withCert = new WarmpoolClient(h.address, { rootCerts: pki.ca, privateKey: pki.client.key, certChain: pki.client.cert, timeoutMs: 10_000, retries: 0 });
+  t.teardown(() => withCert.close());
+  const res = await withCert.run('r1', ['show version']);
+  t.equal(res.results?.[0]?.failed, false, 'a caller with a certificate reached the mTLS replica through HAProxy');
+  t.match(res.results?.[0]?.output ?? '', /Cisco IOS/);
+
+  const noCert = new WarmpoolClient(h.address, { rootCerts: pki.ca, timeoutMs: 10_000, retries: 0 });
+  t.teardown(() => noCert.close());
+  const refused = await noCert.run('r1', ['show version']).then(() => undefined, (e: unknown) => e);
+  t.ok(refused instanceof WarmpoolClientError, 'a caller without a certificate is refused');
+  t.equal((refused as WarmpoolClientError).code, grpc.status.UNAVAILABLE, 'at the TLS handshake');
+
+  const cleartext = new WarmpoolClient(h.address, { timeoutMs: 10_000, retries: 0 });
+  t.teardown(() => cleartext.close());
+  const plain = await cleartext.run('r1', ['show version']).then(() => undefined, (e: unknown) => e);
+  t.equal((plain as WarmpoolClientError).code, grpc.status.UNAVAILABLE, 'a cleartext caller is refused');
+  t.equal(sim.stats.commandCounts.get('show version'), 1, 'only the certified caller\'s command reached the device');
 });

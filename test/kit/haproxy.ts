@@ -46,15 +46,15 @@ function accepts(host: string, port: number): Promise<boolean> {
 }
 
 /**
- * Start `haproxy -db -f deploy/haproxy/haproxy.cfg` with `env` (WARMPOOL_LB_LISTEN,
- * WARMPOOL_LB_STATS_LISTEN and the rest of the file's presetenv names) and wait until both
- * listeners accept connections (bounded: 10 s).
+ * Start `haproxy -db -f deploy/haproxy/haproxy.cfg` (or `cfg`, a shipped copy of it) with `env`
+ * (WARMPOOL_LB_LISTEN, WARMPOOL_LB_STATS_LISTEN and the rest of the file's presetenv names) and
+ * wait until both listeners accept connections (bounded: 10 s).
  */
-export async function startHaproxy(env: Record<string, string>): Promise<Haproxy> {
+export async function startHaproxy(env: Record<string, string>, cfg: string = HAPROXY_CFG): Promise<Haproxy> {
   const listen = env.WARMPOOL_LB_LISTEN;
   const stats = env.WARMPOOL_LB_STATS_LISTEN;
   if (!listen || !stats) throw new Error('startHaproxy: WARMPOOL_LB_LISTEN and WARMPOOL_LB_STATS_LISTEN are required');
-  const child = spawn('haproxy', ['-db', '-f', HAPROXY_CFG], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('haproxy', ['-db', '-f', cfg], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer): void => {
     out = (out + d.toString()).slice(-20_000);
