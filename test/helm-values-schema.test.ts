@@ -69,6 +69,17 @@ t.test('mistakes in values are refused with the path named', async (t) => {
     [{ workload: { knd: 'StatefulSet' } }, '/workload'],
     [{ workload: 'StatefulSet' }, '/workload'],
     [{ networkPolicy: { balancerPodLabels: { 'warmpool-balancer': true } } }, '/networkPolicy/balancerPodLabels/warmpool-balancer'],
+    [{ balancer: { enabeld: true } }, '/balancer'],
+    [{ balancer: { enabled: 'yes' } }, '/balancer/enabled'],
+    [{ balancer: { replicaCount: 0 } }, '/balancer/replicaCount'],
+    [{ balancer: { image: { tag: '' } } }, '/balancer/image/tag'],
+    [{ balancer: { image: { digest: 'sha256:0' } } }, '/balancer/image'],
+    [{ balancer: { clusterDomain: '.cluster.local' } }, '/balancer/clusterDomain'],
+    [{ balancer: { stickExpire: '6 minutes' } }, '/balancer/stickExpire'],
+    [{ balancer: { check: { inter: 2 } } }, '/balancer/check/inter'],
+    [{ balancer: { check: { fall: 'two' } } }, '/balancer/check/fall'],
+    [{ balancer: { tls: { secret: 'x' } } }, '/balancer/tls'],
+    [{ balancer: { clientTls: { existingSecret: ['x'] } } }, '/balancer/clientTls/existingSecret'],
   ];
   for (const [over, path] of cases) {
     t.notOk(validate(merged(over)), JSON.stringify(over));
@@ -82,11 +93,20 @@ t.test('the new workload and balancer keys are accepted with every value they ma
     { workload: { kind: 'StatefulSet' }, replicaCount: 3 },
     { workload: {} },
     { networkPolicy: { enabled: true, balancerPodLabels: { 'warmpool-balancer': 'true', 'app.kubernetes.io/name': 'haproxy' } } },
+    {
+      balancer: {
+        enabled: true, replicaCount: 1, image: { repository: 'registry.example.com/haproxy', tag: '2.6.18@sha256:' + '0'.repeat(64), pullPolicy: 'Always' },
+        clusterDomain: 'k8s.example', stickExpire: '610s', check: { inter: '500ms', fall: 3, rise: 1 },
+        tls: { existingSecret: 'lb-tls', requireClientCert: false }, clientTls: { existingSecret: 'lb-client' }, resources: { limits: { memory: '128Mi' } },
+      },
+    },
   ]) {
     t.ok(validate(merged(over)), `${JSON.stringify(over)}: ${JSON.stringify(validate.errors)}`);
   }
   t.same(schema.properties.workload.properties.kind.enum, ['Deployment', 'StatefulSet'], 'exactly the two kinds');
   t.equal(schema.properties.workload.additionalProperties, false, 'no other key under workload');
+  t.same(Object.keys(schema.properties.balancer.properties).sort(), Object.keys(values.balancer).sort(), 'the balancer keys of values.yaml, exactly');
+  t.equal(schema.properties.balancer.additionalProperties, false, 'no other key under balancer');
 });
 
 t.test('NetworkPolicy template mirrors the kustomize one: gateway only, off by default, clients and scrapers', async (t) => {

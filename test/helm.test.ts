@@ -11,6 +11,7 @@
 import t from 'tap';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -249,7 +250,7 @@ t.test('PDB, NetworkPolicy, topology spread and monitors select pods by the shar
 
 t.test('NOTES print the StatefulSet replicas as haproxy.cfg addresses', async (t) => {
   const notes = text('NOTES.txt');
-  t.match(notes, /\{\{- range \$i, \$_ := until \(int \.Values\.replicaCount\) \}\}\n {2}WARMPOOL_REPLICA_\{\{ \$i \}\}=\{\{ include "warmpool\.fullname" \$ \}\}-\{\{ \$i \}\}\.\{\{ include "warmpool\.headlessName" \$ \}\}\.\{\{ \$\.Release\.Namespace \}\}\.svc:\{\{ \$\.Values\.grpc\.port \}\}\n/);
+  t.match(notes, /\{\{- range \$i, \$_ := until \(int \.Values\.replicaCount\) \}\}\n {2}WARMPOOL_REPLICA_\{\{ \$i \}\}=\{\{ include "warmpool\.fullname" \$ \}\}-\{\{ \$i \}\}\.\{\{ include "warmpool\.headlessName" \$ \}\}\.\{\{ \$\.Release\.Namespace \}\}\.svc\.\{\{ \$\.Values\.balancer\.clusterDomain \}\}:\{\{ \$\.Values\.grpc\.port \}\}\n/);
   const cfg = readFileSync(join(CHART, '..', '..', 'deploy', 'haproxy', 'haproxy.cfg'), 'utf8');
   t.match(cfg, /presetenv WARMPOOL_REPLICA_0 /, 'the variable the NOTES name is haproxy.cfg\'s');
   t.match(cfg, /presetenv WARMPOOL_HEALTH_PORT /);
@@ -330,6 +331,10 @@ t.test('the renderer follows Go template and Sprig semantics on the constructs t
   t.throws(() => tpl('{{ template "x" . }}'), /outside the subset/);
   t.throws(() => tpl('{{ fail "no" }}'), { name: 'ChartFailure', message: 'no' });
   t.throws(() => tpl('{{ .Values.m }}'), /printing a map/);
+  writeFileSync(join(dir, 'f.txt'), 'line 1\nline 2\n');
+  t.equal(tpl('k: |\n  {{- .Files.Get "f.txt" | nindent 2 }}'), 'k: |\n  line 1\n  line 2\n  ', '.Files.Get reads a chart file');
+  t.throws(() => tpl('{{ .Files.Get "nope.txt" }}'), /ENOENT/, 'a missing file throws (Helm would render "")');
+  t.throws(() => tpl('{{ .Files.Get "../Chart.yaml" }}'), /not a chart file/);
 });
 
 t.test('rendered: default values give a Deployment and no StatefulSet, every object valid for Kubernetes', async (t) => {
@@ -405,11 +410,12 @@ t.test('rendered: examples/haproxy-values.yaml gives haproxy.cfg\'s default repl
   t.equal(defaults.length, sts.spec.replicas);
   for (const [i, addr] of defaults) t.equal(addr, `${sts.metadata.name}-${i}.${sts.spec.serviceName}:${grpc}`, `WARMPOOL_REPLICA_${i} is pod ${i}`);
   const printed = [...r.notes.matchAll(/^\s+WARMPOOL_REPLICA_(\d+)=(\S+)$/gm)].map((m) => [Number(m[1]), m[2]] as const);
-  t.same(printed, defaults.map(([i, a]) => [i, a.replace(':', '.netops.svc:')]), 'NOTES: the same pods, fully qualified');
+  t.same(printed, defaults.map(([i, a]) => [i, a.replace(':', '.netops.svc.cluster.local:')]), 'NOTES: the same pods, by complete names (HAProxy\'s resolver ignores the search list)');
+  t.match(r.notes, /^Callers: warmpool-lb\.netops\.svc:50051 /m, 'NOTES: what callers point at');
   t.match(r.notes, /WARMPOOL_HEALTH_PORT=9464/);
   t.notMatch(r.notes, /inventory\.readOnly/, 'no readOnly hint: the example sets it');
   t.match(r.notes, /port-forward statefulset\/warmpool /);
-  const np = one(r, 'NetworkPolicy');
+  const np = byKind(r, 'NetworkPolicy').find((x) => x.metadata.name === 'warmpool')!;
   const balancer = (np.spec.ingress as Obj[]).find((i) => i.from[0].podSelector?.matchLabels?.['warmpool-balancer'] === 'true');
   t.same((balancer?.ports as Obj[]).map((p) => p.port), [grpc, 9464], 'the balancer reaches gRPC and /readyz');
   const cm = parseYaml(byKind(r, 'ConfigMap').find((c) => c.metadata.name === 'warmpool')!.data['warmpool.yaml']) as Obj;
@@ -420,6 +426,118 @@ t.test('rendered: examples/haproxy-values.yaml gives haproxy.cfg\'s default repl
     const Model = MODELS[`${m.apiVersion}/${m.kind}`];
     if (Model) t.doesNotThrow(() => new Model(m).validate(), `${m.kind}/${m.metadata.name} is valid`);
   }
+});
+
+const SHIPPED_CFG = readFileSync(join(CHART, '..', '..', 'deploy', 'haproxy', 'haproxy.cfg'), 'utf8');
+const presetenvNames = (cfg: string): string[] => [...cfg.matchAll(/^\s*presetenv\s+(\w+)\s/gm)].map((m) => m[1]!).sort();
+const balancerOf = (r: Rendered): { d: Obj; c: Obj; env: Map<string, string> } => {
+  const d = byKind(r, 'Deployment').find((x) => x.spec.template.spec.containers[0].name === 'haproxy')!;
+  const c = d.spec.template.spec.containers[0] as Obj;
+  return { d, c, env: new Map((c.env as Obj[]).map((e) => [e.name as string, e.value as string])) };
+};
+
+t.test('balancer: the chart\'s files/haproxy.cfg is byte-identical to deploy/haproxy/haproxy.cfg', async (t) => {
+  const copy = readFileSync(join(CHART, 'files', 'haproxy.cfg'), 'utf8');
+  t.ok(copy === SHIPPED_CFG, 'identical (after editing deploy/haproxy/haproxy.cfg: cp deploy/haproxy/haproxy.cfg helm/warmpool/files/)');
+});
+
+t.test('rendered: balancer.enabled with examples/haproxy-values.yaml runs the shipped haproxy.cfg in front of the release\'s replicas', async (t) => {
+  const ex = parseYaml(readFileSync(join(CHART, 'examples', 'haproxy-values.yaml'), 'utf8')) as Obj;
+  t.equal(ex.balancer.enabled, true, 'the example enables the balancer');
+  // The example's fullnameOverride, then names computed from the release alone.
+  for (const [values, release, fullname] of [[ex, 'anything', 'warmpool'], [coalesce(ex, { fullnameOverride: null }), 'netops', 'netops-warmpool']] as const) {
+    const r = renderChart(CHART, { release, namespace: 'ops', values });
+    for (const m of r.manifests) {
+      const Model = MODELS[`${m.apiVersion}/${m.kind}`];
+      t.ok(Model, `${m.kind} has a schema model`);
+      if (Model) t.doesNotThrow(() => new Model(m).validate(), `${m.kind}/${m.metadata.name} is valid`);
+    }
+    const sts = one(r, 'StatefulSet');
+    const { d, c, env } = balancerOf(r);
+    t.equal(d.metadata.name, `${fullname}-lb`);
+    t.equal(d.spec.replicas, 2);
+    t.match(c.image, /^haproxy:2\.\d+\.\d+$/, 'the official image, a pinned 2.x.y tag');
+    const pod = d.spec.template.spec;
+    for (const [k, v] of Object.entries({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false })) t.equal(c.securityContext[k], v, `haproxy: ${k}`);
+    t.same(c.securityContext.capabilities.drop, ['ALL']);
+    t.ok(c.resources.requests && c.resources.limits.memory, 'requests and a memory limit');
+    for (const p of ['readinessProbe', 'livenessProbe']) t.same([c[p].httpGet.path, c[p].httpGet.port], ['/healthz', 'stats'], `${p} on the stats frontend's /healthz`);
+    t.match(SHIPPED_CFG, /if \{ path \/healthz \}/, 'which the file answers');
+
+    // The ConfigMap holds the shipped file byte for byte; the pod reads it, and rolls when it changes.
+    const cm = byKind(r, 'ConfigMap').find((x) => x.metadata.name === `${fullname}-lb`)!;
+    t.ok(cm.data['haproxy.cfg'] === SHIPPED_CFG, 'the rendered ConfigMap holds deploy/haproxy/haproxy.cfg');
+    const vol = (pod.volumes as Obj[]).find((v) => v.configMap)!;
+    t.equal(vol.configMap.name, cm.metadata.name);
+    const mount = (c.volumeMounts as Obj[]).find((m) => m.name === vol.name)!;
+    t.equal(c.args[c.args.indexOf('-f') + 1], `${mount.mountPath}/haproxy.cfg`);
+    t.equal(d.spec.template.metadata.annotations['checksum/haproxy-cfg'], createHash('sha256').update(SHIPPED_CFG).digest('hex'));
+
+    // Exactly the file's presetenv names; the replicas' complete names computed from the release.
+    t.same([...env.keys()].sort(), presetenvNames(SHIPPED_CFG), 'every presetenv setting, and nothing else');
+    const servers = [...SHIPPED_CFG.matchAll(/^\s*server\s+\S+\s+"\$\{(WARMPOOL_REPLICA_\d+)\}"/gm)].map((m) => m[1]!);
+    t.equal(servers.length, sts.spec.replicas);
+    servers.forEach((name, i) => t.equal(env.get(name), `${sts.metadata.name}-${i}.${sts.spec.serviceName}.ops.svc.cluster.local:50051`, `${name} is pod ${i}`));
+    t.equal(env.get('WARMPOOL_HEALTH_PORT'), '9464');
+    t.equal(env.get('WARMPOOL_LB_LISTEN'), ':50051');
+    t.equal(env.get('WARMPOOL_LB_STATS_LISTEN'), `:${(c.ports as Obj[]).find((p) => p.name === 'stats')?.containerPort}`);
+    t.equal(env.get('WARMPOOL_SERVER_OPTIONS'), 'weight 1', 'h2c to the replicas (auth.tls off, tokens pass through)');
+    t.equal(env.get('WARMPOOL_LB_BIND_OPTIONS'), 'name grpc', 'h2c from callers (no balancer.tls)');
+    t.equal(env.get('WARMPOOL_STICK_EXPIRE'), '6m');
+
+    // Selection: the Service, PDB and policy pick the HAProxy pods, never the replicas, and the other way round.
+    const podLabels = d.spec.template.metadata.labels as Obj;
+    const replicaLabels = sts.spec.template.metadata.labels as Obj;
+    t.ok(selects(d.spec.selector.matchLabels, podLabels));
+    const svc = byKind(r, 'Service').find((x) => x.metadata.name === `${fullname}-lb`)!;
+    t.same((svc.spec.ports as Obj[]).map((p) => [p.name, p.port, p.targetPort]), [['grpc', 50051, 'grpc']]);
+    t.equal(svc.spec.type, 'ClusterIP');
+    for (const m of r.manifests) {
+      const sel = m.kind === 'Service' ? m.spec.selector : m.kind === 'PodDisruptionBudget' ? m.spec.selector.matchLabels : m.kind === 'NetworkPolicy' ? m.spec.podSelector.matchLabels : undefined;
+      if (!sel) continue;
+      const mine = m.metadata.name === `${fullname}-lb`;
+      t.equal(selects(sel, podLabels), mine, `${m.kind}/${m.metadata.name} ${mine ? 'selects' : 'does not select'} the HAProxy pods`);
+      t.equal(selects(sel, replicaLabels), !mine, `${m.kind}/${m.metadata.name} ${mine ? 'does not select' : 'selects'} the replicas`);
+    }
+    t.equal(byKind(r, 'PodDisruptionBudget').find((x) => x.metadata.name === `${fullname}-lb`)?.spec.minAvailable, 1);
+    // The replicas' policy admits the HAProxy pods (networkPolicy.balancerPodLabels) to gRPC and the metrics port.
+    const replicaPolicy = byKind(r, 'NetworkPolicy').find((x) => x.metadata.name === fullname)!;
+    const rule = (replicaPolicy.spec.ingress as Obj[]).find((i) => (i.from as Obj[]).some((f) => f.podSelector && selects(f.podSelector.matchLabels, podLabels)));
+    t.same((rule?.ports as Obj[]).map((p) => p.port), [50051, 9464], 'the replicas admit the HAProxy pods to gRPC and /readyz');
+    const own = byKind(r, 'NetworkPolicy').find((x) => x.metadata.name === `${fullname}-lb`)!;
+    t.same(own.spec.ingress[0].from, replicaPolicy.spec.ingress[0].from, 'HAProxy admits the replicas\' callers');
+  }
+});
+
+t.test('rendered: balancer TLS both ways when the replicas require client certificates', async (t) => {
+  const ex = parseYaml(readFileSync(join(CHART, 'examples', 'haproxy-values.yaml'), 'utf8')) as Obj;
+  const values = coalesce(ex, { auth: { tls: { enabled: true }, tokens: { enabled: false } }, balancer: { tls: { existingSecret: 'lb-tls' }, clientTls: { existingSecret: 'lb-client' } } });
+  const r = renderChart(CHART, { values });
+  const { d, c, env } = balancerOf(r);
+  t.equal(env.get('WARMPOOL_LB_BIND_OPTIONS'), 'ssl crt /etc/haproxy/tls/callers/cert.pem ca-file /etc/haproxy/tls/callers/ca.crt verify required alpn h2');
+  t.equal(env.get('WARMPOOL_SERVER_OPTIONS'), 'ssl verify required ca-file /etc/haproxy/tls/replicas/ca.crt crt /etc/haproxy/tls/replicas/cert.pem alpn h2');
+  // The same words as the kustomize overlay's manifest, which test/haproxy-tls.test.ts runs against the real HAProxy.
+  const overlay = parseYaml(readFileSync(join(CHART, '..', '..', 'deploy', 'kubernetes', 'gateway-statefulset', 'balancer.yaml'), 'utf8').split(/^---$/m)[0]!) as Obj;
+  const overlayEnv = new Map((overlay.spec.template.spec.containers[0].env as Obj[]).map((e) => [e.name as string, e.value as string]));
+  for (const k of ['WARMPOOL_LB_BIND_OPTIONS', 'WARMPOOL_SERVER_OPTIONS']) t.equal(env.get(k), overlayEnv.get(k), `${k} as in the overlay`);
+  t.same(d.spec.template.spec.volumes.filter((v: Obj) => v.secret).map((v: Obj) => [v.secret.secretName, v.secret.items.map((i: Obj) => i.path)]),
+    [['lb-tls', ['cert.pem', 'cert.pem.key', 'ca.crt']], ['lb-client', ['cert.pem', 'cert.pem.key', 'ca.crt']]]);
+  t.same((c.volumeMounts as Obj[]).map((m) => m.mountPath), ['/usr/local/etc/haproxy', '/etc/haproxy/tls/callers', '/etc/haproxy/tls/replicas']);
+  t.match(r.notes, /^Callers: warmpool-lb\.default\.svc:50051 \(HAProxy, device affinity on x-warmpool-device; TLS, client certificate required\)$/m);
+  const noClientCert = renderChart(CHART, { values: coalesce(ex, { balancer: { tls: { existingSecret: 'lb-tls', requireClientCert: false } } }) });
+  t.equal(balancerOf(noClientCert).env.get('WARMPOOL_LB_BIND_OPTIONS'), 'ssl crt /etc/haproxy/tls/callers/cert.pem alpn h2', 'TLS without client certificates (callers send tokens)');
+});
+
+t.test('rendered: what the balancer refuses, with the reason', async (t) => {
+  const ex = parseYaml(readFileSync(join(CHART, 'examples', 'haproxy-values.yaml'), 'utf8')) as Obj;
+  t.match(failure(coalesce(ex, { workload: { kind: 'Deployment' } })), /balancer\.enabled needs workload\.kind: StatefulSet/);
+  t.match(failure(coalesce(ex, { replicaCount: 4 })), /three server lines, so replicaCount must be 3, not 4/);
+  t.match(failure(coalesce(ex, { auth: { tls: { enabled: true } } })), /set balancer\.clientTls\.existingSecret/);
+  t.match(failure(coalesce(ex, { auth: { tls: { enabled: true } }, balancer: { clientTls: { existingSecret: 'c' } } })), /or whoever reaches HAProxy calls the replicas as HAProxy/);
+  t.match(failure(coalesce(ex, { auth: { tls: { enabled: true } }, balancer: { clientTls: { existingSecret: 'c' }, tls: { existingSecret: 't', requireClientCert: false } } })), /requireClientCert: true/);
+  t.match(failure(coalesce(ex, { networkPolicy: { balancerPodLabels: null } })), /needs networkPolicy\.balancerPodLabels/);
+  t.equal(failure(coalesce(ex, { networkPolicy: { enabled: false, balancerPodLabels: null } })), '(rendered)', 'no labels needed without the policy');
+  t.equal(byKind(renderChart(CHART, { values: coalesce(ex, { balancer: { enabled: false } }) }), 'Deployment').length, 0, 'balancer.enabled: false renders no HAProxy');
 });
 
 t.test('rendered: sidecar users keep their Deployment with warmpool as a native sidecar', async (t) => {

@@ -1,7 +1,7 @@
 /**
  * Renders helm/warmpool without Helm (not installable here: no registry has it). It implements the
  * subset of Go's text/template and Helm/Sprig functions the chart uses, with their semantics
- * (whitespace trimming, truthiness, `$`, include, nindent, mergeOverwrite skipping empty values),
+ * (whitespace trimming, truthiness, `$`, include, nindent, mergeOverwrite skipping empty values, .Files.Get),
  * and throws on any action or function it does not know, so a template that strays outside the
  * subset fails the tests instead of rendering wrongly. It is no Helm: toYaml formats differently
  * (same data once parsed), there is no lookup/tpl/capabilities, and `helm lint` still matters.
@@ -348,8 +348,11 @@ export class Renderer {
     if (head.k === 'ident' && !['true', 'false', 'nil'].includes(head.v)) {
       return this.#call(head.v, [...cmd.slice(1).map((op) => this.#operand(op, sc)), ...piped], sc);
     }
+    const v = this.#operand(cmd[0]!, sc);
+    // A method of the root, such as .Files.Get "path": called with its arguments.
+    if (typeof v === 'function') return (v as (...args: unknown[]) => unknown)(...cmd.slice(1).map((op) => this.#operand(op, sc)), ...piped);
     if (cmd.length !== 1 || piped.length > 0) throw new Error(`${head.v} is not a function`);
-    return this.#operand(cmd[0]!, sc);
+    return v;
   }
 
   #call(fn: string, a: unknown[], sc: Scope): unknown {
@@ -423,6 +426,14 @@ export function renderChart(chartDir: string, opts: { release?: string; namespac
     Values: coalesce(defaults, opts.values ?? {}),
     Chart: { Name: chart.name, Version: chart.version, AppVersion: chart.appVersion },
     Release: { Name: opts.release ?? 'warmpool', Namespace: opts.namespace ?? 'default', Service: 'Helm' },
+    // .Files.Get: a file of the chart outside templates/. Helm returns "" for a missing file; this
+    // throws, so a misspelt path fails the tests instead of rendering an empty ConfigMap.
+    Files: {
+      Get: (path: unknown): string => {
+        if (typeof path !== 'string' || path.startsWith('templates/') || path.split('/').includes('..')) throw new Error(`.Files.Get ${String(path)}: not a chart file`);
+        return readFileSync(join(chartDir, path), 'utf8');
+      },
+    },
   };
   const files = new Renderer(chartDir).renderAll(root);
   const manifests: Obj[] = [];

@@ -267,3 +267,25 @@ spec:
     {{- end }}
   {{- end }}
 {{- end }}
+
+{{/*
+The HAProxy balancer (balancer.enabled): <fullname>-lb. Its selector labels differ from the
+replicas' (name <name>-lb), so the replicas' Service, PDB and NetworkPolicy never pick its pods.
+*/}}
+{{- define "warmpool.balancerName" -}}
+{{- printf "%s-lb" (include "warmpool.fullname" . | trunc 60 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "warmpool.balancerSelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-lb" (include "warmpool.name" . | trunc 60 | trimSuffix "-") }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "warmpool.balancerLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "warmpool.balancerSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: balancer
+app.kubernetes.io/part-of: {{ include "warmpool.name" . }}
+{{- end }}
