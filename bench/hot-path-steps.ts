@@ -24,6 +24,8 @@ import type { RunResult } from '../src/app/context.js';
 import { createAuth } from '../src/auth/index.js';
 import { systemClock } from '../src/core/clock.js';
 import { silentLogger } from '../src/core/logger.js';
+import { resolveProfile } from '../src/platforms/profiles.js';
+import { isPromptLine, matchPrompt } from '../src/session/prompt.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 
@@ -87,6 +89,12 @@ async function main(): Promise<void> {
   steps.push(await time('reply conversion (runResponseMsg)', N, () => runResponseMsg(result)));
   steps.push(await time('cache key (only when cache_ttl_ms > 0)', N, () => ResultCache.keyOf('r1', 'shell', run)));
   steps.push(await time('AbortController per call', N, () => new AbortController()));
+  // The end-of-output check on the first end prompt of every command (session/prompt-read.ts):
+  // with the prompt's captures (before) and as a learned-prompt compare (now).
+  const ios = resolveProfile(w.spec);
+  steps.push(await time('end prompt held back: matchPrompt with captures (before)', N / 4, () => matchPrompt(ios, 'R1#')));
+  steps.push(await time('end prompt held back: isPromptLine, learned prompt (now)', N, () => isPromptLine(ios, 'R1#', 'R1#')));
+  steps.push(await time('a line of output checked: isPromptLine, pattern DFA', N, () => isPromptLine(ios, 'Cisco IOS Software, Version 15.9', 'R1#')));
   await w.close();
   sim.stop();
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { resolveProfile } from '../src/platforms/profiles.js';
-import { decidePrompt, isPagerPrompt, matchPrompt, promptLevel } from '../src/session/prompt.js';
+import { decidePrompt, isPagerPrompt, isPromptLine, matchPrompt, promptLevel } from '../src/session/prompt.js';
 import type { DeviceSpec, Platform } from '../src/config/types.js';
 import { testPoolSettings, testSshSettings } from './kit/sim.js';
 
@@ -72,6 +72,21 @@ t.test('decidePrompt: known prompt and same-host modes end at once, strangers mu
   t.equal(decidePrompt(p, 'R2#', 'Router#').decision, 'settle');
   t.equal(decidePrompt(p, 'change-freeze>', undefined).decision, 'settle');
   t.equal(decidePrompt(p, 'Building configuration', 'Router#').decision, 'none');
+});
+
+t.test('isPromptLine answers as matchPrompt does, and takes the learned prompt without running the pattern', async (t) => {
+  const lines = ['Router#', 'Router#  ', 'Router(config-if)#', 'R2>', 'Building configuration...', '', 'x'.repeat(300) + '#',
+    'admin@r1> ', 'root@host:/etc# ', '### AUTHORIZED ACCESS ONLY ###'];
+  for (const platform of ['cisco_ios', 'juniper_junos', 'linux'] as const) {
+    const p = resolveProfile(spec(platform));
+    for (const line of lines) t.equal(isPromptLine(p, line, undefined), matchPrompt(p, line) !== undefined, `${platform}: ${JSON.stringify(line.slice(0, 40))}`);
+  }
+  // A generic device whose learned prompt the pattern would not take (it was learned under another
+  // pattern): equality with the learned prompt alone makes it a prompt line.
+  const g = resolveProfile(spec('generic', { prompt: '^sw1#$' }));
+  t.equal(isPromptLine(g, 'sw1# ', 'sw1#'), true, 'the learned prompt, trailing blanks ignored');
+  t.equal(isPromptLine(g, 'sw1# ', undefined), false, 'without it the pattern decides');
+  t.equal(isPromptLine(g, 'y'.repeat(257), 'y'.repeat(257)), false, 'over 256 characters is never a prompt line');
 });
 
 t.test('pager prompts of every platform are recognised', async (t) => {

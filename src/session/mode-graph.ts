@@ -36,6 +36,7 @@ export class ModeGraph {
   readonly levels: readonly Level[];
   readonly edges: readonly ModeEdge[];
   readonly #profile: Profile;
+  #lastLevel: { prompt: string; context: string; level: Level } | undefined;
 
   constructor(profile: Profile) {
     this.#profile = profile;
@@ -77,7 +78,13 @@ export class ModeGraph {
 
   /** The level a prompt shows (`context`: the line above a two-line prompt, see Profile.contextLine). */
   levelOf(prompt: string, context = ''): Level {
-    return promptLevel(this.#profile, prompt, context);
+    // Asked before and after every batch with the same prompt: remember the last answer
+    // (a pure function of its inputs) instead of running the level patterns again.
+    const last = this.#lastLevel;
+    if (last && last.prompt === prompt && last.context === context) return last.level;
+    const level = promptLevel(this.#profile, prompt, context);
+    this.#lastLevel = { prompt, context, level };
+    return level;
   }
 
   /** The edges from `from` to `to`, fewest first; [] when already there, undefined when unreachable. */

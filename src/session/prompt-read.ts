@@ -18,7 +18,7 @@ import { renderLine, StreamCleaner } from './cleaner.js';
 import type { Dirt } from './dirty.js';
 import { Exchange, type ChunkConsumer, type Flow } from './exchange.js';
 import { lineTooLong, outputTooLarge } from './output-limit.js';
-import { decidePrompt, isPagerPrompt, matchPrompt, type PromptMatch } from './prompt.js';
+import { decidePrompt, isPagerPrompt, isPromptLine, type PromptMatch } from './prompt.js';
 
 export interface ReadOptions {
   command: string;
@@ -135,7 +135,7 @@ export class PromptRead extends Exchange<ReadResult> {
   #question(): string {
     if (!this.#cleaner.echoSeen) return '';
     const line = renderLine(this.#cleaner.pendingTail(512)).trim();
-    if (line === '' || matchPrompt(this.#host.profile, line)) return '';
+    if (line === '' || isPromptLine(this.#host.profile, line, undefined)) return '';
     let shown = redactSecrets(line.length > 120 ? `...${line.slice(-120)}` : line);
     if (this.opts.answers) shown = this.opts.answers.maskQuoted(shown);
     const answers = this.opts.answers;
@@ -237,7 +237,7 @@ export class PromptRead extends Exchange<ReadResult> {
     }
     const start = lines.lastIndexOf('\n', lines.length - 2) + 1;
     const last = lines.slice(start, lines.length - 1).trimEnd();
-    if (last !== '' && matchPrompt(this.#host.profile, last)) {
+    if (last !== '' && isPromptLine(this.#host.profile, last, this.#host.knownPrompt)) {
       this.#held = lines.slice(start);
       return lines.slice(0, start);
     }
