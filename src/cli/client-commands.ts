@@ -11,6 +11,7 @@ import { CLIENT_OPTION_HELP, CLIENT_PARSE_OPTIONS, clientOptions, connect, unary
 import { contractJson } from './contract-json.js';
 import { EXIT } from './exit-codes.js';
 import { ManyView } from './many-view.js';
+import { isBalancerRefusal, runEach } from './many-fallback.js';
 import { renderRun } from './render.js';
 import { styleFor } from './style.js';
 import { renderTable } from './table.js';
@@ -131,6 +132,8 @@ export const MANY_HELP = `usage: warmpool many (--devices a,b | --labels k=v[,k=
 Runs the same commands on many devices and prints each device's result as it finishes.
 On a terminal a progress line (done/failed/total, elapsed) shows while devices finish;
 otherwise a summary line ends the output. Exit status 0 when every device succeeded, else 1.
+Behind a balancer that routes on the device (deploy/haproxy), which refuses RunMany, the
+devices are run with one Run each, --concurrency at a time (default 16), with the same output.
 
 ${RUN_HELP}`;
 
@@ -151,7 +154,12 @@ export function manyCommand(argv: string[]): Promise<number> {
     });
     const results: DeviceRunResult__Output[] = [];
     let failed = 0;
-    const call = c.proxy.RunMany(req, c.metadata(), { deadline: c.deadline() });
+    const onResult = (r: DeviceRunResult__Output): void => {
+      if (r.error || r.response?.results.some((x) => x.failed)) failed++;
+      if (view) view.result(r);
+      else results.push(r);
+    };
+    const deadline = c.deadline();
     let ticker: NodeJS.Timeout | undefined;
     if (view && process.stderr.isTTY) {
       ticker = setInterval(() => view.redraw(), 200);
@@ -160,14 +168,19 @@ export function manyCommand(argv: string[]): Promise<number> {
       if (Object.keys(labels).length > 0) void countDevices(c, devices, labels).then((n) => n !== undefined && view.setTotal(n));
     }
     try {
+      let delivered = false;
       await new Promise<void>((resolve, reject) => {
+        const call = c.proxy.RunMany(req, c.metadata(), { deadline });
         call.on('data', (r: DeviceRunResult__Output) => {
-          if (r.error || r.response?.results.some((x) => x.failed)) failed++;
-          if (view) view.result(r);
-          else results.push(r);
+          delivered = true;
+          onResult(r);
         });
         call.on('error', reject);
         call.on('end', resolve);
+      }).catch((err: unknown) => {
+        // Behind the device-affinity balancer: one Run per device instead (many-fallback.ts).
+        if (delivered || !isBalancerRefusal(err)) throw err;
+        return runEach(c, req, deadline, onResult);
       });
     } catch (err) {
       view?.stop(); // the error message goes where the progress line was

@@ -232,6 +232,7 @@ t.test('three replicas behind HAProxy keep each device on one replica through a 
   const manyErr = await new Promise<grpc.ServiceError>((resolve) => many.on('error', resolve));
   t.equal(manyErr.code, grpc.status.FAILED_PRECONDITION, 'RunMany is refused at the balancer');
   t.match(manyErr.details, /Call Run once per device with the x-warmpool-device header/);
+  t.equal(manyErr.metadata.get('warmpool-error-code')[0], 'RUN_MANY_AT_BALANCER', 'with the code that tells the CLI to run one Run per device');
 
   // ---- 2. kill the replica with the most devices: only its devices move ----
   const victim = replicas.reduce((a, b) => (perReplica[b.index]!.length > perReplica[a.index]!.length ? b : a));

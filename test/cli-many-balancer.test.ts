@@ -1,0 +1,54 @@
+import t from 'tap';
+import { haproxyVersion, startHaproxy } from './kit/haproxy.js';
+import { startTestDaemon, simSpec } from './kit/daemon.js';
+import { startSim } from './kit/sim.js';
+import { freePort } from './kit/sshd.js';
+import { waitFor } from './kit/wait.js';
+import { cli } from './kit/cli.js';
+
+/**
+ * `warmpool many` through the shipped deploy/haproxy/haproxy.cfg, which refuses RunMany (one
+ * replica would open sessions to devices other replicas own): the CLI runs the devices with one
+ * Run each, the header set per device, and prints the same results RunMany would have.
+ */
+t.test('warmpool many behind the device-affinity balancer runs each device with its own Run', async (t) => {
+  if (!haproxyVersion()) throw new Error('haproxy is not installed: run scripts/install-test-deps.sh (Debian package haproxy)');
+  const [ios, linux] = await Promise.all([startSim(t, { platform: 'cisco_ios' }), startSim(t, { platform: 'linux' })]);
+  const td = await startTestDaemon({
+    devices: [
+      simSpec(ios, 'core1', { labels: { role: 'core' } }),
+      simSpec(ios, 'core2', { labels: { role: 'core' } }),
+      simSpec(linux, 'core3', { labels: { role: 'core' }, port: await freePort() }),
+      simSpec(ios, 'edge1', { labels: { role: 'edge' } }),
+    ],
+  });
+  t.teardown(() => td.stop());
+  const lb = await startHaproxy({
+    WARMPOOL_LB_LISTEN: `127.0.0.1:${await freePort()}`,
+    WARMPOOL_LB_STATS_LISTEN: `127.0.0.1:${await freePort()}`,
+    WARMPOOL_HEALTH_PORT: td.daemon.metricsAddress.split(':').pop()!,
+    WARMPOOL_CHECK_INTER: '200ms',
+    WARMPOOL_REPLICA_0: td.daemon.grpcAddress,
+    WARMPOOL_REPLICA_1: `127.0.0.2:${await freePort()}`,
+    WARMPOOL_REPLICA_2: `127.0.0.3:${await freePort()}`,
+  });
+  t.teardown(() => lb.stop());
+  await waitFor(async () => (await lb.servers()).find((s) => s.name === 'w0')?.status === 'UP', 'HAProxy to see w0 UP', 10_000);
+  const addr = ['--addr', lb.address];
+
+  const json = await cli(['many', ...addr, '--labels', 'role=core', '--devices', 'edge1', '--json', '--', 'show version']);
+  t.equal(json.code, 1, 'one device is down: exit 1', { output: json.out });
+  const results = JSON.parse(json.stdout) as Array<{ device: string; response?: { results: Array<{ output: string }> }; error?: { code: number; message: string } }>;
+  t.same(results.map((r) => r.device).sort(), ['core1', 'core2', 'core3', 'edge1'], 'the named device and every device with the label, once each');
+  for (const id of ['core1', 'core2', 'edge1']) {
+    t.match(results.find((r) => r.device === id)?.response?.results[0]?.output ?? '', /Cisco IOS/, `${id}: its output, as RunMany gives it`);
+  }
+  const down = results.find((r) => r.device === 'core3');
+  t.equal(down?.error?.code, 14, 'a device that is down is its own UNAVAILABLE result; the others still ran');
+  t.notMatch(json.stderr, /RunMany is refused/, 'the refusal is handled, not shown');
+
+  const text = await cli(['many', ...addr, '--devices', 'core1,edge1', '--', 'show clock']);
+  t.equal(text.code, 0, 'every device ok: exit 0', { output: text.out });
+  t.match(text.stdout, /### core1: show clock/, 'core1 printed as many prints it');
+  t.match(text.stdout, /### edge1: show clock/, 'edge1 printed as many prints it');
+});
