@@ -10,10 +10,9 @@ import type { RunRequest } from '../gen/warmpool/v1/RunRequest.js';
 import type { RunResponse__Output } from '../gen/warmpool/v1/RunResponse.js';
 import type { DeviceRunResult__Output } from '../gen/warmpool/v1/DeviceRunResult.js';
 import type { ListDevicesResponse__Output } from '../gen/warmpool/v1/ListDevicesResponse.js';
+import { BALANCER_REFUSAL } from '../client/errors.js';
+import { settledInTurn } from '../client/fan-out.js';
 import { unaryCall, type Clients } from './client.js';
-
-/** The code deploy/haproxy/haproxy.cfg puts on its refusal of RunMany. */
-export const BALANCER_REFUSAL = 'RUN_MANY_AT_BALANCER';
 
 /** RunMany's default when `concurrency` is 0 (docs/api.md, RunMany). */
 const DEFAULT_CONCURRENCY = 16;
@@ -40,18 +39,13 @@ export async function runEach(c: Clients, req: ManyRequest, deadline: Date, onRe
     const listed = await unaryCall<object, ListDevicesResponse__Output>(c.inventory.ListDevices.bind(c.inventory) as never, { labels: req.labels }, c.metadata(), deadline);
     for (const d of listed.devices) ids.add(d.id);
   }
-  const queue = [...ids];
-  const worker = async (): Promise<void> => {
-    for (let device = queue.shift(); device !== undefined; device = queue.shift()) {
-      try {
-        const response = await unaryCall<object, RunResponse__Output>(c.proxy.Run.bind(c.proxy) as never, { ...req.template, device }, c.metadata(device), deadline);
-        onResult({ device, response, error: null, outcome: 'response' });
-      } catch (err) {
+  const run = (device: string): Promise<DeviceRunResult__Output> =>
+    unaryCall<object, RunResponse__Output>(c.proxy.Run.bind(c.proxy) as never, { ...req.template, device }, c.metadata(device), deadline).then(
+      (response): DeviceRunResult__Output => ({ device, response, error: null, outcome: 'response' }),
+      (err: unknown): DeviceRunResult__Output => {
         const e = err as Partial<grpc.ServiceError>;
-        onResult({ device, response: null, error: { code: e.code ?? grpc.status.UNKNOWN, message: e.details ?? String(err) }, outcome: 'error' });
-      }
-    }
-  };
-  const n = Math.min(req.concurrency || DEFAULT_CONCURRENCY, queue.length);
-  await Promise.all(Array.from({ length: n }, worker));
+        return { device, response: null, error: { code: e.code ?? grpc.status.UNKNOWN, message: e.details ?? String(err) }, outcome: 'error' };
+      },
+    );
+  for await (const r of settledInTurn([...ids], req.concurrency || DEFAULT_CONCURRENCY, run)) onResult(r);
 }

@@ -32,6 +32,9 @@ export class WarmpoolClientError extends Error {
   }
 }
 
+/** The code the device-affinity balancer (deploy/haproxy) puts on its refusal of RunMany. */
+export const BALANCER_REFUSAL = 'RUN_MANY_AT_BALANCER';
+
 // The daemon's messages name the device as `device "x"`, `device x: ...` or start with `x (ssh): `.
 const DEVICE_IN_MESSAGE = [
   /\bdevice "([A-Za-z0-9._:-]{1,128})"/,

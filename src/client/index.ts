@@ -29,13 +29,17 @@ import type { ListDevicesRequest } from '../gen/warmpool/v1/ListDevicesRequest.j
 import type { ListDevicesResponse__Output } from '../gen/warmpool/v1/ListDevicesResponse.js';
 import type { GetPoolStatsRequest } from '../gen/warmpool/v1/GetPoolStatsRequest.js';
 import type { GetPoolStatsResponse__Output } from '../gen/warmpool/v1/GetPoolStatsResponse.js';
-import { fromServiceError, WarmpoolClientError } from './errors.js';
+import { BALANCER_REFUSAL, fromServiceError, WarmpoolClientError } from './errors.js';
 import { backoffMs, isSafeToRetry } from './retry.js';
+import { settledInTurn } from './fan-out.js';
 
-export { WarmpoolClientError, resultError, deviceFromMessage } from './errors.js';
+export { WarmpoolClientError, resultError, deviceFromMessage, BALANCER_REFUSAL } from './errors.js';
 export { isSafeToRetry } from './retry.js';
 export type { RunResponse__Output as RunResponse, RunEvent__Output as RunEvent, DeviceRunResult__Output as DeviceRunResult,
   HttpResponse__Output as HttpResponse, Device__Output as Device, PoolStats__Output as PoolStats };
+
+/** RunMany's default concurrency (docs/api.md, RunMany), for the per-device fallback. */
+const DEFAULT_FAN_OUT = 16;
 
 /** Request header naming the device of a single-device call (consistent-hash routing key). */
 export const DEVICE_HEADER = 'x-warmpool-device';
@@ -160,12 +164,44 @@ export class WarmpoolClient {
     return this.#stream(this.#proxy.RunStream.bind(this.#proxy), runRequest(device, commands, opts), device, opts.timeoutMs);
   }
 
-  /** Fan out to `devices` and/or devices with all `labels`; a DeviceRunResult per device as it ends (errors are results: see resultError). */
-  runMany(commands: string[], opts: RunManyOptions = {}): AsyncGenerator<DeviceRunResult__Output> {
+  /**
+   * Fan out to `devices` and/or devices with all `labels`; a DeviceRunResult per device as it ends
+   * (errors are results: see resultError). Behind the device-affinity balancer, which refuses
+   * RunMany (deploy/haproxy, `RUN_MANY_AT_BALANCER`), the same results come from one Run per
+   * device, `concurrency` at a time (default 16), within the same timeout.
+   */
+  async *runMany(commands: string[], opts: RunManyOptions = {}): AsyncGenerator<DeviceRunResult__Output> {
     const req = {
       template: runRequest('', commands, opts), devices: opts.devices ?? [], labels: opts.labels ?? {}, concurrency: opts.concurrency ?? 0,
     };
-    return this.#stream(this.#proxy.RunMany.bind(this.#proxy), req, undefined, opts.timeoutMs);
+    const deadline = opts.timeoutMs ?? this.#timeoutMs;
+    const until = deadline === undefined ? undefined : Date.now() + deadline;
+    let delivered = false;
+    try {
+      for await (const r of this.#stream(this.#proxy.RunMany.bind(this.#proxy), req, undefined, deadline)) {
+        delivered = true;
+        yield r;
+      }
+    } catch (e) {
+      if (delivered || !(e instanceof WarmpoolClientError) || e.errorCode !== BALANCER_REFUSAL) throw e;
+      yield* this.#runEach(commands, opts, until);
+    }
+  }
+
+  /** runMany as one Run per device (the balancer's refusal asks for it), results as they finish. */
+  async *#runEach(commands: string[], opts: RunManyOptions, until: number | undefined): AsyncGenerator<DeviceRunResult__Output> {
+    const left = (): number | undefined => (until === undefined ? undefined : Math.max(1, until - Date.now()));
+    const ids = new Set(opts.devices ?? []);
+    if (opts.labels && Object.keys(opts.labels).length > 0) {
+      for (const d of await this.devices(opts.labels, left())) ids.add(d.id);
+    }
+    yield* settledInTurn([...ids], opts.concurrency || DEFAULT_FAN_OUT, (device) => this.run(device, commands, { ...opts, timeoutMs: left() }).then(
+      (response): DeviceRunResult__Output => ({ device, response, error: null, outcome: 'response' }),
+      (e: unknown): DeviceRunResult__Output => {
+        const err = e instanceof WarmpoolClientError ? e : fromServiceError(e, device);
+        return { device, response: null, error: { code: err.code, message: err.details }, outcome: 'error' };
+      },
+    ));
   }
 
   /** One HTTP request over the device's pooled HTTP connections (an HTTP error status is a response, not an exception). */

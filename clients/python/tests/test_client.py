@@ -414,7 +414,9 @@ class ScriptedProxy(device_proxy_pb2_grpc.DeviceProxyServicer, inventory_pb2_grp
 
     def ListDevices(self, request, context):
         self._record("ListDevices", context)
-        return inventory_pb2.ListDevicesResponse()
+        # One device per label selector, so a fan-out by labels has something to find.
+        devices = [inventory_pb2.Device(id="lab1")] if request.labels else []
+        return inventory_pb2.ListDevicesResponse(devices=devices)
 
 
 class AgainstAScriptedServer(unittest.TestCase):
@@ -490,6 +492,29 @@ class AgainstAScriptedServer(unittest.TestCase):
             self.client.run("core-sw1", ["show version"])
         self.assertEqual(len(self.fake.calls), 3, "one call plus retries=2")
         self.assertEqual(self.sleeps, [0.1, 0.2], "exponential back-off (jitter factor pinned to 1)")
+
+
+    def test_run_many_refused_by_the_balancer_runs_one_run_per_device(self) -> None:
+        refusal = (grpc.StatusCode.FAILED_PRECONDITION, "RUN_MANY_AT_BALANCER",
+                   "RunMany is refused by the load balancer: call Run once per device")
+        lost = (grpc.StatusCode.UNAVAILABLE, "CONNECTION_LOST", "device b: connection lost while running command 0")
+        # concurrency=1: the calls come in order (RunMany, ListDevices, then a Run per device), so
+        # the script's steps meet the calls named here.
+        self.fake.script[:] = [refusal, None, None, lost, None, None]
+        got = list(self.client.run_many(["show version"], devices=["a", "b", "c"], labels={"site": "fra1"}, concurrency=1))
+        self.assertEqual([r.device for r in got], ["a", "b", "c", "lab1"], "named devices, then the label's, once each")
+        self.assertEqual([r.WhichOneof("outcome") for r in got], ["response", "error", "response", "response"])
+        self.assertEqual(got[1].error.code, grpc.StatusCode.UNAVAILABLE.value[0], "a device's failure is its result")
+        self.assertIn("connection lost", got[1].error.message)
+        runs = [md.get(DEVICE_HEADER) for name, md in self.fake.calls if name == "Run"]
+        self.assertEqual(runs, ["a", "b", "c", "lab1"], "one Run per device, each with its own header")
+        self.assertEqual([name for name, _ in self.fake.calls][:2], ["RunMany", "ListDevices"])
+
+    def test_other_run_many_refusals_are_raised(self) -> None:
+        self.fake.script[:] = [(grpc.StatusCode.FAILED_PRECONDITION, "SOMETHING_ELSE", "not the balancer")]
+        with self.assertRaises(errors.FailedPrecondition):
+            list(self.client.run_many(["show version"], devices=["a"]))
+        self.assertEqual([name for name, _ in self.fake.calls], ["RunMany"], "no fan-out for another refusal")
 
 
 class DeviceInMessages(unittest.TestCase):

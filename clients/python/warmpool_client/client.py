@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent import futures
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import grpc
@@ -19,7 +20,13 @@ from ._gen.warmpool.v1 import (
 )
 from ._retry import Backoff, is_safe_to_retry
 
-__all__ = ["Client", "DEVICE_HEADER"]
+__all__ = ["Client", "DEVICE_HEADER", "BALANCER_REFUSAL"]
+
+#: The error code the device-affinity balancer (deploy/haproxy) puts on its refusal of RunMany:
+#: run_many then runs one Run per device instead.
+BALANCER_REFUSAL = "RUN_MANY_AT_BALANCER"
+#: RunMany's default concurrency (docs/api.md, RunMany), for that fallback.
+DEFAULT_FAN_OUT = 16
 
 #: Request header naming the device of a single-device call. A gateway (Envoy, Istio) can hash on
 #: it so every call for one device reaches the same replica, where its sessions are warm.
@@ -240,13 +247,61 @@ class Client:
         """Run ``commands`` on every device named in ``devices`` or matching all ``labels`` (the
         union of both); yields one DeviceRunResult per device as it finishes. A device's failure
         is a result (``res.WhichOneof("outcome") == "error"``, ``res.error.code`` a gRPC status
-        number), not an exception; ``errors.as_error(res)`` turns it into one if wanted."""
+        number), not an exception; ``errors.as_error(res)`` turns it into one if wanted.
+
+        Behind the device-affinity balancer, which refuses RunMany (deploy/haproxy, error code
+        ``RUN_MANY_AT_BALANCER``), the same results come from one Run per device, ``concurrency``
+        at a time (default 16, in threads), within the same ``timeout``."""
         template = self._run_request("", commands, privileged, configure, stop_on_error,
                                      command_timeout_ms, cache_ttl_ms, expect, mode, answers)
         req = device_proxy_pb2.RunManyRequest(
             template=template, devices=list(devices or ()), labels=dict(labels or {}), concurrency=concurrency,
         )
-        return self._stream(self._proxy.RunMany, req, None, timeout)
+        return self._run_many(req, timeout)
+
+    def _run_many(self, req: Any, timeout: Optional[float]) -> Iterator[Any]:
+        deadline = self._deadline(timeout)
+        delivered = False
+        try:
+            for res in self._stream(self._proxy.RunMany, req, None, timeout):
+                delivered = True
+                yield res
+            return
+        except errors.FailedPrecondition as err:
+            if delivered or err.error_code != BALANCER_REFUSAL:
+                raise
+        yield from self._run_each(req, deadline)
+
+    def _run_each(self, req: Any, deadline: Optional[float]) -> Iterator[Any]:
+        """RunMany as one Run per device, as the balancer's refusal asks; results as they finish."""
+        ids = list(dict.fromkeys(req.devices))
+        if req.labels:
+            for d in self.devices(dict(req.labels), timeout=self._remaining(deadline)):
+                if d.id not in ids:
+                    ids.append(d.id)
+
+        def one(device: str) -> Any:
+            run_req = device_proxy_pb2.RunRequest()
+            run_req.CopyFrom(req.template)
+            run_req.device = device
+            try:
+                response = self._unary(self._proxy.Run, run_req, device, self._remaining(deadline))
+                return device_proxy_pb2.DeviceRunResult(device=device, response=response)
+            except errors.WarmpoolError as err:
+                return device_proxy_pb2.DeviceRunResult(
+                    device=device, error=common_pb2.Error(code=err.code.value[0], message=err.details))
+
+        if not ids:
+            return
+        with futures.ThreadPoolExecutor(max_workers=min(req.concurrency or DEFAULT_FAN_OUT, len(ids))) as pool:
+            pending = [pool.submit(one, device) for device in ids]
+            try:
+                for done in futures.as_completed(pending):
+                    yield done.result()
+            finally:
+                # Leaving the loop early: devices not started yet are not run.
+                for f in pending:
+                    f.cancel()
 
     def http(
         self,
