@@ -4,9 +4,15 @@
  * WHY not ssh2's own keepalive: it keeps a setInterval per connection and, on every reply,
  * clears and re-creates it; it also pings a connection that just received data. With 10 000
  * idle sessions that was about a third of the daemon's idle CPU (bench/scale.ts). Here:
- * - one timer for every connection of the process, armed for the earliest due check; each
- *   firing also serves every check due within a small window (1/20 of that connection's
- *   interval, at most 250 ms), so checks that fall close together share one wake-up;
+ * - one timer for every connection of the process, armed for the earliest due check but never
+ *   sooner than a small window (1/20 of that connection's interval, at most 250 ms) after the
+ *   last firing, which serves every check then due: checks that fall close together share one
+ *   wake-up. A check runs at or after its due time, never before: WHY late and not early — a
+ *   shell session's application keepalive (pool/upkeep.ts) falls due one appKeepaliveMs after
+ *   the previous one and runs up to a second early, while the SSH check it makes redundant
+ *   falls due appKeepaliveMs after that previous keepalive's REPLY; checks served early raced it
+ *   and sent a ping just before the application keepalive in about half the minutes (bench:
+ *   3.6 pings a minute per idle shell instead of 3);
  * - any packet received from the peer counts as an answer (it proves the peer alive), so a
  *   connection that carried traffic within the interval is not pinged at all (an application
  *   keepalive, a command's output);
@@ -17,7 +23,7 @@
  * one interval after the last check or after the last data received, whichever is later; a
  * check with nothing received since the previous one counts a miss and pings; the check after
  * `countMax` misses in a row ends the connection ("Keepalive timeout"). A silent peer is so
- * detected between countMax and countMax + 1 intervals after it last answered.
+ * detected countMax + 1 intervals after it last answered, at most one window later (ssh2's rule).
  */
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 
@@ -85,6 +91,8 @@ export class KeepaliveWheel {
   #n = 0;
   #timer: TimerHandle | undefined;
   #timerAt = Infinity;
+  /** When the timer last fired: the next firing waits at least a window after it (batching). */
+  #lastRun = -Infinity;
   readonly #fire = (): void => this.#run();
 
   constructor(clock: Clock = systemClock) {
@@ -109,9 +117,10 @@ export class KeepaliveWheel {
     this.#timer = undefined;
     this.#timerAt = Infinity;
     const now = this.#clock.now();
+    this.#lastRun = now;
     while (this.#n > 0) {
       const top = this.#items[0] as Entry;
-      if (top.due > now + top.windowMs) break;
+      if (top.due > now) break;
       this.#pop();
       if (top.removed) continue;
       this.#check(top, now);
@@ -141,7 +150,10 @@ export class KeepaliveWheel {
       e.removed = true;
       return;
     }
-    e.due = now + e.intervalMs;
+    // From the due time, not from when the batch served it, so lateness does not add up over
+    // countMax checks; but never less than an interval minus a window after this ping (a
+    // wheel that fell behind a blocked event loop must still give the peer time to answer).
+    e.due = Math.max(e.due, now - e.windowMs) + e.intervalMs;
   }
 
   #arm(now: number): void {
@@ -151,11 +163,11 @@ export class KeepaliveWheel {
       this.#timerAt = Infinity;
       return;
     }
-    const due = this.#keys[0] as number;
-    if (this.#timer && this.#timerAt <= due) return;
+    const at = Math.max(this.#keys[0] as number, this.#lastRun + (this.#items[0] as Entry).windowMs);
+    if (this.#timer && this.#timerAt <= at) return;
     if (this.#timer) this.#clock.clearTimeout(this.#timer);
-    this.#timerAt = due;
-    this.#timer = this.#clock.setTimeout(this.#fire, Math.max(0, due - now));
+    this.#timerAt = at;
+    this.#timer = this.#clock.setTimeout(this.#fire, Math.max(0, at - now));
   }
 
   #push(e: Entry): void {
