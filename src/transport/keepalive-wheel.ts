@@ -114,9 +114,12 @@ export class KeepaliveWheel {
   }
 
   #run(): void {
+    // A Node timer may fire a few ms before the time it was armed for (it counts from the event
+    // loop's cached time): serve what was due at that time, or such a firing would find nothing due.
+    const armedFor = this.#timerAt;
+    const now = armedFor < Infinity ? Math.max(this.#clock.now(), armedFor) : this.#clock.now();
     this.#timer = undefined;
     this.#timerAt = Infinity;
-    const now = this.#clock.now();
     this.#lastRun = now;
     while (this.#n > 0) {
       const top = this.#items[0] as Entry;
