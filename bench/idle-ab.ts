@@ -5,8 +5,8 @@
  * side: on a shared machine the load of other processes moves idle CPU by ±50 % between runs
  * minutes apart (0.8 % and 1.5 % at 1 000 sessions for the same build); in the same windows both
  * builds see the same load, so their ratio holds even when the absolute figures wander.
- *   node dist/bench/idle-ab.js OLD_DIST_MAIN [WINDOW_SECONDS=60] [WINDOWS=2] [SESSIONS_PER_DEVICE=1000] [DEVICES=10]
- * OLD_DIST_MAIN is the old build's dist/src/main.js. Stages: 1 device each, then DEVICES each.
+ *   node dist/bench/idle-ab.js OLD_DIST_MAIN [WINDOW_SECONDS=60] [WINDOWS=2] [SESSIONS_PER_DEVICE=1000] [DEVICES=10] [SETTLE_SECONDS=5] [STAGES=1,DEVICES]
+ * OLD_DIST_MAIN is the old build's dist/src/main.js. Stages: device counts per side (default 1, then DEVICES).
  */
 import { call, startDaemonProcess, waitForIdleSessions, type DaemonClients, type DaemonProcess } from './lib/daemon-process.js';
 import { cpuMs } from './lib/proc-stats.js';
@@ -19,6 +19,8 @@ const WINDOW_S = Number(process.argv[3] ?? 60);
 const WINDOWS = Number(process.argv[4] ?? 2);
 const PER_DEVICE = Number(process.argv[5] ?? 1000);
 const DEVICES = Number(process.argv[6] ?? 10);
+const SETTLE_S = Number(process.argv[7] ?? 5);
+const STAGES = process.argv[8] ? process.argv[8].split(',').map(Number) : [...new Set([1, DEVICES])];
 const defaults = loadConfig({ argv: [], env: process.env }).defaults;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -59,10 +61,10 @@ async function main(): Promise<void> {
       sides.push({ name, sim, daemon, clients: daemon.clients(), added: 0 });
     }
     const stages: { sessions: number; windows: { new: number; old: number }[]; medianNew: number; medianOld: number }[] = [];
-    for (const devices of [...new Set([1, DEVICES])]) {
+    for (const devices of STAGES) {
       // One side at a time, so neither opens its sessions during the other's window.
       for (const side of sides) await addDevices(side, devices);
-      await sleep(5000);
+      await sleep(SETTLE_S * 1000);
       const windows: { new: number; old: number }[] = [];
       for (let w = 0; w < WINDOWS; w++) {
         const c0 = sides.map((s) => cpuMs(s.daemon.pid));
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
       `### Idle CPU, two builds side by side (${new Date().toISOString().slice(0, 10)}, node ${process.version})`,
       '',
       `Each build: \`warmpool serve\` in its own process holding idle pooled SSH shell sessions to its own simulated Cisco IOS fleet (${PER_DEVICE} per device),`,
-      `defaults in force (SSH keepalive every ${defaults.ssh.keepaliveIntervalMs / 1000} s, application keepalive every ${defaults.ssh.appKeepaliveMs / 1000} s). CPU of both daemons over the same ${WINDOW_S} s windows (${WINDOWS} per stage), /proc utime+stime.`,
+      `defaults in force (SSH keepalive every ${defaults.ssh.keepaliveIntervalMs / 1000} s, application keepalive every ${defaults.ssh.appKeepaliveMs / 1000} s). CPU of both daemons over the same ${WINDOW_S} s windows (${WINDOWS} per stage, the first ${SETTLE_S} s after both sides' sessions are idle), /proc utime+stime.`,
       `old = ${OLD_MAIN}`,
       '',
       '| sessions | new: idle CPU (median) | old: idle CPU (median) | new / old | windows (new / old) |',
@@ -87,7 +89,7 @@ async function main(): Promise<void> {
       ...stages.map((s) => `| ${s.sessions} | ${s.medianNew.toFixed(2)} % | ${s.medianOld.toFixed(2)} % | ${(s.medianNew / s.medianOld).toFixed(2)} | ${s.windows.map((w) => `${w.new.toFixed(2)} / ${w.old.toFixed(2)}`).join(', ')} |`),
     ].join('\n');
     process.stdout.write(`${md}\n`);
-    writeResult('idle-ab', md, { date: new Date().toISOString(), node: process.version, old: OLD_MAIN, windowSeconds: WINDOW_S, windowsPerStage: WINDOWS, perDevice: PER_DEVICE, stages });
+    writeResult('idle-ab', md, { date: new Date().toISOString(), node: process.version, old: OLD_MAIN, windowSeconds: WINDOW_S, windowsPerStage: WINDOWS, settleSeconds: SETTLE_S, perDevice: PER_DEVICE, stages });
   } finally {
     for (const s of sides) {
       s.clients.close();
