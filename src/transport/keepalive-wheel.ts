@@ -11,8 +11,8 @@
  *   shell session's application keepalive (pool/upkeep.ts) falls due one appKeepaliveMs after
  *   the previous one and runs up to a second early, while the SSH check it makes redundant
  *   falls due appKeepaliveMs after that previous keepalive's REPLY; checks served early raced it
- *   and sent a ping just before the application keepalive in about half the minutes (bench:
- *   3.6 pings a minute per idle shell instead of 3);
+ *   and sent a ping just before the application keepalive in about half the minutes (counted
+ *   in the daemon at 2 000 idle shells: 3.62 pings per shell per minute, 3.08 served late);
  * - any packet received from the peer counts as an answer (it proves the peer alive), so a
  *   connection that carried traffic within the interval is not pinged at all (an application
  *   keepalive, a command's output);
