@@ -64,7 +64,7 @@ t.test('traffic within the interval skips the ping: a busy connection is not pin
   t.ok((p.timedOutAt as number) - start > 15_000);
 });
 
-t.test('checks falling due close together share one wake-up; spread ones stay spread (stagger)', async (t) => {
+t.test('checks falling due close together share one wake-up, none before its due; spread ones stay spread (stagger)', async (t) => {
   const clock = new FakeClock();
   let wakeups = 0;
   const real = clock.setTimeout.bind(clock);
@@ -78,11 +78,11 @@ t.test('checks falling due close together share one wake-up; spread ones stay sp
     peers.push(p);
     clock.advance(1);
   }
-  clock.advance(15_000);
+  clock.advance(15_000 + 250);
   t.equal(peers.filter((p) => p.pings.length === 1).length, 100, 'every connection pinged once');
   t.ok(wakeups >= 1 && wakeups <= 2, `100 pings in ${wakeups} wake-up(s)`);
-  // No ping earlier than interval − window after its connection opened.
-  t.ok(peers.every((p, i) => (p.pings[0] as number) >= i + 15_000 - 250));
+  // Never before its due (interval after its connection opened), at most a window after it.
+  t.ok(peers.every((p, i) => (p.pings[0] as number) >= i + 15_000 && (p.pings[0] as number) <= i + 15_000 + 250));
   // Connections opened a second apart are pinged a second apart.
   const clock2 = new FakeClock();
   const wheel2 = new KeepaliveWheel(clock2);
@@ -93,6 +93,79 @@ t.test('checks falling due close together share one wake-up; spread ones stay sp
   wheel2.add(b, 15_000, 3);
   clock2.advance(20_000);
   t.equal((b.pings[0] as number) - (a.pings[0] as number), 1000);
+});
+
+/**
+ * Idle shell sessions as the daemon runs them: SSH keepalive every 15 s (countMax 3), an
+ * application keepalive every 60 s (pool/upkeep.ts: due 60 s after the previous one started),
+ * every round trip answered 5 ms later; 50 sessions opened 10 ms apart, so checks share wake-ups.
+ */
+function idleShells(clock: FakeClock, wheel: KeepaliveWheel, silentAfterMs = Infinity) {
+  const sessions = Array.from({ length: 50 }, () => ({ peer: new Peer(clock), nudges: [] as number[], lastRx: 0 }));
+  const start = clock.now();
+  for (const s of sessions) {
+    const alive = () => clock.now() - start < silentAfterMs;
+    const answer = () => clock.setTimeout(() => {
+      if (!alive()) return;
+      s.lastRx = clock.now();
+      h.received();
+    }, 5);
+    const peer = s.peer;
+    const ping = peer.ping.bind(peer);
+    peer.ping = () => {
+      const ok = ping();
+      answer();
+      return ok;
+    };
+    const h = wheel.add(peer, 15_000, 3);
+    const nudge = () => {
+      if (peer.timedOutAt !== undefined) return;
+      s.nudges.push(clock.now());
+      answer();
+      clock.setTimeout(nudge, 60_000);
+    };
+    clock.setTimeout(nudge, 60_000);
+    clock.advance(10);
+  }
+  return sessions;
+}
+
+t.test('an answered application keepalive spares the SSH ping of its interval: three pings a minute, not four', async (t) => {
+  const clock = new FakeClock();
+  const wheel = new KeepaliveWheel(clock);
+  const sessions = idleShells(clock, wheel);
+  clock.advance(10 * 60_000);
+  for (const [i, s] of sessions.entries()) {
+    t.ok(s.nudges.length >= 9, `session ${i}: ${s.nudges.length} application keepalives`);
+    // Between two application keepalives a minute apart: exactly the three SSH pings at 15, 30 and 45 s.
+    const perMinute = s.nudges.slice(1).map((at, k) => s.peer.pings.filter((p) => p > (s.nudges[k] as number) && p < at).length);
+    if (!perMinute.every((n) => n === 3)) {
+      t.fail(`session ${i}: SSH pings between application keepalives ${JSON.stringify(perMinute)}`);
+      return;
+    }
+    t.equal(s.peer.timedOutAt, undefined);
+  }
+});
+
+t.test('a peer that goes silent among busy neighbours is declared dead countMax + 1 intervals after it last answered, within one window', async (t) => {
+  const clock = new FakeClock();
+  const wheel = new KeepaliveWheel(clock);
+  // Everyone answers for 100 s, then every peer goes silent (pings and application keepalives alike).
+  const sessions = idleShells(clock, wheel, 100_000);
+  clock.advance(5 * 60_000);
+  for (const [i, s] of sessions.entries()) {
+    const dead = s.peer.timedOutAt;
+    if (dead === undefined) {
+      t.fail(`session ${i} never declared dead`);
+      return;
+    }
+    const after = dead - s.lastRx;
+    if (after < 4 * 15_000 - 250 || after > 4 * 15_000 + 250) {
+      t.fail(`session ${i}: declared dead ${after} ms after its last answer`);
+      return;
+    }
+  }
+  t.pass('every silent peer declared dead 60 s ± 250 ms after its last answer');
 });
 
 t.test('a removed connection is never pinged again; an unwritable one drops off', async (t) => {

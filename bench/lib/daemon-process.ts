@@ -42,13 +42,15 @@ export interface StartDaemonOptions {
   nodeArgs?: string[];
   /** grpc.listen instead of a free loopback port, e.g. unix:///tmp/x/grpc.sock (bench/uds-vs-tcp.ts). */
   grpcListen?: string;
+  /** Another build's dist/src/main.js, to run an older daemon beside this one (bench/idle-ab.ts). */
+  main?: string;
 }
 
 export async function startDaemonProcess(opts: StartDaemonOptions): Promise<DaemonProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'warmpool-bench-daemon-'));
   const inventoryFile = join(dir, 'devices.json');
   writeFileSync(inventoryFile, JSON.stringify({ devices: opts.devices }), { mode: 0o600 });
-  const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+  const main = opts.main ?? fileURLToPath(new URL('../../src/main.js', import.meta.url));
   let lastErr: unknown;
   // A port that was free a moment ago can be taken meanwhile: retry a few times with new ports.
   for (let attempt = 0; attempt < 3; attempt++) {

@@ -4,10 +4,16 @@
  * WHY not ssh2's own keepalive: it keeps a setInterval per connection and, on every reply,
  * clears and re-creates it; it also pings a connection that just received data. With 10 000
  * idle sessions that was about a third of the daemon's idle CPU (bench/scale.ts). Here:
- * - one timer for every connection of the process, armed for the earliest due check; each
- *   firing also serves every check due within a small window (1/20 of that connection's
- *   interval, at most 250 ms), so checks that fall close together share one wake-up;
- * - any data received from the peer counts as an answer (it proves the peer alive), so a
+ * - one timer for every connection of the process, armed for the earliest due check but never
+ *   sooner than a small window (1/20 of that connection's interval, at most 250 ms) after the
+ *   last firing, which serves every check then due: checks that fall close together share one
+ *   wake-up. A check runs at or after its due time, never before: WHY late and not early — a
+ *   shell session's application keepalive (pool/upkeep.ts) falls due one appKeepaliveMs after
+ *   the previous one and runs up to a second early, while the SSH check it makes redundant
+ *   falls due appKeepaliveMs after that previous keepalive's REPLY; checks served early raced it
+ *   and sent a ping just before the application keepalive in about half the minutes (counted
+ *   in the daemon at 2 000 idle shells: 3.62 pings per shell per minute, 3.08 served late);
+ * - any packet received from the peer counts as an answer (it proves the peer alive), so a
  *   connection that carried traffic within the interval is not pinged at all (an application
  *   keepalive, a command's output);
  * - the ping is the cheapest SSH round trip: a global request "keepalive@openssh.com" with
@@ -17,7 +23,7 @@
  * one interval after the last check or after the last data received, whichever is later; a
  * check with nothing received since the previous one counts a miss and pings; the check after
  * `countMax` misses in a row ends the connection ("Keepalive timeout"). A silent peer is so
- * detected between countMax and countMax + 1 intervals after it last answered.
+ * detected countMax + 1 intervals after it last answered, at most one window later (ssh2's rule).
  */
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 
@@ -74,10 +80,19 @@ class Entry implements KeepaliveHandle {
 
 export class KeepaliveWheel {
   readonly #clock: Clock;
-  /** Binary min-heap on `due`. A removed entry stays until it reaches the top (lazy deletion). */
-  readonly #heap: Entry[] = [];
+  /**
+   * Binary min-heap on `due`. A removed entry stays until it reaches the top (lazy deletion).
+   * The keys live in a typed array beside the entries. WHY: with 10 000 connections the heap is
+   * cold at every wake-up, and sifting through Entry objects cost one cache miss per level (14
+   * levels); comparing keys in one dense array touches a few cache lines instead (bench/profile-idle.ts).
+   */
+  #items: (Entry | undefined)[] = [];
+  #keys = new Float64Array(64);
+  #n = 0;
   #timer: TimerHandle | undefined;
   #timerAt = Infinity;
+  /** When the timer last fired: the next firing waits at least a window after it (batching). */
+  #lastRun = -Infinity;
   readonly #fire = (): void => this.#run();
 
   constructor(clock: Clock = systemClock) {
@@ -86,7 +101,7 @@ export class KeepaliveWheel {
 
   /** Connections on the wheel, removed ones not yet dropped included (for tests). */
   get size(): number {
-    return this.#heap.length;
+    return this.#n;
   }
 
   /** Start checking a connection every `intervalMs` (> 0). */
@@ -99,11 +114,16 @@ export class KeepaliveWheel {
   }
 
   #run(): void {
+    // A Node timer may fire a few ms before the time it was armed for (it counts from the event
+    // loop's cached time): serve what was due at that time, or such a firing would find nothing due.
+    const armedFor = this.#timerAt;
+    const now = armedFor < Infinity ? Math.max(this.#clock.now(), armedFor) : this.#clock.now();
     this.#timer = undefined;
     this.#timerAt = Infinity;
-    const now = this.#clock.now();
-    const heap = this.#heap;
-    for (let top = heap[0]; top && top.due <= now + top.windowMs; top = heap[0]) {
+    this.#lastRun = now;
+    while (this.#n > 0) {
+      const top = this.#items[0] as Entry;
+      if (top.due > now) break;
       this.#pop();
       if (top.removed) continue;
       this.#check(top, now);
@@ -133,53 +153,70 @@ export class KeepaliveWheel {
       e.removed = true;
       return;
     }
-    e.due = now + e.intervalMs;
+    // From the due time, not from when the batch served it, so lateness does not add up over
+    // countMax checks; but never less than an interval minus a window after this ping (a
+    // wheel that fell behind a blocked event loop must still give the peer time to answer).
+    e.due = Math.max(e.due, now - e.windowMs) + e.intervalMs;
   }
 
   #arm(now: number): void {
-    const top = this.#heap[0];
-    if (!top) {
+    if (this.#n === 0) {
       if (this.#timer) this.#clock.clearTimeout(this.#timer);
       this.#timer = undefined;
       this.#timerAt = Infinity;
       return;
     }
-    if (this.#timer && this.#timerAt <= top.due) return;
+    const at = Math.max(this.#keys[0] as number, this.#lastRun + (this.#items[0] as Entry).windowMs);
+    if (this.#timer && this.#timerAt <= at) return;
     if (this.#timer) this.#clock.clearTimeout(this.#timer);
-    this.#timerAt = top.due;
-    this.#timer = this.#clock.setTimeout(this.#fire, Math.max(0, top.due - now));
+    this.#timerAt = at;
+    this.#timer = this.#clock.setTimeout(this.#fire, Math.max(0, at - now));
   }
 
   #push(e: Entry): void {
-    const h = this.#heap;
-    let i = h.length;
-    h.push(e);
+    const key = e.due;
+    if (this.#n === this.#keys.length) {
+      const grown = new Float64Array(this.#keys.length * 2);
+      grown.set(this.#keys);
+      this.#keys = grown;
+    }
+    const keys = this.#keys;
+    const items = this.#items;
+    let i = this.#n++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const parent = h[p] as Entry;
-      if (parent.due <= e.due) break;
-      h[i] = parent;
+      if ((keys[p] as number) <= key) break;
+      keys[i] = keys[p] as number;
+      items[i] = items[p] as Entry;
       i = p;
     }
-    h[i] = e;
+    keys[i] = key;
+    items[i] = e;
   }
 
+  /** Drop the top entry. */
   #pop(): void {
-    const h = this.#heap;
-    const last = h.pop() as Entry;
-    if (h.length === 0) return;
+    const keys = this.#keys;
+    const items = this.#items;
+    const n = --this.#n;
+    const last = items[n] as Entry;
+    const key = keys[n] as number;
+    // Not shrunk (the slot is reused by the next push); cleared so a removed connection can be collected.
+    items[n] = undefined;
+    if (n === 0) return;
     let i = 0;
-    const n = h.length;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && (h[r] as Entry).due < (h[l] as Entry).due ? r : l;
-      if ((h[c] as Entry).due >= last.due) break;
-      h[i] = h[c] as Entry;
+      const c = r < n && (keys[r] as number) < (keys[l] as number) ? r : l;
+      if ((keys[c] as number) >= key) break;
+      keys[i] = keys[c] as number;
+      items[i] = items[c] as Entry;
       i = c;
     }
-    h[i] = last;
+    keys[i] = key;
+    items[i] = last;
   }
 }
 
@@ -188,7 +225,7 @@ export const sshKeepalives = new KeepaliveWheel();
 
 /** ssh2 internals used to send a global request and hear its reply (as drivers/exec-ping.ts; ssh2 is pinned). */
 interface SshInternals {
-  _protocol?: { ping?: () => void };
+  _protocol?: { ping?: () => void; _onPacket?: () => void };
   _callbacks?: Array<(failed: boolean | Error) => void>;
   emit(event: string, ...args: unknown[]): boolean;
 }
@@ -197,8 +234,8 @@ const ignoreReply = (): void => {};
 
 /**
  * Put a logged-in ssh2 client on the wheel: pings are "keepalive@openssh.com" global requests
- * (ssh2's own keepalive must be off: client-config.ts), every chunk read from `sock` counts as
- * an answer, and a timeout ends the connection as ssh2's keepalive would (an 'error' with
+ * (ssh2's own keepalive must be off: client-config.ts), every packet received counts as an
+ * answer, and a timeout ends the connection as ssh2's keepalive would (an 'error' with
  * level 'client-timeout', then the stream destroyed: the connection reports CONNECTION_LOST).
  * Returns undefined when keepalives are off (interval 0) or ssh2 lacks the internals.
  */
@@ -212,7 +249,7 @@ export function watchSshConnection(
   const c = client as SshInternals;
   if (!(intervalMs > 0) || typeof c._protocol?.ping !== 'function' || !Array.isArray(c._callbacks)) return undefined;
   const callbacks = c._callbacks;
-  const protocol = c._protocol as { ping: () => void };
+  const protocol = c._protocol as { ping: () => void; _onPacket?: () => void };
   const handle = wheel.add({
     ping: () => {
       if (!sock.writable) return false;
@@ -228,11 +265,23 @@ export function watchSshConnection(
       sock.destroy();
     },
   }, intervalMs, countMax);
-  const onData = (): void => handle.received();
-  sock.on('data', onData);
+  const before = protocol._onPacket;
+  let onData: (() => void) | undefined;
+  if (typeof before === 'function') {
+    // ssh2 calls its protocol's _onPacket for every packet it decrypted (a no-op unless
+    // configured). WHY there and not a 'data' listener on the socket: a second 'data' listener
+    // makes every emit copy the listener array, and a packet is what proves the peer alive.
+    protocol._onPacket = () => {
+      handle.received();
+      before();
+    };
+  } else {
+    onData = (): void => handle.received();
+    sock.on('data', onData);
+  }
   sock.once('close', () => {
     handle.remove();
-    sock.removeListener('data', onData);
+    if (onData) sock.removeListener('data', onData);
   });
   return handle;
 }

@@ -8,6 +8,7 @@ import { ConnectErrors, type ConnectPhase } from './connect-errors.js';
 import { tcpConnector, type Connector } from './connector.js';
 import { fingerprintSha256, makeHostVerifier, type HostKeyRejection } from './hostkey.js';
 import { sshKeepalives, watchSshConnection, type KeepaliveWheel } from './keepalive-wheel.js';
+import { poolSshPadding } from './ssh-padding.js';
 import { loadAuth, makeAuthHandler, type AuthMaterial, type AuthTrail } from './ssh-auth.js';
 import { LiveSshConnection, type SshConnection } from './ssh-connection.js';
 
@@ -178,6 +179,8 @@ class ConnectAttempt {
       this.#cleanup();
       const connectMs = performance.now() - this.#started;
       conn = new LiveSshConnection(c, sock, this.#errors, connectMs, this.#presentedFp);
+      // Padding of every packet from here on comes from a pool (ssh-padding.ts: measured cost).
+      poolSshPadding(c);
       // SSH keepalives on the process's one timer (ssh2's own are off: client-config.ts).
       if (!watchSshConnection(this.#keepalives, c, sock, d.ssh.keepaliveIntervalMs, d.ssh.keepaliveCountMax) && d.ssh.keepaliveIntervalMs > 0) {
         this.#logger.warn({ device: d.id }, 'ssh2 internals for keepalive pings not found: this connection has no SSH keepalive');
