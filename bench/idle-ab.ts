@@ -8,7 +8,7 @@
  *   node dist/bench/idle-ab.js OLD_DIST_MAIN [WINDOW_SECONDS=60] [WINDOWS=2] [SESSIONS_PER_DEVICE=1000] [DEVICES=10] [SETTLE_SECONDS=5] [STAGES=1,DEVICES]
  * OLD_DIST_MAIN is the old build's dist/src/main.js. Stages: device counts per side (default 1, then DEVICES).
  */
-import { call, startDaemonProcess, waitForIdleSessions, type DaemonClients, type DaemonProcess } from './lib/daemon-process.js';
+import { putScaleDevice, startDaemonProcess, waitForIdleSessions, type DaemonClients, type DaemonProcess } from './lib/daemon-process.js';
 import { cpuMs } from './lib/proc-stats.js';
 import { startSimFleetProcess, type SimFleetProcess } from './lib/sim-process.js';
 import { writeResult } from './lib/stats.js';
@@ -41,12 +41,7 @@ interface Side {
 async function addDevices(side: Side, upTo: number): Promise<void> {
   for (; side.added < upTo; side.added++) {
     const d = side.sim.devices[side.added]!;
-    await call(side.clients.inventory, 'PutDevice', {
-      device: {
-        id: `scale-${side.added + 1}`, host: '127.0.0.1', port: d.port, platform: 'cisco_ios', username: 'admin', password: 'admin-pass',
-        enable_secret: 'enable-pass', host_key: { fingerprints: [d.fingerprint] }, pool: { min: PER_DEVICE, max: PER_DEVICE },
-      },
-    });
+    await putScaleDevice(side.clients, side.added, d, PER_DEVICE);
   }
   await waitForIdleSessions(side.clients, upTo * PER_DEVICE, 600_000);
 }

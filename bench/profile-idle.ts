@@ -9,7 +9,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { call, startDaemonProcess, waitForIdleSessions } from './lib/daemon-process.js';
+import { putScaleDevice, startDaemonProcess, waitForIdleSessions } from './lib/daemon-process.js';
 import { cpuMs } from './lib/proc-stats.js';
 import { startSimFleetProcess } from './lib/sim-process.js';
 
@@ -90,12 +90,7 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; i < DEVICES; i++) {
       const d = sim.devices[i]!;
-      await call(c.inventory, 'PutDevice', {
-        device: {
-          id: `scale-${i + 1}`, host: '127.0.0.1', port: d.port, platform: 'cisco_ios', username: 'admin', password: 'admin-pass',
-          enable_secret: 'enable-pass', host_key: { fingerprints: [d.fingerprint] }, pool: { min: PER_DEVICE, max: PER_DEVICE },
-        },
-      });
+      await putScaleDevice(c, i, d, PER_DEVICE);
     }
     const sessions = PER_DEVICE * DEVICES;
     await waitForIdleSessions(c, sessions, 300_000, () => {});

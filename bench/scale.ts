@@ -11,7 +11,7 @@
  *   node dist/bench/scale.js [WINDOW_SECONDS=appKeepaliveMs/1000] [SESSIONS_PER_DEVICE=1000] [DEVICES=10]
  */
 import { loadConfig } from '../src/config/load.js';
-import { call, sshPoolStats, startDaemonProcess, waitForIdleSessions, type DaemonClients } from './lib/daemon-process.js';
+import { putScaleDevice, sshPoolStats, startDaemonProcess, waitForIdleSessions, type DaemonClients } from './lib/daemon-process.js';
 import { cpuMs, maxOpenFiles, rssKiB } from './lib/proc-stats.js';
 import { startSimFleetProcess } from './lib/sim-process.js';
 import { writeResult } from './lib/stats.js';
@@ -68,12 +68,7 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       for (; added < devicesNow; added++) {
         const d = sim.devices[added]!;
-        await call(c.inventory, 'PutDevice', {
-          device: {
-            id: `scale-${added + 1}`, host: '127.0.0.1', port: d.port, platform: 'cisco_ios', username: 'admin', password: 'admin-pass',
-            enable_secret: 'enable-pass', host_key: { fingerprints: [d.fingerprint] }, pool: { min: PER_DEVICE, max: PER_DEVICE },
-          },
-        });
+        await putScaleDevice(c, added, d, PER_DEVICE);
       }
       const sessions = devicesNow * PER_DEVICE;
       let lastPrint = 0;

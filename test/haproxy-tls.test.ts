@@ -4,12 +4,10 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { parseAllDocuments } from 'yaml';
 import { WarmpoolClient, WarmpoolClientError } from '../src/client/index.js';
-import { haproxyVersion, startHaproxy } from './kit/haproxy.js';
+import { haproxyVersion, oneReplicaEnv, startHaproxy, w0Up } from './kit/haproxy.js';
 import { startTestDaemon, simSpec } from './kit/daemon.js';
 import { startSim } from './kit/sim.js';
-import { freePort } from './kit/sshd.js';
 import { makeTestPki } from './kit/tls.js';
-import { waitFor } from './kit/wait.js';
 
 /**
  * The shipped deploy/haproxy/haproxy.cfg in front of a replica that requires mTLS
@@ -29,23 +27,15 @@ t.test('WARMPOOL_SERVER_OPTIONS carries HAProxy to an mTLS replica; without it t
     devices: [simSpec(sim, 'r1')],
   });
   t.teardown(() => td.stop());
-  const metricsPort = td.daemon.metricsAddress.split(':').pop()!;
   // One replica; the other two lines point at loopback addresses where nothing listens (DOWN).
   const lb = async (options?: string) => {
     const h = await startHaproxy({
-      WARMPOOL_LB_LISTEN: `127.0.0.1:${await freePort()}`,
-      WARMPOOL_LB_STATS_LISTEN: `127.0.0.1:${await freePort()}`,
-      WARMPOOL_HEALTH_PORT: metricsPort,
-      WARMPOOL_CHECK_INTER: '200ms',
-      WARMPOOL_REPLICA_0: td.daemon.grpcAddress,
-      WARMPOOL_REPLICA_1: `127.0.0.2:${await freePort()}`,
-      WARMPOOL_REPLICA_2: `127.0.0.3:${await freePort()}`,
+      ...(await oneReplicaEnv(td.daemon.grpcAddress, td.daemon.metricsAddress)),
       ...(options ? { WARMPOOL_SERVER_OPTIONS: options } : {}),
     });
     t.teardown(() => h.stop());
     // The health check on the metrics port stays cleartext, TLS options or not.
-    await waitFor(async () => (await h.servers()).find((s) => s.name === 'w0')?.status === 'UP', 'HAProxy to see w0 UP', 10_000)
-      .catch((e: Error) => { throw new Error(`${e.message}\n${h.out()}`); });
+    await w0Up(h);
     const client = new WarmpoolClient(h.address, { timeoutMs: 10_000, retries: 0 });
     t.teardown(() => client.close());
     return client;
@@ -95,19 +85,12 @@ t.test('the balancer manifest\'s environment on its copy of haproxy.cfg: callers
   });
   t.teardown(() => td.stop());
   const replaced = {
-    WARMPOOL_LB_LISTEN: `127.0.0.1:${await freePort()}`,
-    WARMPOOL_LB_STATS_LISTEN: `127.0.0.1:${await freePort()}`,
-    WARMPOOL_HEALTH_PORT: td.daemon.metricsAddress.split(':').pop()!,
-    WARMPOOL_CHECK_INTER: '200ms',
-    WARMPOOL_REPLICA_0: td.daemon.grpcAddress,
-    WARMPOOL_REPLICA_1: `127.0.0.2:${await freePort()}`,
-    WARMPOOL_REPLICA_2: `127.0.0.3:${await freePort()}`,
+    ...(await oneReplicaEnv(td.daemon.grpcAddress, td.daemon.metricsAddress)),
   };
   for (const name of Object.keys(replaced)) t.ok(name in manifestEnv, `the manifest sets ${name}, replaced here`);
   const h = await startHaproxy({ ...manifestEnv, ...replaced }, join(overlay, 'haproxy.cfg'));
   t.teardown(() => h.stop());
-  await waitFor(async () => (await h.servers()).find((s) => s.name === 'w0')?.status === 'UP', 'HAProxy to see w0 UP', 10_000)
-    .catch((e: Error) => { throw new Error(`${e.message}\n${h.out()}`); });
+  await w0Up(h);
 
   const withCert = new WarmpoolClient(h.address, { rootCerts: pki.ca, privateKey: pki.client.key, certChain: pki.client.cert, timeoutMs: 10_000, retries: 0 });
   t.teardown(() => withCert.close());

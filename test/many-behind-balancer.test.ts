@@ -1,9 +1,8 @@
 import t from 'tap';
-import { haproxyVersion, startHaproxy } from './kit/haproxy.js';
+import { haproxyVersion, oneReplicaEnv, startHaproxy, w0Up } from './kit/haproxy.js';
 import { startTestDaemon, simSpec } from './kit/daemon.js';
 import { startSim } from './kit/sim.js';
 import { freePort } from './kit/sshd.js';
-import { waitFor } from './kit/wait.js';
 import { cli } from './kit/cli.js';
 import { WarmpoolClient } from '../src/client/index.js';
 
@@ -26,16 +25,10 @@ t.test('warmpool many and runMany behind the device-affinity balancer run each d
   });
   t.teardown(() => td.stop());
   const lb = await startHaproxy({
-    WARMPOOL_LB_LISTEN: `127.0.0.1:${await freePort()}`,
-    WARMPOOL_LB_STATS_LISTEN: `127.0.0.1:${await freePort()}`,
-    WARMPOOL_HEALTH_PORT: td.daemon.metricsAddress.split(':').pop()!,
-    WARMPOOL_CHECK_INTER: '200ms',
-    WARMPOOL_REPLICA_0: td.daemon.grpcAddress,
-    WARMPOOL_REPLICA_1: `127.0.0.2:${await freePort()}`,
-    WARMPOOL_REPLICA_2: `127.0.0.3:${await freePort()}`,
+    ...(await oneReplicaEnv(td.daemon.grpcAddress, td.daemon.metricsAddress)),
   });
   t.teardown(() => lb.stop());
-  await waitFor(async () => (await lb.servers()).find((s) => s.name === 'w0')?.status === 'UP', 'HAProxy to see w0 UP', 10_000);
+  await w0Up(lb);
   const addr = ['--addr', lb.address];
 
   const json = await cli(['many', ...addr, '--labels', 'role=core', '--devices', 'edge1', '--json', '--', 'show version']);

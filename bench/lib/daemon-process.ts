@@ -144,6 +144,19 @@ export async function sshPoolStats(clients: DaemonClients): Promise<PoolStatsRow
   return r.pools.filter((p) => p.protocol === 'ssh');
 }
 
+/**
+ * The scale benchmarks' device number `index` (0-based, id `scale-N`): a simulated IOS of a
+ * fleet process, holding `perDevice` sessions (pool min = max), added over the Inventory API.
+ */
+export async function putScaleDevice(clients: DaemonClients, index: number, sim: { port: number; fingerprint: string }, perDevice: number): Promise<void> {
+  await call(clients.inventory, 'PutDevice', {
+    device: {
+      id: `scale-${index + 1}`, host: '127.0.0.1', port: sim.port, platform: 'cisco_ios', username: 'admin', password: 'admin-pass',
+      enable_secret: 'enable-pass', host_key: { fingerprints: [sim.fingerprint] }, pool: { min: perDevice, max: perDevice },
+    },
+  });
+}
+
 /** Polls until `sessions` SSH sessions are idle across the daemon's pools (bounded by timeoutMs). */
 export async function waitForIdleSessions(clients: DaemonClients, sessions: number, timeoutMs: number, onProgress?: (idle: number) => void): Promise<number> {
   const deadline = Date.now() + timeoutMs;

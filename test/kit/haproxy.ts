@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './proc.js';
+import { freePort } from './sshd.js';
 
 // ROOT is dist/ when this runs compiled (bench/): the config is not copied there.
 export const HAPROXY_CFG = join(ROOT.replace(/\/dist\/?$/, '/'), 'deploy/haproxy/haproxy.cfg');
@@ -104,4 +105,30 @@ export async function startHaproxy(env: Record<string, string>, cfg: string = HA
 function splitHostPort(a: string): [string, number] {
   const i = a.lastIndexOf(':');
   return [a.slice(0, i) || '127.0.0.1', Number(a.slice(i + 1))];
+}
+
+/**
+ * The environment for haproxy.cfg in front of ONE replica (w0, `grpcAddress`, health on the
+ * port of `metricsAddress`); w1 and w2 point at loopback addresses where nothing listens, so
+ * they stay DOWN and every call goes to w0.
+ */
+export async function oneReplicaEnv(grpcAddress: string, metricsAddress: string): Promise<Record<string, string>> {
+  return {
+    WARMPOOL_LB_LISTEN: `127.0.0.1:${await freePort()}`,
+    WARMPOOL_LB_STATS_LISTEN: `127.0.0.1:${await freePort()}`,
+    WARMPOOL_HEALTH_PORT: metricsAddress.split(':').pop() as string,
+    WARMPOOL_CHECK_INTER: '200ms',
+    WARMPOOL_REPLICA_0: grpcAddress,
+    WARMPOOL_REPLICA_1: `127.0.0.2:${await freePort()}`,
+    WARMPOOL_REPLICA_2: `127.0.0.3:${await freePort()}`,
+  };
+}
+
+/** Wait (bounded: 10 s) until HAProxy's health checks see w0 UP; the error carries HAProxy's output. */
+export async function w0Up(h: Haproxy): Promise<void> {
+  const end = Date.now() + 10_000;
+  while ((await h.servers()).find((s) => s.name === 'w0')?.status !== 'UP') {
+    if (Date.now() > end) throw new Error(`HAProxy did not see w0 UP within 10 s\n${h.out()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
