@@ -13,13 +13,14 @@ import { resolveProfile } from '../src/platforms/profiles.js';
 import { decidePrompt, isPagerPrompt, matchPrompt, promptLevel } from '../src/session/prompt.js';
 import { parseSimArgs } from '../src/sim/sim-command.js';
 import { LONG_COMMAND } from '../src/sim/platforms/index.js';
-import { batch, openSimShell, startSim, testPoolSettings, testSshSettings } from './kit/sim.js';
+import { batch, openSimShell, startSim } from './kit/sim.js';
+import { offlineDevice, streamChannel } from './kit/stream-channel.js';
 
 const defaults = loadConfig({ argv: [], env: {} }).defaults;
 const FP = 'SHA256:Ndn2nNQI3C/HRofmkAHuPkHxYutLZVwHJidfQ4IkyLY';
 
 function spec(platform: Platform): DeviceSpec {
-  return { id: 'd1', host: '127.0.0.1', port: 22, platform, mode: 'shell', username: 'u', hostKey: { acceptAny: true }, labels: {}, pool: testPoolSettings, ssh: testSshSettings, source: 'file', ...(platform === 'generic' ? { prompt: '[>#]' } : {}) };
+  return { ...offlineDevice(platform, 'd1'), ...(platform === 'generic' ? { prompt: '[>#]' } : {}) };
 }
 
 function configError(platform: unknown): string {
@@ -261,17 +262,8 @@ t.test('SR OS MD-CLI: the context line above the prompt is part of the prompt an
 });
 
 t.test('SR OS MD-CLI: output that only looks like the prompt\'s upper lines is kept, however the device splits its writes', async (t) => {
-  const { Duplex } = await import('node:stream');
-  const { Channel } = await import('../src/session/channel.js');
-  const { Dirt } = await import('../src/session/dirty.js');
-  const { systemClock } = await import('../src/core/clock.js');
-  const { silentLogger } = await import('../src/core/logger.js');
   const read = async (chunks: string[]): Promise<{ output: string; context: string; streamed: string }> => {
-    const stream = new Duplex({ read() {}, write(_c, _e, cb) { cb(); } });
-    const ch = new Channel(stream, {
-      device: 'pe1', sessionId: 'pe1/shell-t', profile: resolveProfile(spec('nokia_sros_mdcli')), clock: systemClock, dirt: new Dirt(), logger: silentLogger,
-      maxOutputBytes: 1 << 20, settleMs: 60, markerFallbackMs: 1500, closeTransport: () => undefined,
-    });
+    const { ch, stream } = streamChannel({ device: offlineDevice('nokia_sros_mdcli', 'pe1') });
     ch.prompt = 'A:admin@pe1#';
     let streamed = '';
     const p = ch.command({ command: 'show log', timeoutMs: 2000, onChunk: (_i, text) => void (streamed += text) });

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { Writable } from 'node:stream';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import type { DeviceSpec, Platform } from '../src/config/types.js';
+import type { Platform } from '../src/config/types.js';
 import { createLogger } from '../src/core/logger.js';
 import { WarmpoolError } from '../src/core/errors.js';
 import { connectSsh } from '../src/transport/ssh-connect.js';
@@ -16,9 +16,10 @@ import { MAX_LOGIN_SCREENS } from '../src/drivers/shell-login.js';
 import { classifyLoginScreen } from '../src/platforms/login-screens.js';
 import { PlatformDetections } from '../src/platforms/autodetect.js';
 import { probeDevicePlatform } from '../src/drivers/autodetect-probe.js';
-import { batch, simDeviceSpec, startSim, testPoolSettings, testSshSettings, type SimDevice } from './kit/sim.js';
+import { batch, simDeviceSpec, startSim, type SimDevice } from './kit/sim.js';
 import { m, simSpec, startTestDaemon } from './kit/daemon.js';
 import type { Test } from 'tap';
+import { offlineDevice, streamChannel } from './kit/stream-channel.js';
 
 
 function capture(): { logger: ReturnType<typeof createLogger>; lines: string[] } {
@@ -139,32 +140,13 @@ t.test('autodetect recognises Junos from its FreeBSD shell (uname -a) and the se
 });
 
 t.test('a login screen that keeps coming back is answered at most MAX_LOGIN_SCREENS times, then UNEXPECTED_PROMPT', async (t) => {
-  const { Duplex } = await import('node:stream');
   const { silentLogger } = await import('../src/core/logger.js');
-  const { resolveProfile } = await import('../src/platforms/profiles.js');
-  const { Channel } = await import('../src/session/channel.js');
-  const { Dirt } = await import('../src/session/dirty.js');
   const { login } = await import('../src/drivers/shell-login.js');
   const { systemClock } = await import('../src/core/clock.js');
   const screen = '\r\nPress Y or ENTER to continue, N to exit.';
-  const typed: string[] = [];
+  const device = offlineDevice('hp_comware', 'c1');
   // A device that answers every key with its screen again.
-  const stream: InstanceType<typeof Duplex> = new Duplex({
-    read() {},
-    write(chunk: Buffer, _enc, cb) {
-      typed.push(chunk.toString());
-      setImmediate(() => stream.push(screen));
-      cb();
-    },
-  });
-  const device: DeviceSpec = {
-    id: 'c1', host: '127.0.0.1', port: 22, platform: 'hp_comware', mode: 'shell', username: 'u', hostKey: { acceptAny: true },
-    labels: {}, pool: testPoolSettings, ssh: testSshSettings, source: 'file',
-  };
-  const ch = new Channel(stream, {
-    device: device.id, sessionId: 's', profile: resolveProfile(device), clock: systemClock, dirt: new Dirt(), logger: silentLogger,
-    maxOutputBytes: 1 << 20, settleMs: 60, markerFallbackMs: 1500, closeTransport: () => undefined,
-  });
+  const { ch, stream, typed } = streamChannel({ device, onWrite: (_text, s) => void setImmediate(() => s.push(screen)) });
   t.teardown(() => ch.close());
   stream.push(screen);
   const started = Date.now();

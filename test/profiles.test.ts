@@ -2,13 +2,10 @@ import t from 'tap';
 import { resolveProfile } from '../src/platforms/profiles.js';
 import { decidePrompt, isPagerPrompt, isPromptLine, matchPrompt, promptLevel } from '../src/session/prompt.js';
 import type { DeviceSpec, Platform } from '../src/config/types.js';
-import { testPoolSettings, testSshSettings } from './kit/sim.js';
+import { offlineDevice } from './kit/stream-channel.js';
 
 function spec(platform: Platform, over: Partial<DeviceSpec> = {}): DeviceSpec {
-  return {
-    id: 'd1', host: '127.0.0.1', port: 22, platform, mode: 'shell', username: 'u', hostKey: { acceptAny: true },
-    labels: {}, pool: testPoolSettings, ssh: testSshSettings, source: 'file', ...over,
-  };
+  return { ...offlineDevice(platform, 'd1'), ...over };
 }
 
 t.test('IOS prompts: user, privileged and config levels are told apart', async (t) => {

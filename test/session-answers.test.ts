@@ -3,43 +3,17 @@
  * session/prompt-read.ts), on a fake clock and a node:stream Duplex standing in for the SSH channel:
  * when a reply is typed, when it is not, how often, and how secrets are masked.
  */
-import { Duplex } from 'node:stream';
 import t from 'tap';
-import type { DeviceSpec } from '../src/config/types.js';
-import { silentLogger } from '../src/core/logger.js';
-import { resolveProfile } from '../src/platforms/profiles.js';
 import { answerPattern, CommandAnswers, type Answer } from '../src/session/answers.js';
-import { Channel } from '../src/session/channel.js';
-import { Dirt } from '../src/session/dirty.js';
-import { FakeClock, flush } from './kit/fake-clock.js';
-import { testPoolSettings, testSshSettings } from './kit/sim.js';
-
-const device: DeviceSpec = {
-  id: 'r1', host: '127.0.0.1', port: 22, platform: 'cisco_ios', mode: 'shell', username: 'u', hostKey: { acceptAny: true },
-  labels: {}, pool: testPoolSettings, ssh: testSshSettings, source: 'file',
-};
+import { FakeClock } from './kit/fake-clock.js';
+import { streamChannel } from './kit/stream-channel.js';
 
 const answer = (pattern: string, reply: string, secret = false): Answer => ({ source: pattern, pattern: answerPattern(pattern, 'answers[0].pattern'), reply, secret });
 
 function setup() {
   const clock = new FakeClock();
-  const typed: string[] = [];
-  const stream = new Duplex({
-    read() {},
-    write(chunk: Buffer, _enc, cb) {
-      typed.push(chunk.toString());
-      cb();
-    },
-  });
-  const ch = new Channel(stream, {
-    device: 'r1', sessionId: 'r1/shell-t', profile: resolveProfile(device), clock, dirt: new Dirt(), logger: silentLogger,
-    maxOutputBytes: 1024 * 1024, settleMs: 60, markerFallbackMs: 1500, closeTransport: () => undefined,
-  });
+  const { ch, typed, print } = streamChannel({ clock });
   ch.prompt = 'R1#';
-  const print = async (text: string) => {
-    stream.push(text);
-    await flush();
-  };
   return { clock, typed, ch, print };
 }
 

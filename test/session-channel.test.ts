@@ -3,46 +3,16 @@
  * in for the SSH channel: reads until the prompt, timeouts and settle periods without wall time,
  * the end reported once (also to a listener that comes late), backpressure, the output cap.
  */
-import { Duplex } from 'node:stream';
 import t from 'tap';
-import type { DeviceSpec } from '../src/config/types.js';
 import { WarmpoolError } from '../src/core/errors.js';
-import { silentLogger } from '../src/core/logger.js';
-import { resolveProfile } from '../src/platforms/profiles.js';
-import { Channel } from '../src/session/channel.js';
-import { Dirt } from '../src/session/dirty.js';
 import { FakeClock, flush } from './kit/fake-clock.js';
-import { testPoolSettings, testSshSettings } from './kit/sim.js';
-
-const device: DeviceSpec = {
-  id: 'r1', host: '127.0.0.1', port: 22, platform: 'cisco_ios', mode: 'shell', username: 'u', hostKey: { acceptAny: true },
-  labels: {}, pool: testPoolSettings, ssh: testSshSettings, source: 'file',
-};
+import { streamChannel } from './kit/stream-channel.js';
 
 function setup(opts: { maxOutputBytes?: number } = {}) {
   const clock = new FakeClock();
-  const dirt = new Dirt();
-  const typed: string[] = [];
-  const stream = new Duplex({
-    read() {},
-    write(chunk: Buffer, _enc, cb) {
-      typed.push(chunk.toString());
-      cb();
-    },
-  });
-  let transportClosed = 0;
-  const ch = new Channel(stream, {
-    device: 'r1', sessionId: 'r1/shell-t', profile: resolveProfile(device), clock, dirt, logger: silentLogger,
-    maxOutputBytes: opts.maxOutputBytes ?? 1024 * 1024, settleMs: 60, markerFallbackMs: 1500,
-    closeTransport: () => void transportClosed++,
-  });
+  const { ch, stream, dirt, typed, print, transportClosed } = streamChannel({ clock, maxOutputBytes: opts.maxOutputBytes });
   ch.prompt = 'R1#';
-  /** The device prints `text`; resolves once the channel has seen it. */
-  const device_ = async (text: string) => {
-    stream.push(text);
-    await flush();
-  };
-  return { clock, dirt, typed, stream, ch, print: device_, transportClosed: () => transportClosed };
+  return { clock, dirt, typed, stream, ch, print, transportClosed };
 }
 
 interface State<T> {

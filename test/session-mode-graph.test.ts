@@ -6,13 +6,10 @@ import t from 'tap';
 import type { DeviceSpec, Platform } from '../src/config/types.js';
 import { resolveProfile } from '../src/platforms/profiles.js';
 import { ModeGraph, below, type ModeEdge } from '../src/session/mode-graph.js';
-import { testPoolSettings, testSshSettings } from './kit/sim.js';
+import { offlineDevice } from './kit/stream-channel.js';
 
 function spec(platform: Platform, over: Partial<DeviceSpec> = {}): DeviceSpec {
-  return {
-    id: 'd1', host: '127.0.0.1', port: 22, platform, mode: 'shell', username: 'u', hostKey: { acceptAny: true },
-    labels: {}, pool: testPoolSettings, ssh: testSshSettings, source: 'file', ...over,
-  };
+  return { ...offlineDevice(platform, 'd1'), ...over };
 }
 
 const commands = (p: ModeEdge[] | undefined) => p?.map((e) => [e.kind, ...e.commands]);
