@@ -10,15 +10,8 @@ import { ALL_DEVICES } from './metric-catalog.js';
 
 const STATES = ['idle', 'busy', 'connecting'] as const;
 
-interface DeviceAgg {
-  device: string;
-  protocol: Protocol;
-  idle: number;
-  busy: number;
-  connecting: number;
-  waiting: number;
-  max: number;
-}
+/** One device label's sums (several pools when device labels are folded into ALL_DEVICES). */
+type DeviceAgg = Pick<PoolStats, 'device' | 'protocol' | 'idle' | 'busy' | 'connecting' | 'waiting' | 'max'>;
 
 export interface PoolGaugeSources {
   registers: Registry[];

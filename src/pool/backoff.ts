@@ -10,6 +10,9 @@ export interface BackoffOptions {
   factor?: number;
 }
 
+/** The reconnect backoff's bounds, as pools and bastions are given them. */
+export type BackoffSettings = Pick<BackoffOptions, 'baseMs' | 'maxMs'>;
+
 /**
  * Reconnect delays with decorrelated jitter:
  *   delay_n = min(maxMs, baseMs + random * (delay_{n-1} * factor - baseMs)),  delay_{-1} = baseMs

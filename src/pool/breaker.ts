@@ -15,6 +15,9 @@ export interface CircuitBreakerOptions {
   onChange?: (state: CircuitState) => void;
 }
 
+/** The breaker's tuning, as pools and bastions are given it (config key `breaker`). */
+export type BreakerSettings = Pick<CircuitBreakerOptions, 'failureThreshold' | 'openMs' | 'maxOpenMs'>;
+
 /** Share of an open period removed at random, so that many pools do not probe in lockstep. */
 const OPEN_JITTER = 0.2;
 

@@ -4,8 +4,8 @@ import type { Clock, Random, TimerHandle } from '../core/clock.js';
 import { WarmpoolError, describeError, isPermanentConnectError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { PoolObserver } from '../core/pool-stats.js';
-import { Backoff } from './backoff.js';
-import { CircuitBreaker } from './breaker.js';
+import { Backoff, type BackoffSettings } from './backoff.js';
+import { CircuitBreaker, type BreakerSettings } from './breaker.js';
 import type { ConnectLimiter, SessionBudget } from './limits.js';
 import type { Session, SessionFactory } from './types.js';
 
@@ -31,8 +31,8 @@ export interface DialerOptions<S extends Session> {
   random: Random;
   connectLimiter: ConnectLimiter;
   sessionBudget: SessionBudget;
-  breaker: { failureThreshold: number; openMs: number; maxOpenMs: number };
-  backoff: { baseMs: number; maxMs: number };
+  breaker: BreakerSettings;
+  backoff: BackoffSettings;
   observer: PoolObserver;
   logger: Logger;
   host: DialerHost<S>;

@@ -3,6 +3,8 @@ import type { Clock, Random } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { PoolObserver } from '../core/pool-stats.js';
 import type { ConnectLimiter, SessionBudget } from './limits.js';
+import type { BackoffSettings } from './backoff.js';
+import type { BreakerSettings } from './breaker.js';
 
 /**
  * What the pool needs from a session, whatever its protocol. Drivers (ssh/) implement it.
@@ -64,9 +66,9 @@ export interface DevicePoolOptions<S extends Session> {
   connectLimiter: ConnectLimiter;
   /** Process-wide: shared by every pool. */
   sessionBudget: SessionBudget;
-  breaker: { failureThreshold: number; openMs: number; maxOpenMs: number };
+  breaker: BreakerSettings;
   /** Reconnect backoff; defaults 250 ms .. 10 s. */
-  backoff?: { baseMs: number; maxMs: number };
+  backoff?: BackoffSettings;
   /** Probe a session on borrow when it has been idle longer than this (ms). */
   healthCheckAfterMs: number;
   /** Call session.keepalive() on sessions idle this long (ms); 0 = off. */

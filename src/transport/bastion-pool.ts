@@ -28,8 +28,8 @@ import type { Clock, Random, TimerHandle } from '../core/clock.js';
 import { WarmpoolError, isPermanentConnectError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { PoolObserver, PoolStats } from '../core/pool-stats.js';
-import { Backoff } from '../pool/backoff.js';
-import { CircuitBreaker } from '../pool/breaker.js';
+import { Backoff, type BackoffSettings } from '../pool/backoff.js';
+import { CircuitBreaker, type BreakerSettings } from '../pool/breaker.js';
 import { asBastionError, bastionError, channelOpenError, forDevice, isResourceShortage } from './bastion-errors.js';
 import type { ConnectTarget, Connector } from './connector.js';
 import { connectSsh, type SshConnection } from './ssh-connect.js';
@@ -40,8 +40,8 @@ export interface BastionPoolOptions {
   connector: Connector;
   clock: Clock;
   random: Random;
-  breaker: { failureThreshold: number; openMs: number; maxOpenMs: number };
-  backoff?: { baseMs: number; maxMs: number };
+  breaker: BreakerSettings;
+  backoff?: BackoffSettings;
   observer?: PoolObserver;
   logger: Logger;
 }
