@@ -10,6 +10,7 @@ import net from 'node:net';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection } from 'ssh2';
 import { fingerprintOfPrivateKey, generateHostKey } from './host-keys.js';
+import { listenSim } from './tcp-listener.js';
 
 export interface SimBastionOptions {
   host?: string;
@@ -39,7 +40,6 @@ export async function startSimBastion(opts: SimBastionOptions = {}): Promise<Sim
   const password = opts.password ?? 'jump-pass';
   const hostKey = opts.hostKey ?? generateHostKey();
   const stats = { logins: 0, channels: 0, refused: 0 };
-  const sockets = new Set<net.Socket>();
   const server = new ssh2.Server({ hostKeys: [hostKey] }, (conn: Connection) => {
     conn.on('error', () => undefined);
     conn.on('authentication', (ctx: AuthContext) => {
@@ -78,32 +78,11 @@ export async function startSimBastion(opts: SimBastionOptions = {}): Promise<Sim
       });
     });
   });
-  const tcp = net.createServer((sock) => {
-    sock.setNoDelay(true);
-    sockets.add(sock);
-    sock.once('close', () => sockets.delete(sock));
-    sock.on('error', () => undefined);
-    server.injectSocket(sock);
-  });
   const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen({ host, port: opts.port ?? 0 }, () => {
-      tcp.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (tcp.address() as net.AddressInfo).port;
+  const { port, kill, close } = await listenSim(host, opts.port ?? 0, (sock) => server.injectSocket(sock));
   return {
     host, port, username, password, hostKeyFingerprint: fingerprintOfPrivateKey(hostKey), stats,
-    kill() {
-      for (const s of sockets) s.destroy();
-    },
-    close() {
-      return new Promise<void>((resolve) => {
-        tcp.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-    },
+    kill,
+    close,
   };
 }

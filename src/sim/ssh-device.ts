@@ -14,11 +14,11 @@
  * login and channels, shell-session.ts the interactive shell, exec-command.ts exec requests;
  * what a platform prints is in platforms.ts, hostile outputs in hostile.ts.
  */
-import net from 'node:net';
 import { DEFAULT_HOSTNAMES } from './platforms.js';
 import { fingerprintOfPrivateKey, generateHostKey } from './host-keys.js';
 import { DEFAULT_MOTD, DEFAULT_RUN_CONFIG_LINES, type DeviceCtx, type SimDevice, type SimOptions, type SimStats } from './options.js';
 import { createSimSshServer } from './ssh-server.js';
+import { listenSim } from './tcp-listener.js';
 
 // The module layout (options, host keys, SSH server, shell, exec) is internal: callers import from here.
 export { DEFAULT_BANNER, DEFAULT_MOTD, type SimDevice, type SimFaults, type SimOptions, type SimStats } from './options.js';
@@ -56,37 +56,22 @@ export async function startSimDevice(opts: SimOptions): Promise<SimDevice> {
     motd: opts.motd ?? DEFAULT_MOTD,
     shells: new Set(),
   };
-  const sockets = new Set<net.Socket>();
   let sshServer = createSimSshServer(dev, hostKey);
 
-  const tcp = net.createServer((sock) => {
+  const listener = await listenSim(host, opts.port ?? 0, (sock) => {
     const max = dev.faults.maxSessions;
     if (max !== undefined && max > 0 && stats.connections >= max) {
       stats.rejectedConnections++;
       sock.destroy();
       return;
     }
-    sock.setNoDelay(true);
-    sockets.add(sock);
     stats.connections++;
     stats.totalConnections++;
     if (stats.connections > stats.maxConnections) stats.maxConnections = stats.connections;
-    sock.once('close', () => {
-      sockets.delete(sock);
-      stats.connections--;
-    });
-    sock.on('error', () => undefined);
+    sock.once('close', () => void stats.connections--);
     sshServer.injectSocket(sock);
-  });
-  tcp.maxConnections = 1_000_000;
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen({ host, port: opts.port ?? 0, backlog: 4096 }, () => {
-      tcp.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (tcp.address() as net.AddressInfo).port;
+  }, 4096);
+  const port = listener.port;
 
   const device: SimDevice = {
     host,
@@ -116,15 +101,8 @@ export async function startSimDevice(opts: SimOptions): Promise<SimDevice> {
     notify(text) {
       for (const sh of dev.shells) sh.notify(text);
     },
-    kill() {
-      for (const s of sockets) s.destroy();
-    },
-    close() {
-      return new Promise<void>((resolve) => {
-        tcp.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-    },
+    kill: listener.kill,
+    close: listener.close,
   };
   return device;
 }

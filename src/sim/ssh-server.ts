@@ -3,7 +3,7 @@
  * unless asked) whose connections authenticate by password or keyboard-interactive and open
  * session channels: a PTY shell (shell-session.ts), one exec command (exec-command.ts), or the
  * `netconf` subsystem (netconf-device.ts).
- * The TCP listener in front of it is in ssh-device.ts.
+ * The TCP listener in front of it is in tcp-listener.ts (started by ssh-device.ts).
  */
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, PseudoTtyInfo, Session as Ssh2Session } from 'ssh2';
