@@ -5,22 +5,16 @@ import { WarmpoolError } from '../src/core/errors.js';
 import { createLogger } from '../src/core/logger.js';
 import { connectSsh } from '../src/transport/ssh-connect.js';
 import { generateEd25519, startTestSshServer } from './kit/keys.js';
+import { rejectsWith } from './kit/rejects.js';
 import { freePort, sshdDevice, startSshd, testDevice } from './kit/sshd.js';
 
 const sshd = await startSshd();
 t.teardown(() => sshd.stop());
 
 async function expectCode(t: Test, p: Promise<unknown>, code: string): Promise<WarmpoolError> {
-  try {
-    await p;
-  } catch (err) {
-    t.type(err, WarmpoolError);
-    t.equal((err as WarmpoolError).code, code, `code is ${code}: ${(err as Error).message}`);
-    t.match((err as Error).message, /device test-dev/, 'message names the device');
-    return err as WarmpoolError;
-  }
-  t.fail(`expected ${code}, but it resolved`);
-  throw new Error('unreachable');
+  const err = await rejectsWith(t, p, code);
+  t.match(err.message, /device test-dev/, 'message names the device');
+  return err;
 }
 
 /** A TCP listener that accepts and never says a word (counts live sockets for the no-leak check). */

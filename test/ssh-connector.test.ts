@@ -5,25 +5,15 @@
  */
 import net from 'node:net';
 import { Duplex } from 'node:stream';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { rawExec } from './kit/raw-exec.js';
 import { WarmpoolError } from '../src/core/errors.js';
 import { buildTcpConnector, connectSsh, type ConnectTarget, type Connector } from '../src/transport/ssh-connect.js';
 import { startFaultProxy } from './kit/fault-proxy.js';
 import { simDeviceSpec, startSim, testSshSettings } from './kit/sim.js';
+import { rejectsWith } from './kit/rejects.js';
 import { freePort } from './kit/sshd.js';
 
-async function expectCode(t: Test, p: Promise<unknown>, code: string): Promise<WarmpoolError> {
-  try {
-    await p;
-  } catch (err) {
-    t.type(err, WarmpoolError);
-    t.equal((err as WarmpoolError).code, code, `code is ${code}: ${(err as Error).message}`);
-    return err as WarmpoolError;
-  }
-  t.fail(`expected ${code}, but it resolved`);
-  throw new Error('unreachable');
-}
 
 const exec = rawExec;
 
@@ -116,7 +106,7 @@ t.test('a device that says nothing over a custom stream times out naming the mis
   const device = simDeviceSpec(sim, { ssh: { ...testSshSettings, connectTimeoutMs: 400 } });
   const sockets: net.Socket[] = [];
   const started = Date.now();
-  const err = await expectCode(t, connectSsh(device, { connector: relayConnector(proxy.port, [], sockets) }), 'CONNECT_TIMEOUT');
+  const err = await rejectsWith(t, connectSsh(device, { connector: relayConnector(proxy.port, [], sockets) }), 'CONNECT_TIMEOUT');
   const elapsed = Date.now() - started;
   t.ok(elapsed >= 390 && elapsed < 2500, `failed after ${elapsed} ms`);
   t.match(err.message, /during the handshake phase: the TCP connection was accepted but no SSH banner arrived/);
@@ -140,7 +130,7 @@ t.test('a device that stalls after its version line over a custom stream times o
   const sim = await startSim(t, { platform: 'linux' });
   const device = simDeviceSpec(sim, { ssh: { ...testSshSettings, connectTimeoutMs: 400 } });
   const port = (server.address() as net.AddressInfo).port;
-  const err = await expectCode(t, connectSsh(device, { connector: relayConnector(port, []) }), 'CONNECT_TIMEOUT');
+  const err = await rejectsWith(t, connectSsh(device, { connector: relayConnector(port, []) }), 'CONNECT_TIMEOUT');
   t.match(err.message, /during the handshake phase$/);
   t.notMatch(err.message, /no SSH banner/);
 });
@@ -151,12 +141,12 @@ t.test('a connector error keeps its errno classification', async (t) => {
   const refused: Connector = async () => {
     throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
   };
-  const err = await expectCode(t, connectSsh(device, { connector: refused }), 'CONNECT_REFUSED');
+  const err = await rejectsWith(t, connectSsh(device, { connector: refused }), 'CONNECT_REFUSED');
   t.match(err.message, `device ${device.id}: connection to ${device.host}:${device.port} refused`);
   const unreachable: Connector = async () => {
     throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
   };
-  await expectCode(t, connectSsh(device, { connector: unreachable }), 'HOST_UNREACHABLE');
+  await rejectsWith(t, connectSsh(device, { connector: unreachable }), 'HOST_UNREACHABLE');
   t.equal(sim.stats.totalConnections, 0, 'the device was never contacted');
 });
 
@@ -164,7 +154,7 @@ t.test('a WarmpoolError from a connector is passed on unchanged', async (t) => {
   const sim = await startSim(t, { platform: 'linux' });
   const device = simDeviceSpec(sim);
   const own = new WarmpoolError('HOST_UNREACHABLE', `device ${device.id}: bastion jump-1 could not open a channel to ${device.host}:${device.port}`, { device: device.id });
-  const err = await expectCode(t, connectSsh(device, { connector: async () => Promise.reject(own) }), 'HOST_UNREACHABLE');
+  const err = await rejectsWith(t, connectSsh(device, { connector: async () => Promise.reject(own) }), 'HOST_UNREACHABLE');
   t.equal(err, own);
 });
 
@@ -176,7 +166,7 @@ t.test('a connector that never answers is cut by the connect timeout in the tcp 
     seen = target.signal;
     return new Promise(() => {});
   };
-  const err = await expectCode(t, connectSsh(device, { connector: hanging }), 'CONNECT_TIMEOUT');
+  const err = await rejectsWith(t, connectSsh(device, { connector: hanging }), 'CONNECT_TIMEOUT');
   t.match(err.message, /after 300 ms \(ssh\.connectTimeoutMs\) during the tcp phase/);
   t.equal(seen?.aborted, true, 'the connector\'s signal aborted');
 });
@@ -195,7 +185,7 @@ t.test('cancelling while the connector works is CANCELLED, and a stream delivere
   const ac = new AbortController();
   const p = connectSsh(device, { connector: slow, signal: ac.signal });
   setTimeout(() => ac.abort(), 50);
-  const err = await expectCode(t, p, 'CANCELLED');
+  const err = await rejectsWith(t, p, 'CANCELLED');
   t.match(err.message, /cancelled during the tcp phase/);
   release();
   const deadline = Date.now() + 2000;
@@ -209,5 +199,5 @@ t.test('a connector that throws synchronously fails the connect instead of throw
   const broken: Connector = () => {
     throw Object.assign(new Error('boom'), { code: 'EHOSTUNREACH' });
   };
-  await expectCode(t, connectSsh(device, { connector: broken }), 'HOST_UNREACHABLE');
+  await rejectsWith(t, connectSsh(device, { connector: broken }), 'HOST_UNREACHABLE');
 });

@@ -10,6 +10,7 @@ import type { BatchRequest } from '../src/drivers/ssh-types.js';
 import { FakeClock } from './kit/fake-clock.js';
 import { startTestSshServer } from './kit/keys.js';
 import { sshdDevice, startSshd, startTcpProxy, testDevice } from './kit/sshd.js';
+import { rejectsWith } from './kit/rejects.js';
 
 const sshd = await startSshd();
 t.teardown(() => sshd.stop());
@@ -30,17 +31,6 @@ async function session(t: Test, opts: ExecSessionOptions = {}): Promise<ExecSess
   return s;
 }
 
-async function rejectsWith(t: Test, p: Promise<unknown>, code: string): Promise<WarmpoolError> {
-  try {
-    await p;
-  } catch (err) {
-    t.type(err, WarmpoolError);
-    t.equal((err as WarmpoolError).code, code, (err as Error).message);
-    return err as WarmpoolError;
-  }
-  t.fail(`expected ${code}`);
-  throw new Error('unreachable');
-}
 
 t.test('exit status is the remote status and failed follows it', async (t) => {
   const s = await session(t);
