@@ -29,6 +29,7 @@ import {
   type SshSettings,
 } from './types.js';
 import { resolvePlatformName } from '../platforms/aliases.js';
+import { defaultModeFor } from '../platforms/profiles.js';
 
 export type Defaults = AppConfig['defaults'];
 
@@ -39,15 +40,6 @@ const LABEL_KEY_RE = /^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$/;
 const FINGERPRINT_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const MAX_LABELS = 64;
 const MAX_FINGERPRINTS = 16;
-const DEFAULT_MODE: Partial<Record<Platform, SessionMode>> = {
-  linux: 'exec',
-  cisco_ios: 'shell',
-  cisco_nxos: 'shell',
-  arista_eos: 'shell',
-  juniper_junos: 'shell',
-  generic: 'shell',
-};
-
 
 /**
  * Validate one device entry (inventory file or API) into a DeviceSpec.
@@ -86,7 +78,8 @@ export function validateDevice(input: unknown, defaults: Defaults, source: 'file
   if (!named.ok) v.fail('platform', typeof platform === 'string' ? named.problem : `${named.problem} (got ${showValue(platform)})`);
   const plat = named.ok ? named.platform : (platform as Platform);
 
-  let mode = DEFAULT_MODE[plat] ?? 'shell';
+  // An unknown platform was refused above; 'shell' only keeps the checks below going.
+  let mode = named.ok ? defaultModeFor(plat) : 'shell';
   const rawMode = own(raw, 'mode');
   if (present(rawMode)) {
     if (typeof rawMode !== 'string' || !(SESSION_MODES as readonly string[]).includes(rawMode)) {

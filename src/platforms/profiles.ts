@@ -153,8 +153,9 @@ const PROFILES: Record<Exclude<Platform, 'generic'>, Profile> = {
 
 const GENERIC_PROMPT = builtin('^(?<base>[\\w.\\-@/:]{1,63})(?:\\([\\w.\\-@/:+]{0,32}\\))?[>#$%]\\s*$', 'prompt');
 
+/** The session mode a device of `platform` gets when its inventory entry names none (the profile's). */
 export function defaultModeFor(platform: Platform): SessionMode {
-  return platform === 'linux' ? 'exec' : 'shell';
+  return platform === 'generic' ? 'shell' : PROFILES[platform].defaultMode;
 }
 
 function compilePrompt(device: DeviceSpec): Pattern {
