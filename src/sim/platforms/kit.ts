@@ -321,7 +321,3 @@ export const linesCommand = (show: string): CommandDef => ({
   re: new RegExp(`^${show} lines (\\d+)$`),
   run: (_ctx, m) => out(numberedLines(Math.min(Number(m[1]), 5_000_000))),
 });
-
-export function utcStamp(now = new Date()): string {
-  return now.toUTCString();
-}
